@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import GatewayCore
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// `gateway`: the TLS front door and its operator commands.
+@main
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "A TLS-terminating API gateway: JWT authentication and request hardening in front of plain HTTP services.",
+        version: GatewayVersion.string,
+        subcommands: [Serve.self, CheckConfig.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Options every subcommand that reads the config shares.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .shortAndLong, help: ArgumentHelp("Path to the gateway's TOML config file.", valueName: "path"))
+    var config: String = "/etc/gateway/gateway.conf"
+}
+
+extension GatewayCommand {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the gateway until SIGTERM or SIGINT.",
+            discussion: "Secrets are read from jwt.secret_file or the JWT_SECRET_KEY environment variable, never from the config file."
+        )
+
+        @OptionGroup var options: ConfigOption
+
+        @Option(help: ArgumentHelp("Lowest log level written to stdout.", valueName: "level"))
+        var logLevel: Logger.Level = .info
+
+        func run() async throws {
+            let level = logLevel
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardOutput(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            let logger = Logger(label: "gateway")
+            let runtime = try ConfigCheck.loadRuntime(path: options.config)
+            let server = GatewayServer(runtime: runtime, logger: logger)
+            let group = ServiceGroup(
+                configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+        }
+    }
+
+    struct CheckConfig: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check-config",
+            abstract: "Validate the config file, certificates and secrets, then print a summary.",
+            discussion: "Exits 0 when the gateway would start with this config; otherwise lists every problem as FILE:LINE: key.path: what is wrong (allowed: ...)."
+        )
+
+        @OptionGroup var options: ConfigOption
+
+        func run() async throws {
+            let runtime = try ConfigCheck.loadRuntime(path: options.config)
+            print("\(options.config): OK")
+            print(runtime.config.summary)
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Loads and checks the config, printing every problem to stderr and failing on any.
+enum ConfigCheck {
+    static func loadRuntime(path: String) throws -> GatewayRuntime {
+        let config: GatewayConfig
+        do {
+            config = try ConfigLoader.load(path: path)
+        } catch {
+            for problem in error.problems { printError(problem.description) }
+            throw ExitCode.failure
+        }
+        do {
+            return try GatewayRuntime(config: config)
+        } catch {
+            printError("\(path): \(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    private static func printError(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}

@@ -1,0 +1,53 @@
+import TOMLKit
+
+/// Reads the gateway's TOML config file and validates it into a ``GatewayConfig``.
+///
+/// Every problem in the file is collected, not just the first, so that one run of
+/// `gateway check-config` shows all there is to fix.
+public enum ConfigLoader {
+    /// Reads and validates the file at `path`. Relative paths inside it are resolved against
+    /// the file's directory.
+    public static func load(path: String) throws(ConfigErrors) -> GatewayConfig {
+        let text: String
+        do {
+            text = try ConfigFile.contents(of: path)
+        } catch {
+            throw ConfigErrors(problems: [ConfigProblem(file: path, line: nil, keyPath: "", message: error.message)])
+        }
+        return try parse(text: text, sourcePath: path)
+    }
+
+    /// Validates `text` as if read from `sourcePath`, which names the file in problems and is
+    /// the base for relative paths; the file itself is not read.
+    public static func parse(text: String, sourcePath: String) throws(ConfigErrors) -> GatewayConfig {
+        if let problem = nulByteProblem(in: text, file: sourcePath) {
+            throw ConfigErrors(problems: [problem])
+        }
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            let position = error.source.begin
+            let problem = ConfigProblem(
+                file: sourcePath,
+                line: position.line,
+                keyPath: "",
+                message: "TOML syntax error at column \(position.column): \(error.description)"
+            )
+            throw ConfigErrors(problems: [problem])
+        } catch {
+            throw ConfigErrors(problems: [ConfigProblem(file: sourcePath, line: nil, keyPath: "", message: "TOML syntax error")])
+        }
+        let context = ConfigContext(file: sourcePath, text: text)
+        let config = GatewayConfig(decoding: root, context: context)
+        guard !context.hasProblems else { throw ConfigErrors(problems: context.sortedProblems) }
+        return config
+    }
+
+    /// The TOML parser reads C strings and would silently stop at a NUL byte.
+    private static func nulByteProblem(in text: String, file: String) -> ConfigProblem? {
+        guard let nul = text.utf8.firstIndex(of: 0) else { return nil }
+        let line = text.utf8[..<nul].count { $0 == UInt8(ascii: "\n") } + 1
+        return ConfigProblem(file: file, line: line, keyPath: "", message: "the file contains a NUL byte")
+    }
+}

@@ -1,0 +1,66 @@
+import TOMLKit
+
+extension GatewayConfig {
+    /// The top-level tables of the file. A new table is a new case here, a `Key` enum for its
+    /// own keys, and a line in ``init(decoding:context:)``.
+    enum Key: String, ConfigKeys {
+        case server
+        case tls
+        case jwt
+        case upstream
+        case route
+    }
+
+    /// Decodes and validates the whole document, reporting every problem to `context`.
+    /// The result is meaningful only if no problem was reported.
+    init(decoding root: TOMLTable, context: ConfigContext) {
+        let document = ConfigTable<Key>(root, path: "", context: context)
+        let server = ServerConfig(decoding: document.section(.server))
+        let tls = TLSConfig(decoding: document.section(.tls))
+        let jwt = JWTConfig(decoding: document.section(.jwt))
+        let upstreamTables = document.entries(.upstream, keys: UpstreamConfig.Key.self)
+        let routeTables = document.entries(.route, keys: RouteConfig.Key.self)
+        self.init(
+            sourcePath: context.file,
+            server: server,
+            tls: tls,
+            jwt: jwt,
+            upstreams: upstreamTables.map(UpstreamConfig.init(decoding:)),
+            routes: routeTables.map(RouteConfig.init(decoding:))
+        )
+        checkUpstreamNamesAreUnique(upstreamTables)
+        checkRouteUpstreamsExist(routeTables)
+        checkRoutesDoNotOverlap(routeTables)
+    }
+
+    private func checkUpstreamNamesAreUnique(_ tables: [ConfigTable<UpstreamConfig.Key>]) {
+        for (index, upstream) in upstreams.enumerated() where !upstream.name.isEmpty {
+            if let first = upstreams[..<index].firstIndex(where: { $0.name == upstream.name }) {
+                tables[index].report(.name, "duplicate name \(upstream.name.quotedForConfig), already used by \(tables[first].path)")
+            }
+        }
+    }
+
+    private func checkRouteUpstreamsExist(_ tables: [ConfigTable<RouteConfig.Key>]) {
+        let names = upstreams.map(\.name).filter { !$0.isEmpty }
+        for (index, route) in routes.enumerated() where !route.upstream.isEmpty && !names.contains(route.upstream) {
+            tables[index].report(
+                .upstream,
+                "no upstream named \(route.upstream.quotedForConfig)",
+                allowed: names.isEmpty ? nil : names.joined(separator: ", ")
+            )
+        }
+    }
+
+    private func checkRoutesDoNotOverlap(_ tables: [ConfigTable<RouteConfig.Key>]) {
+        for (index, route) in routes.enumerated() where !route.path.isEmpty {
+            for (earlierIndex, earlier) in routes[..<index].enumerated() where earlier.path == route.path {
+                let shared = route.sharedMethods(with: earlier)
+                guard shared.map({ !$0.isEmpty }) ?? true else { continue }
+                let methods = shared?.joined(separator: ", ") ?? "every method"
+                tables[index].report(.path, "\(route.path.quotedForConfig) is already routed by \(tables[earlierIndex].path) for \(methods)")
+                break
+            }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+extension GatewayConfig {
+    /// A short human-readable overview for `gateway check-config`: listeners, upstreams and
+    /// routes, one per line. Holds no secrets (the config has none).
+    public var summary: String {
+        var lines = ["config \(sourcePath)", "listeners:"]
+        let hsts = tls.hsts ? "HSTS max-age \(tls.hstsMaxAge.configDescription)" : "no HSTS"
+        lines.append("  https://\(server.listen) (TLS \(tls.minVersion.rawValue)+, \(hsts))")
+        if let redirect = server.redirectHTTPListen {
+            lines.append("  http://\(redirect) (redirects to https)")
+        }
+        let proxies = server.trustedProxies.map(\.description).joined(separator: ", ")
+        lines.append("trusted proxies: \(proxies.isEmpty ? "none" : proxies)")
+        lines.append("upstreams:")
+        for upstream in upstreams {
+            lines.append("  \(upstream.name) → http://\(upstream.address)")
+        }
+        lines.append("routes:")
+        for route in routes {
+            let methods = route.methods?.joined(separator: ",") ?? "*"
+            let strip = route.stripPrefix ? ", strip prefix" : ""
+            lines.append("  \(methods) \(route.path) (auth \(route.auth.rawValue)\(strip)) → \(route.upstream)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,191 @@
+/// The validated, immutable configuration snapshot the gateway runs on.
+///
+/// Built once by ``ConfigLoader`` from the TOML file; every value here has already been checked,
+/// so the data plane never re-validates. Secrets are not part of it: they are read from files or
+/// the environment by the components that need them.
+public struct GatewayConfig: Sendable {
+    /// Where the file came from, for messages.
+    public var sourcePath: String
+    public var server: ServerConfig
+    public var tls: TLSConfig
+    public var jwt: JWTConfig
+    public var upstreams: [UpstreamConfig]
+    public var routes: [RouteConfig]
+
+    public init(
+        sourcePath: String,
+        server: ServerConfig,
+        tls: TLSConfig,
+        jwt: JWTConfig,
+        upstreams: [UpstreamConfig],
+        routes: [RouteConfig]
+    ) {
+        self.sourcePath = sourcePath
+        self.server = server
+        self.tls = tls
+        self.jwt = jwt
+        self.upstreams = upstreams
+        self.routes = routes
+    }
+}
+
+/// A host and port to listen on or connect to.
+public struct HostPort: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// `[server]`: listeners, trust and limits.
+public struct ServerConfig: Sendable {
+    /// The TLS listener. Default `127.0.0.1:8443`.
+    public var listen: HostPort
+    /// Optional plain-HTTP listener that only answers `308` redirects to https.
+    public var redirectHTTPListen: HostPort?
+    /// Peers whose `X-Forwarded-For` and `X-Request-ID` are believed. Default: none.
+    public var trustedProxies: [CIDR]
+    /// Request line plus all header fields. Default 16 KiB.
+    public var maxHeaderBytes: Int
+    /// Largest request body accepted. Default 1 MiB.
+    public var maxBodyBytes: Int64
+    /// How long a keep-alive connection may wait for its next request. Default 60s.
+    public var idleTimeout: Duration
+    /// How long a client may take to send a complete request head. Default 10s.
+    public var requestHeaderTimeout: Duration
+    /// Open client connections at most; more are closed on accept. Default 10,000.
+    public var maxConnections: Int
+
+    public init(
+        listen: HostPort = HostPort(host: "127.0.0.1", port: 8443),
+        redirectHTTPListen: HostPort? = nil,
+        trustedProxies: [CIDR] = [],
+        maxHeaderBytes: Int = 16 * 1024,
+        maxBodyBytes: Int64 = 1024 * 1024,
+        idleTimeout: Duration = .seconds(60),
+        requestHeaderTimeout: Duration = .seconds(10),
+        maxConnections: Int = 10_000
+    ) {
+        self.listen = listen
+        self.redirectHTTPListen = redirectHTTPListen
+        self.trustedProxies = trustedProxies
+        self.maxHeaderBytes = maxHeaderBytes
+        self.maxBodyBytes = maxBodyBytes
+        self.idleTimeout = idleTimeout
+        self.requestHeaderTimeout = requestHeaderTimeout
+        self.maxConnections = maxConnections
+    }
+}
+
+/// The lowest TLS protocol version the listener accepts.
+public enum TLSMinimumVersion: String, Sendable, CaseIterable {
+    case v1_2 = "1.2"
+    case v1_3 = "1.3"
+}
+
+/// `[tls]`: the certificate chain and key, and protocol policy.
+public struct TLSConfig: Sendable {
+    /// PEM file with the leaf certificate first, then intermediates.
+    public var certificatePath: String
+    /// PEM file with the private key (RSA or ECDSA). May instead come from `$CREDENTIALS_DIRECTORY`.
+    public var privateKeyPath: String
+    /// Default `1.2`.
+    public var minVersion: TLSMinimumVersion
+    /// Send `Strict-Transport-Security`. Default on.
+    public var hsts: Bool
+    /// `max-age` of the HSTS header. Default 365 days.
+    public var hstsMaxAge: Duration
+
+    public init(
+        certificatePath: String,
+        privateKeyPath: String,
+        minVersion: TLSMinimumVersion = .v1_2,
+        hsts: Bool = true,
+        hstsMaxAge: Duration = .seconds(31_536_000)
+    ) {
+        self.certificatePath = certificatePath
+        self.privateKeyPath = privateKeyPath
+        self.minVersion = minVersion
+        self.hsts = hsts
+        self.hstsMaxAge = hstsMaxAge
+    }
+}
+
+/// `[jwt]`: how bearer tokens are verified. The secret itself is read from `secret_file` or the
+/// `JWT_SECRET_KEY` environment variable, never from the config file.
+public struct JWTConfig: Sendable {
+    public var secretFile: String?
+    /// Required `iss` claim, if set.
+    public var issuer: String?
+    /// Required `aud` claim member, if set.
+    public var audience: String?
+    /// Clock skew allowed for `exp` and `nbf`. Default 30s.
+    public var leeway: Duration
+
+    public init(secretFile: String? = nil, issuer: String? = nil, audience: String? = nil, leeway: Duration = .seconds(30)) {
+        self.secretFile = secretFile
+        self.issuer = issuer
+        self.audience = audience
+        self.leeway = leeway
+    }
+}
+
+/// `[[upstream]]`: a plain-HTTP backend.
+public struct UpstreamConfig: Sendable {
+    public var name: String
+    /// Parsed from `url = "http://host:port"`; only `http` is accepted and no path.
+    public var address: HostPort
+    /// Default 2s.
+    public var connectTimeout: Duration
+    /// Time allowed for the upstream's response head to arrive after the request head went out. Default 30s.
+    public var responseTimeout: Duration
+    /// Idle keep-alive connections kept per event loop. Default 32.
+    public var maxIdleConnections: Int
+
+    public init(
+        name: String,
+        address: HostPort,
+        connectTimeout: Duration = .seconds(2),
+        responseTimeout: Duration = .seconds(30),
+        maxIdleConnections: Int = 32
+    ) {
+        self.name = name
+        self.address = address
+        self.connectTimeout = connectTimeout
+        self.responseTimeout = responseTimeout
+        self.maxIdleConnections = maxIdleConnections
+    }
+}
+
+/// Whether a route needs a verified bearer token.
+public enum AuthMode: String, Sendable, CaseIterable {
+    case required
+    case none
+}
+
+/// `[[route]]`: a path prefix and what to do with requests under it.
+public struct RouteConfig: Sendable {
+    /// Normalised prefix starting with `/`, without a trailing `/` unless it is exactly `/`.
+    public var path: String
+    /// Allowed methods (upper case); `nil` allows every method.
+    public var methods: [String]?
+    /// Name of an `[[upstream]]`.
+    public var upstream: String
+    /// Remove `path` from the start of the request path before forwarding. Default false.
+    public var stripPrefix: Bool
+    /// Default `required`: secure by default.
+    public var auth: AuthMode
+
+    public init(path: String, methods: [String]? = nil, upstream: String, stripPrefix: Bool = false, auth: AuthMode = .required) {
+        self.path = path
+        self.methods = methods
+        self.upstream = upstream
+        self.stripPrefix = stripPrefix
+        self.auth = auth
+    }
+}

@@ -1,0 +1,57 @@
+extension RouteConfig {
+    /// The keys of a `[[route]]` entry.
+    enum Key: String, ConfigKeys {
+        case path
+        case methods
+        case upstream
+        case stripPrefix = "strip_prefix"
+        case auth
+    }
+
+    /// The methods a route may name, in the order they are listed in messages.
+    static let knownMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+    init(decoding table: ConfigTable<Key>) {
+        // An empty path or upstream stands for a missing or invalid one, already reported.
+        let defaults = RouteConfig(path: "", upstream: "")
+        self.init(
+            path: table.parsed(.path, required: true, RoutePath.validate) ?? defaults.path,
+            methods: Self.decodeMethods(table),
+            upstream: table.nonEmptyString(.upstream, required: true) ?? defaults.upstream,
+            stripPrefix: table.bool(.stripPrefix) ?? defaults.stripPrefix,
+            auth: table.choice(.auth) ?? defaults.auth
+        )
+    }
+
+    /// The methods both routes accept, in ``knownMethods`` order; `nil` meaning every method.
+    func sharedMethods(with other: RouteConfig) -> [String]? {
+        switch (methods, other.methods) {
+        case (nil, nil): nil
+        case (let some?, nil), (nil, let some?): Self.knownMethods.filter(some.contains)
+        case (let mine?, let theirs?): Self.knownMethods.filter { mine.contains($0) && theirs.contains($0) }
+        }
+    }
+
+    private static func decodeMethods(_ table: ConfigTable<Key>) -> [String]? {
+        guard let methods = table.array(.methods, validateMethod) else { return nil }
+        guard !methods.isEmpty else {
+            table.report(.methods, "must not be empty; leave it out to allow every method")
+            return nil
+        }
+        for (index, method) in methods.enumerated() where methods[..<index].contains(method) {
+            table.context.report(table.elementPath(.methods, index), "duplicate method \(method.quotedForConfig)")
+        }
+        return methods
+    }
+
+    private static func validateMethod(_ text: String) throws(ConfigValueProblem) -> String {
+        let allowed = knownMethods.joined(separator: ", ")
+        guard knownMethods.contains(text) else {
+            let message = knownMethods.contains(text.uppercased())
+                ? "method \(text.quotedForConfig) must be upper case"
+                : "unknown method \(text.quotedForConfig)"
+            throw ConfigValueProblem(message, allowed: allowed)
+        }
+        return text
+    }
+}

@@ -1,0 +1,46 @@
+extension ServerConfig {
+    /// The keys of `[server]`.
+    enum Key: String, ConfigKeys {
+        case listen
+        case redirectHTTPListen = "redirect_http_listen"
+        case trustedProxies = "trusted_proxies"
+        case maxHeaderBytes = "max_header_bytes"
+        case maxBodyBytes = "max_body_bytes"
+        case idleTimeout = "idle_timeout"
+        case requestHeaderTimeout = "request_header_timeout"
+        case maxConnections = "max_connections"
+    }
+
+    static let headerBytesRange = ByteSize(bytes: 1 << 10)...ByteSize(bytes: 64 << 10)
+
+    init(decoding table: ConfigTable<Key>) {
+        let defaults = ServerConfig()
+        let listen = table.parsed(.listen, HostPort.listenAddress) ?? defaults.listen
+        let redirectHTTPListen = table.parsed(.redirectHTTPListen, HostPort.listenAddress)
+        if let redirectHTTPListen, redirectHTTPListen == listen, listen.port != 0 {
+            table.report(.redirectHTTPListen, "\(redirectHTTPListen) is also server.listen")
+        }
+        self.init(
+            listen: listen,
+            redirectHTTPListen: redirectHTTPListen,
+            trustedProxies: table.array(.trustedProxies, Self.parseProxy) ?? defaults.trustedProxies,
+            maxHeaderBytes: table.byteSize(.maxHeaderBytes, in: Self.headerBytesRange).map { Int($0.bytes) }
+                ?? defaults.maxHeaderBytes,
+            maxBodyBytes: table.byteSize(.maxBodyBytes, in: ByteSize(bytes: 1)...ByteSize(bytes: .max))?.bytes
+                ?? defaults.maxBodyBytes,
+            idleTimeout: table.duration(.idleTimeout) ?? defaults.idleTimeout,
+            requestHeaderTimeout: table.duration(.requestHeaderTimeout) ?? defaults.requestHeaderTimeout,
+            maxConnections: table.int(.maxConnections, in: 1...Int.max) ?? defaults.maxConnections
+        )
+    }
+
+    private static func parseProxy(_ text: String) throws(ConfigValueProblem) -> CIDR {
+        guard let cidr = CIDR(text) else {
+            throw ConfigValueProblem(
+                "invalid CIDR \(text.quotedForConfig)",
+                allowed: #"an IPv4 or IPv6 address with an optional /prefix, e.g. "10.0.0.0/8""#
+            )
+        }
+        return cidr
+    }
+}

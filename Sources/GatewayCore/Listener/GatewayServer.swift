@@ -1,0 +1,138 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+import Synchronization
+
+/// The gateway daemon's listeners: TLS in front, an optional redirect listener beside it.
+///
+/// Runs as a swift-service-lifecycle `Service` (SIGTERM/SIGINT shut it down), or is driven
+/// directly with ``start()`` and ``shutdown()`` by tests.
+public final class GatewayServer: Service, Sendable {
+    /// Where the listeners ended up, after resolving port 0.
+    public struct BoundAddresses: Sendable {
+        public let tls: SocketAddress
+        public let redirect: SocketAddress?
+    }
+
+    private let runtime: GatewayRuntime
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let pools: UpstreamPools
+    private let limiter: ConnectionLimiter
+    private let listeners = Mutex<[any Channel]>([])
+
+    public init(runtime: GatewayRuntime, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) {
+        self.runtime = runtime
+        self.group = group
+        self.logger = logger
+        self.pools = UpstreamPools(upstreams: runtime.config.upstreams, group: group)
+        self.limiter = ConnectionLimiter(limit: runtime.config.server.maxConnections)
+    }
+
+    /// Client connections open right now.
+    public var openConnections: Int { limiter.openConnections }
+
+    /// Binds every listener and starts accepting.
+    public func start() async throws -> BoundAddresses {
+        let server = runtime.config.server
+        let tlsChannel = try await bindTLS(server.listen)
+        listeners.withLock { $0.append(tlsChannel) }
+        var redirectAddress: SocketAddress?
+        if let redirect = server.redirectHTTPListen {
+            let httpsPort = tlsChannel.localAddress?.port ?? server.listen.port
+            let channel = try await bindRedirect(redirect, httpsPort: httpsPort, host: server.listen.host)
+            listeners.withLock { $0.append(channel) }
+            redirectAddress = channel.localAddress
+        }
+        let bound = BoundAddresses(tls: tlsChannel.localAddress!, redirect: redirectAddress)
+        logger.info(
+            "gateway listening",
+            metadata: [
+                "gateway.listen": "\(Self.display(bound.tls))",
+                "gateway.redirect_listen": "\(bound.redirect.map(Self.display) ?? "off")",
+            ])
+        return bound
+    }
+
+    /// `127.0.0.1:8443` or `[::1]:8443`.
+    static func display(_ address: SocketAddress) -> String {
+        HostPort(host: address.ipAddress ?? "?", port: address.port ?? 0).description
+    }
+
+    /// Stops accepting and closes idle upstream connections.
+    public func shutdown() async throws {
+        let channels = listeners.withLock { channels in
+            defer { channels.removeAll() }
+            return channels
+        }
+        for channel in channels { try? await channel.close() }
+        try await pools.shutdown()?.get()
+    }
+
+    /// Runs until graceful shutdown is requested.
+    public func run() async throws {
+        _ = try await start()
+        try? await gracefulShutdown()
+        try await shutdown()
+    }
+
+    private func bindTLS(_ address: HostPort) async throws -> any Channel {
+        let runtime = self.runtime
+        let pools = self.pools
+        let logger = self.logger
+        let limiter = self.limiter
+        let server = runtime.config.server
+        let uriSlack = RequestAdmission.maximumTargetBytes
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = server.maxHeaderBytes + uriSlack
+        limits.maxHeaderListSize = server.maxHeaderBytes + uriSlack
+        let decoderLimits = limits
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(limiter) }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(NIOSSLServerHandler(context: runtime.tlsContext))
+                    try sync.addHandler(
+                        ConnectionTimeoutHandler(
+                            headerTimeout: TimeAmount(server.requestHeaderTimeout), idleTimeout: TimeAmount(server.idleTimeout)))
+                    try sync.configureHTTPServerPipeline(
+                        withPipeliningAssistance: true, withErrorHandling: false,
+                        withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
+                    try sync.addHandler(ProxyHandler(runtime: runtime, pools: pools, logger: logger))
+                }
+            }
+            .bind(host: address.host, port: address.port)
+            .get()
+    }
+
+    private func bindRedirect(_ address: HostPort, httpsPort: Int, host: String) async throws -> any Channel {
+        let limiter = self.limiter
+        let server = runtime.config.server
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(limiter) }
+            }
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(
+                        ConnectionTimeoutHandler(
+                            headerTimeout: TimeAmount(server.requestHeaderTimeout), idleTimeout: TimeAmount(server.idleTimeout)))
+                    try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                    try sync.addHandler(RedirectHandler(httpsPort: httpsPort, fallbackHost: host))
+                }
+            }
+            .bind(host: address.host, port: address.port)
+            .get()
+    }
+}

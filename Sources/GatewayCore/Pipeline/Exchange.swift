@@ -1,0 +1,98 @@
+import NIOCore
+import NIOHTTP1
+
+/// One request being forwarded: its upstream lease and how far each direction has got.
+/// Owned by ``ProxyHandler`` and confined to its event loop.
+final class Exchange {
+    let requestID: String
+    let clientHead: HTTPRequestHead
+    let admitted: AdmittedRequest
+    let pool: UpstreamPool
+    let maxBodyBytes: Int64
+    var clientKeepAlive: Bool
+
+    private(set) var upstream: UpstreamConnection?
+    private var reusedConnection = false
+    /// Request parts that arrived while the upstream connection was being set up.
+    private var pending: [HTTPClientRequestPart] = []
+    private var pendingBytes = 0
+    var attempts = 0
+    var receivedBodyBytes: Int64 = 0
+    var requestComplete = false
+    var responseStarted = false
+    var responseComplete = false
+    var upstreamKeepAlive = false
+    var responseDeadline: Scheduled<Void>?
+
+    /// Bytes buffered while connecting before client reads are held.
+    private static let pendingLimit = 64 * 1024
+
+    init(requestID: String, clientHead: HTTPRequestHead, admitted: AdmittedRequest, pool: UpstreamPool, maxBodyBytes: Int64) {
+        self.requestID = requestID
+        self.clientHead = clientHead
+        self.admitted = admitted
+        self.pool = pool
+        self.maxBodyBytes = maxBodyBytes
+        self.clientKeepAlive = clientHead.isKeepAlive
+        pending.append(.head(admitted.upstreamHead))
+    }
+
+    /// True when the client should not be read from: the upstream is not taking data.
+    var isUpstreamBacklogged: Bool {
+        if let upstream { return !upstream.isWritable }
+        return pendingBytes >= Self.pendingLimit
+    }
+
+    /// A retry is safe only for an idempotent request without a body, on a reused connection
+    /// (which the upstream may have closed while idle), before any response byte.
+    var mayRetry: Bool {
+        reusedConnection && attempts == 1 && !responseStarted && requestComplete
+            && receivedBodyBytes == 0 && Self.isIdempotent(clientHead.method)
+    }
+
+    private static func isIdempotent(_ method: HTTPMethod) -> Bool {
+        switch method {
+        case .GET, .HEAD, .OPTIONS, .PUT, .DELETE, .TRACE: true
+        default: false
+        }
+    }
+
+    func attach(_ connection: UpstreamConnection, reused: Bool, sink: any UpstreamResponseSink) {
+        upstream = connection
+        reusedConnection = reused
+        connection.sink = sink
+        if attempts > 1 {
+            // A retry: only body-less, complete requests are retried, so head and end are all there is.
+            connection.write(.head(admitted.upstreamHead))
+            connection.write(.end(nil))
+        } else {
+            for part in pending { connection.write(part) }
+            pending.removeAll()
+            pendingBytes = 0
+        }
+        connection.flush()
+    }
+
+    /// Sends a request part upstream, or keeps it until the connection is there.
+    func send(_ part: HTTPClientRequestPart) {
+        if let upstream {
+            upstream.write(part)
+            return
+        }
+        pending.append(part)
+        if case .body(.byteBuffer(let buffer)) = part { pendingBytes += buffer.readableBytes }
+    }
+
+    /// Forgets the upstream connection without closing it.
+    func detach() {
+        upstream?.sink = nil
+        upstream = nil
+    }
+
+    /// Closes the upstream connection: it is mid-exchange and cannot be reused.
+    func abandon() {
+        responseDeadline?.cancel()
+        upstream?.abandon()
+        upstream = nil
+    }
+}

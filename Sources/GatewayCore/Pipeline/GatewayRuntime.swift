@@ -1,0 +1,40 @@
+import Foundation
+import NIOCore
+import NIOSSL
+
+/// Everything the data plane needs, built once from a config snapshot and never mutated.
+///
+/// Building it does blocking I/O (certificates, keys, secrets): do it off the event loops.
+public final class GatewayRuntime: Sendable {
+    public let config: GatewayConfig
+    let routes: RouteTable
+    let headerRules: HeaderRules
+    let auth: AuthPolicy
+    let tlsContext: NIOSSLContext
+    /// The clock policies read; injectable for tests.
+    let now: @Sendable () -> Date
+
+    /// Loads the TLS material and the JWT secret and compiles the config.
+    public init(
+        config: GatewayConfig,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) throws(StartupError) {
+        self.config = config
+        self.routes = RouteTable(config.routes)
+        self.headerRules = HeaderRules(trustedProxies: config.server.trustedProxies, tls: config.tls)
+        self.tlsContext = try TLSContextFactory.makeServerContext(config.tls, now: now())
+        let secret = try JWTSecret.load(config.jwt, environment: environment)
+        if secret == nil, config.routes.contains(where: { $0.auth == .required }) {
+            throw StartupError(
+                "jwt.secret_file",
+                "routes require authentication but no secret is configured (set jwt.secret_file or \(JWTSecret.environmentVariable))")
+        }
+        self.auth = AuthPolicy(verifier: secret.map { TokenVerifier(secret: $0, config: config.jwt) })
+        self.now = now
+    }
+
+    func upstream(named name: String) -> UpstreamConfig? {
+        config.upstreams.first { $0.name == name }
+    }
+}

@@ -1,0 +1,332 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// The gateway's request path for one client connection.
+///
+/// Admits each request at its head (``RequestAdmission``), borrows a connection from this event
+/// loop's upstream pool, and streams both bodies with backpressure: client reads are held while the
+/// upstream cannot take more, upstream reads while the client cannot. Everything runs on the
+/// connection's event loop; nothing here blocks or locks.
+final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        /// Waiting for a request head.
+        case idle
+        /// A request is being forwarded and answered.
+        case forwarding(Exchange)
+        /// The gateway answered the request itself; remaining body parts are dropped.
+        case discarding(closeWhenDone: Bool)
+        case closed
+    }
+
+    private let runtime: GatewayRuntime
+    private let pools: UpstreamPools
+    private let logger: Logger
+    private var state = State.idle
+    private var context: ChannelHandlerContext!
+    private var clientReadPending = false
+
+    init(runtime: GatewayRuntime, pools: UpstreamPools, logger: Logger) {
+        self.runtime = runtime
+        self.pools = pools
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    // MARK: Client side
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): receiveHead(head)
+        case .body(let body): receiveBody(body)
+        case .end: receiveEnd()
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if case .forwarding(let exchange) = state { exchange.upstream?.flush() }
+        context.fireChannelReadComplete()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if case .forwarding(let exchange) = state, exchange.isUpstreamBacklogged {
+            clientReadPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case .forwarding(let exchange) = state, let upstream = exchange.upstream {
+            if context.channel.isWritable { upstream.resumeReads() } else { upstream.holdReads() }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .forwarding(let exchange) = state { exchange.abandon() }
+        state = .closed
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        switch state {
+        case .idle:
+            // The decoder refused the bytes before a head was admitted: answer once, then close.
+            let problem: GatewayProblem =
+                (error as? HTTPParserError) == .headerOverflow
+                ? .headersTooLarge : .badFraming("The request could not be parsed as HTTP/1.1.")
+            if error is HTTPParserError {
+                respond(problem.closingConnection(), requestID: Self.generateRequestID(), bodyPending: false)
+            } else {
+                context.close(promise: nil)
+            }
+        case .forwarding(let exchange):
+            exchange.abandon()
+            if exchange.responseStarted {
+                context.close(promise: nil)
+            } else {
+                respond(.badFraming("The request body could not be parsed.").closingConnection(), requestID: exchange.requestID, bodyPending: false)
+            }
+        case .discarding, .closed:
+            context.close(promise: nil)
+        }
+        state = .closed
+    }
+
+    private func receiveHead(_ head: HTTPRequestHead) {
+        guard case .idle = state else { return }
+        context.triggerUserOutboundEvent(RequestCycleEvent.headReceived, promise: nil)
+        let peer = context.channel.remoteAddress
+        let requestID = runtime.headerRules.requestID(peer: peer, headers: head.headers, generated: Self.generateRequestID)
+        let bodyPending = Self.hasBody(head)
+        let admitted: AdmittedRequest
+        do {
+            admitted = try RequestAdmission.admit(head, peer: peer, requestID: requestID, runtime: runtime)
+        } catch {
+            respond(head.isKeepAlive ? error : error.closingConnection(), requestID: requestID, bodyPending: bodyPending)
+            return
+        }
+        guard let upstreamConfig = runtime.upstream(named: admitted.route.upstream),
+            let pool = pools.pool(upstreamConfig.name, on: context.eventLoop)
+        else {
+            respond(.upstreamUnavailable, requestID: requestID, bodyPending: bodyPending)
+            return
+        }
+        let exchange = Exchange(
+            requestID: requestID, clientHead: head, admitted: admitted, pool: pool, maxBodyBytes: runtime.config.server.maxBodyBytes)
+        state = .forwarding(exchange)
+        if admitted.expectsContinue {
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+        }
+        connect(exchange, allowReuse: true)
+    }
+
+    private func receiveBody(_ body: ByteBuffer) {
+        guard case .forwarding(let exchange) = state else { return }
+        exchange.receivedBodyBytes += Int64(body.readableBytes)
+        guard exchange.receivedBodyBytes <= exchange.maxBodyBytes else {
+            fail(exchange, with: .bodyTooLarge)
+            return
+        }
+        exchange.send(.body(.byteBuffer(body)))
+    }
+
+    private func receiveEnd() {
+        switch state {
+        case .forwarding(let exchange):
+            exchange.requestComplete = true
+            exchange.send(.end(nil))
+            exchange.upstream?.flush()
+            armResponseDeadline(exchange)
+        case .discarding(let closeWhenDone):
+            if closeWhenDone {
+                state = .closed
+            } else {
+                state = .idle
+            }
+        case .idle, .closed:
+            break
+        }
+    }
+
+    // MARK: Upstream side
+
+    private func connect(_ exchange: Exchange, allowReuse: Bool) {
+        exchange.attempts += 1
+        exchange.pool.acquire(allowReuse: allowReuse).whenComplete { result in
+            guard case .forwarding(let current) = self.state, current === exchange else {
+                if case .success(let lease) = result { exchange.pool.release(lease.connection) }
+                return
+            }
+            switch result {
+            case .success(let lease):
+                exchange.attach(lease.connection, reused: lease.reused, sink: self)
+                self.armResponseDeadline(exchange)
+                if self.clientReadPending, !exchange.isUpstreamBacklogged {
+                    self.clientReadPending = false
+                    self.context.read()
+                }
+            case .failure(let error):
+                self.logger.warning(
+                    "upstream connect failed",
+                    metadata: ["gateway.request_id": "\(exchange.requestID)", "gateway.upstream": "\(exchange.pool.config.name)", "error": "\(error)"])
+                self.fail(exchange, with: .upstreamUnavailable)
+            }
+        }
+    }
+
+    /// Starts `response_timeout` once the whole request is upstream: a long upload is not a slow upstream.
+    private func armResponseDeadline(_ exchange: Exchange) {
+        guard exchange.requestComplete, exchange.upstream != nil, !exchange.responseStarted else { return }
+        exchange.responseDeadline?.cancel()
+        exchange.responseDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(exchange.pool.config.responseTimeout)) {
+            self.responseTimedOut(exchange)
+        }
+    }
+
+    private func responseTimedOut(_ exchange: Exchange) {
+        guard case .forwarding(let current) = state, current === exchange, !exchange.responseStarted else { return }
+        logger.warning(
+            "upstream response timed out",
+            metadata: ["gateway.request_id": "\(exchange.requestID)", "gateway.upstream": "\(exchange.pool.config.name)"])
+        fail(exchange, with: .upstreamTimeout)
+    }
+
+    func upstreamReceived(_ part: HTTPClientResponsePart) {
+        guard case .forwarding(let exchange) = state else { return }
+        switch part {
+        case .head(let head):
+            guard !(100..<200).contains(head.status.code) else { return }
+            exchange.responseDeadline?.cancel()
+            exchange.responseStarted = true
+            exchange.upstreamKeepAlive = head.isKeepAlive
+            var headers = runtime.headerRules.clientResponseHeaders(head.headers, requestID: exchange.requestID)
+            if exchange.clientHead.version == .http1_0, !headers.contains(name: "content-length") {
+                exchange.clientKeepAlive = false  // HTTP/1.0 has no chunking: the close ends the body
+            }
+            if !exchange.clientKeepAlive {
+                headers.replaceOrAdd(name: "Connection", value: "close")
+            } else if exchange.clientHead.version == .http1_0 {
+                headers.replaceOrAdd(name: "Connection", value: "keep-alive")
+            }
+            let response = HTTPResponseHead(version: exchange.clientHead.version, status: head.status, headers: headers)
+            context.write(wrapOutboundOut(.head(response)), promise: nil)
+        case .body(let body):
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            if !context.channel.isWritable { exchange.upstream?.holdReads() }
+        case .end:
+            exchange.responseComplete = true
+            if exchange.requestComplete {
+                finish(exchange)
+            } else {
+                // The upstream answered before the body was fully sent: neither side can be reused.
+                exchange.abandon()
+                state = .closed
+                context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in self.context.close(promise: nil) }
+            }
+        }
+    }
+
+    func upstreamReadComplete() { context.flush() }
+
+    func upstreamFailed() {
+        guard case .forwarding(let exchange) = state else { return }
+        exchange.detach()
+        if exchange.responseStarted {
+            state = .closed
+            context.close(promise: nil)
+        } else if exchange.mayRetry {
+            exchange.responseDeadline?.cancel()
+            connect(exchange, allowReuse: false)
+        } else {
+            fail(exchange, with: .upstreamFailed)
+        }
+    }
+
+    func upstreamWritabilityChanged(isWritable: Bool) {
+        if isWritable, clientReadPending {
+            clientReadPending = false
+            context.read()
+        }
+    }
+
+    // MARK: Endings
+
+    /// Both directions finished cleanly: return the upstream connection and wait for the next request.
+    private func finish(_ exchange: Exchange) {
+        exchange.responseDeadline?.cancel()
+        if let upstream = exchange.upstream {
+            exchange.detach()
+            if exchange.upstreamKeepAlive { exchange.pool.release(upstream) } else { upstream.abandon() }
+        }
+        let keepAlive = exchange.clientKeepAlive
+        state = keepAlive ? .idle : .closed
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if keepAlive {
+            context.triggerUserOutboundEvent(RequestCycleEvent.responseCompleted, promise: nil)
+        } else {
+            written.assumeIsolated().whenComplete { _ in self.context.close(promise: nil) }
+        }
+    }
+
+    /// Gives up on an exchange: answers with `problem` if nothing was sent yet, else just closes.
+    private func fail(_ exchange: Exchange, with problem: GatewayProblem) {
+        exchange.abandon()
+        if exchange.responseStarted {
+            state = .closed
+            context.close(promise: nil)
+        } else {
+            state = .idle
+            respond(exchange.clientKeepAlive ? problem : problem.closingConnection(), requestID: exchange.requestID, bodyPending: !exchange.requestComplete)
+        }
+    }
+
+    /// Writes the gateway's own answer. When the request body has not been read, the connection closes
+    /// after the answer rather than reading a body nobody wants.
+    private func respond(_ problem: GatewayProblem, requestID: String, bodyPending: Bool) {
+        let close = problem.closesConnection || bodyPending
+        let body = problem.body(requestID: requestID, allocator: context.channel.allocator)
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/problem+json")
+        headers.add(name: "Content-Length", value: String(body.readableBytes))
+        headers.add(name: "Cache-Control", value: "no-store")
+        for (name, value) in problem.headers { headers.add(name: name, value: value) }
+        if close { headers.add(name: "Connection", value: "close") }
+        runtime.headerRules.addGatewayHeaders(to: &headers, requestID: requestID)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: problem.status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if close {
+            state = bodyPending ? .discarding(closeWhenDone: true) : .closed
+            written.assumeIsolated().whenComplete { _ in self.context.close(promise: nil) }
+        } else {
+            state = bodyPending ? .discarding(closeWhenDone: false) : .idle
+            context.triggerUserOutboundEvent(RequestCycleEvent.responseCompleted, promise: nil)
+        }
+    }
+
+    static func hasBody(_ head: HTTPRequestHead) -> Bool {
+        if head.headers.contains(name: "transfer-encoding") { return true }
+        if let length = head.headers.first(name: "content-length") { return length != "0" }
+        return false
+    }
+
+    static func generateRequestID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let high = generator.next() as UInt64
+        let low = generator.next() as UInt64
+        return hex(high) + hex(low)
+    }
+
+    private static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// A request that passed every check at the head, ready to forward.
+struct AdmittedRequest {
+    let route: Route
+    let upstreamHead: HTTPRequestHead
+    let framing: BodyFraming
+    let identity: VerifiedIdentity?
+    /// The client sent `Expect: 100-continue`; the gateway answers it once the head is admitted.
+    let expectsContinue: Bool
+}
+
+/// The ordered checks a request head goes through before anything is forwarded:
+/// limits, framing, target normalisation, routing, body size, authentication.
+enum RequestAdmission {
+    /// Longest request target accepted (414 beyond), capped by `max_header_bytes`.
+    static let maximumTargetBytes = 8 * 1024
+
+    static func admit(
+        _ head: HTTPRequestHead,
+        peer: SocketAddress?,
+        requestID: String,
+        runtime: GatewayRuntime
+    ) throws(GatewayProblem) -> AdmittedRequest {
+        let server = runtime.config.server
+        guard head.uri.utf8.count <= min(maximumTargetBytes, server.maxHeaderBytes) else { throw .uriTooLong }
+        guard headerBytes(head) <= server.maxHeaderBytes else { throw .headersTooLarge }
+        let framing = try BodyFraming.of(head)
+        try checkHost(head.headers)
+        try refuseUpgrade(head.headers)
+        let expectsContinue = try expectation(head.headers)
+
+        let target: PathNormalizer.Target
+        do {
+            target = try PathNormalizer.normalize(head.uri)
+        } catch {
+            throw .pathRejected(error.reason)
+        }
+        let route: Route
+        switch runtime.routes.match(path: target.path, method: head.method.rawValue) {
+        case .route(let matched): route = matched
+        case .methodNotAllowed(let allow): throw .methodNotAllowed(allow: allow)
+        case .notFound: throw .notFound
+        }
+        if case .length(let length) = framing, length > server.maxBodyBytes { throw .bodyTooLarge }
+        let identity = try runtime.auth.authenticate(head.headers, route: route, now: runtime.now())
+
+        var upstreamTarget = target
+        upstreamTarget.path = route.upstreamPath(for: target.path)
+        let headers = runtime.headerRules.upstreamRequestHeaders(
+            head.headers, peer: peer, requestID: requestID, framing: framing, identity: identity)
+        let upstreamHead = HTTPRequestHead(
+            version: .http1_1, method: head.method, uri: upstreamTarget.uri, headers: headers)
+        return AdmittedRequest(
+            route: route, upstreamHead: upstreamHead, framing: framing, identity: identity,
+            expectsContinue: expectsContinue)
+    }
+
+    /// Request line plus header fields as they appeared on the wire (CRLFs included).
+    static func headerBytes(_ head: HTTPRequestHead) -> Int {
+        var total = head.method.rawValue.utf8.count + head.uri.utf8.count + 12
+        for (name, value) in head.headers { total += name.utf8.count + value.utf8.count + 4 }
+        return total
+    }
+
+    private static func checkHost(_ headers: HTTPHeaders) throws(GatewayProblem) {
+        let hosts = headers["host"]
+        guard hosts.count == 1, !hosts[0].isEmpty else {
+            throw .badRequest("bad_host", "Exactly one non-empty Host header is required.")
+        }
+    }
+
+    private static func refuseUpgrade(_ headers: HTTPHeaders) throws(GatewayProblem) {
+        if headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "h2c" })
+            || headers.contains(name: "http2-settings")
+        {
+            throw .badRequest("upgrade_refused", "Upgrading to cleartext HTTP/2 is not supported.")
+        }
+    }
+
+    private static func expectation(_ headers: HTTPHeaders) throws(GatewayProblem) -> Bool {
+        let values = headers["expect"]
+        if values.isEmpty { return false }
+        guard values.count == 1, values[0].lowercased() == "100-continue" else { throw .expectationFailed }
+        return true
+    }
+}
+
+extension BodyFraming {
+    /// How the client delimits its body; ambiguous framing is refused (request smuggling).
+    static func of(_ head: HTTPRequestHead) throws(GatewayProblem) -> BodyFraming {
+        let lengths = head.headers[canonicalForm: "content-length"]
+        let codings = head.headers[canonicalForm: "transfer-encoding"]
+        if !codings.isEmpty {
+            guard lengths.isEmpty else { throw .badFraming("Content-Length and Transfer-Encoding must not both be sent.") }
+            guard head.version == .http1_1, codings.count == 1, codings[0].lowercased() == "chunked" else {
+                throw .badFraming("Only the chunked transfer coding is supported.")
+            }
+            return .chunked
+        }
+        guard let first = lengths.first else { return .none }
+        guard lengths.allSatisfy({ $0 == first }), first.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+            first.utf8.count <= 18, let length = Int64(first)
+        else { throw .badFraming("The Content-Length header is invalid.") }
+        return .length(length)
+    }
+}

@@ -1,0 +1,66 @@
+/// A route compiled from config: immutable, shared by every connection.
+public struct Route: Sendable {
+    /// Position in the config file, for messages and metrics.
+    public let index: Int
+    public let prefix: String
+    /// `nil` allows every method.
+    public let methods: Set<String>?
+    public let upstream: String
+    public let stripPrefix: Bool
+    public let auth: AuthMode
+
+    init(index: Int, config: RouteConfig) {
+        self.index = index
+        self.prefix = config.path
+        self.methods = config.methods.map(Set.init)
+        self.upstream = config.upstream
+        self.stripPrefix = config.stripPrefix
+        self.auth = config.auth
+    }
+
+    /// The path the upstream receives for a normalised request path under this route.
+    public func upstreamPath(for path: String) -> String {
+        guard stripPrefix, prefix != "/" else { return path }
+        let rest = path.dropFirst(prefix.count)
+        return rest.isEmpty ? "/" : String(rest)
+    }
+}
+
+/// Longest-prefix routing on path-segment boundaries.
+public struct RouteTable: Sendable {
+    /// The result of looking up a request.
+    public enum Match {
+        case route(Route)
+        /// The path matched, the method did not; `allow` lists what would have.
+        case methodNotAllowed(allow: [String])
+        case notFound
+    }
+
+    /// Routes grouped by prefix, longest prefix first.
+    private let groups: [(prefix: String, routes: [Route])]
+
+    public init(_ routes: [RouteConfig]) {
+        var byPrefix: [String: [Route]] = [:]
+        for (index, config) in routes.enumerated() {
+            byPrefix[config.path, default: []].append(Route(index: index, config: config))
+        }
+        groups = byPrefix.map { (prefix: $0.key, routes: $0.value) }.sorted { $0.prefix.utf8.count > $1.prefix.utf8.count }
+    }
+
+    /// Finds the route for a normalised path and a method.
+    public func match(path: String, method: String) -> Match {
+        guard let group = groups.first(where: { Self.path(path, isUnder: $0.prefix) }) else { return .notFound }
+        if let route = group.routes.first(where: { $0.methods?.contains(method) ?? true }) {
+            return .route(route)
+        }
+        let allow = Set(group.routes.flatMap { $0.methods ?? [] })
+        return .methodNotAllowed(allow: allow.sorted())
+    }
+
+    static func path(_ path: String, isUnder prefix: String) -> Bool {
+        guard prefix != "/" else { return true }
+        guard path.hasPrefix(prefix) else { return false }
+        let rest = path.utf8.dropFirst(prefix.utf8.count)
+        return rest.isEmpty || rest.first == UInt8(ascii: "/")
+    }
+}

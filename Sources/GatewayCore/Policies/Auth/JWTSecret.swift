@@ -1,0 +1,31 @@
+import Foundation
+
+/// Reads the HMAC secret for bearer tokens from `jwt.secret_file` or `JWT_SECRET_KEY`.
+public enum JWTSecret {
+    /// Shorter secrets are refused: HS256 wants at least as many bytes as its output.
+    public static let minimumBytes = 32
+    public static let environmentVariable = "JWT_SECRET_KEY"
+
+    /// The secret, or `nil` when neither source is configured. A configured but unusable source throws.
+    public static func load(_ config: JWTConfig, environment: [String: String]) throws(StartupError) -> [UInt8]? {
+        let secret: [UInt8]
+        if let path = config.secretFile {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw StartupError("jwt.secret_file", "cannot read \(path)")
+            }
+            var bytes = Array(data)
+            while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { bytes.removeLast() }
+            secret = bytes
+        } else if let value = environment[environmentVariable] {
+            secret = Array(value.utf8)
+        } else {
+            return nil
+        }
+        guard secret.count >= minimumBytes else {
+            throw StartupError(
+                config.secretFile == nil ? environmentVariable : "jwt.secret_file",
+                "the JWT secret is \(secret.count) bytes; at least \(minimumBytes) are required")
+        }
+        return secret
+    }
+}

@@ -1,0 +1,141 @@
+import NIOCore
+import NIOHTTP1
+
+/// An answer the gateway gives itself, rendered as RFC 9457 problem details.
+///
+/// Each case has a stable snake_case `code` a client can switch on and a message that is safe to show:
+/// no internals, paths or upstream details ever reach it.
+public struct GatewayProblem: Error, Sendable, Equatable {
+    /// HTTP status of the answer.
+    public let status: HTTPResponseStatus
+    /// Stable machine-readable code, e.g. `path_rejected`.
+    public let code: String
+    /// Human explanation, safe to show to any client.
+    public let detail: String
+    /// Extra response headers, e.g. `Allow` or `WWW-Authenticate`.
+    public let headers: [(String, String)]
+    /// Close the client connection after answering (framing could not be trusted, or a body is left unread).
+    public let closesConnection: Bool
+
+    private init(
+        _ status: HTTPResponseStatus,
+        _ code: String,
+        _ detail: String,
+        headers: [(String, String)] = [],
+        closesConnection: Bool = false
+    ) {
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.headers = headers
+        self.closesConnection = closesConnection
+    }
+
+    public static func == (lhs: GatewayProblem, rhs: GatewayProblem) -> Bool {
+        lhs.status == rhs.status && lhs.code == rhs.code && lhs.detail == rhs.detail
+            && lhs.closesConnection == rhs.closesConnection
+            && lhs.headers.map { "\($0.0):\($0.1)" } == rhs.headers.map { "\($0.0):\($0.1)" }
+    }
+
+    /// The same problem, forcing the connection to close afterwards.
+    public func closingConnection() -> GatewayProblem {
+        GatewayProblem(status, code, detail, headers: headers, closesConnection: true)
+    }
+}
+
+extension GatewayProblem {
+    public static func badRequest(_ code: String, _ detail: String) -> GatewayProblem {
+        GatewayProblem(.badRequest, code, detail)
+    }
+
+    /// Framing the gateway cannot interpret safely (CL+TE, conflicting lengths, unknown codings, parse errors).
+    public static func badFraming(_ detail: String) -> GatewayProblem {
+        GatewayProblem(.badRequest, "bad_framing", detail, closesConnection: true)
+    }
+
+    public static func pathRejected(_ reason: String) -> GatewayProblem {
+        GatewayProblem(.badRequest, "path_rejected", "The request path was rejected: \(reason).")
+    }
+
+    public static let notFound = GatewayProblem(.notFound, "no_route", "No route matches this path.")
+
+    public static func methodNotAllowed(allow: [String]) -> GatewayProblem {
+        GatewayProblem(
+            .methodNotAllowed, "method_not_allowed", "This method is not allowed on this route.",
+            headers: [("Allow", allow.joined(separator: ", "))])
+    }
+
+    public static let headersTooLarge = GatewayProblem(
+        .requestHeaderFieldsTooLarge, "headers_too_large", "The request header section is too large.",
+        closesConnection: true)
+
+    public static let uriTooLong = GatewayProblem(
+        .uriTooLong, "uri_too_long", "The request target is too long.", closesConnection: true)
+
+    public static let bodyTooLarge = GatewayProblem(
+        .payloadTooLarge, "body_too_large", "The request body is larger than this route accepts.",
+        closesConnection: true)
+
+    public static let expectationFailed = GatewayProblem(
+        .expectationFailed, "expectation_failed", "Only the 100-continue expectation is supported.",
+        closesConnection: true)
+
+    /// No token where one is required (RFC 6750: no error attribute).
+    public static let authRequired = GatewayProblem(
+        .unauthorized, "auth_required", "This route requires a bearer token.",
+        headers: [("WWW-Authenticate", "Bearer")])
+
+    /// A token was presented and failed a check; `reason` names the check in terms safe to show.
+    public static func invalidToken(_ reason: String) -> GatewayProblem {
+        GatewayProblem(
+            .unauthorized, "invalid_token", "The bearer token was rejected: \(reason).",
+            headers: [("WWW-Authenticate", #"Bearer error="invalid_token""#)])
+    }
+
+    public static let upstreamUnavailable = GatewayProblem(
+        .badGateway, "upstream_unavailable", "The upstream service could not be reached.", closesConnection: false)
+
+    public static let upstreamFailed = GatewayProblem(
+        .badGateway, "upstream_failed", "The upstream service failed to answer.", closesConnection: true)
+
+    public static let upstreamTimeout = GatewayProblem(
+        .gatewayTimeout, "upstream_timeout", "The upstream service did not answer in time.", closesConnection: true)
+
+    public static let serviceUnavailable = GatewayProblem(
+        .serviceUnavailable, "service_unavailable", "The gateway cannot serve this request right now.")
+}
+
+extension GatewayProblem {
+    /// The problem+json body for this problem, tagged with the request id.
+    public func body(requestID: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var json = "{\"type\":\"urn:gateway:problem:\(code)\",\"title\":"
+        JSONText.appendString(status.reasonPhrase, to: &json)
+        json += ",\"status\":\(status.code),\"detail\":"
+        JSONText.appendString(detail, to: &json)
+        json += ",\"code\":\"\(code)\",\"request_id\":"
+        JSONText.appendString(requestID, to: &json)
+        json += "}"
+        return allocator.buffer(string: json)
+    }
+}
+
+/// Minimal JSON string escaping for the bodies the gateway writes itself.
+enum JSONText {
+    static func appendString(_ value: String, to out: inout String) {
+        out.append("\"")
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out.append("\\\"")
+            case "\\": out.append("\\\\")
+            case "\n": out.append("\\n")
+            case "\r": out.append("\\r")
+            case "\t": out.append("\\t")
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out.append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out.append("\"")
+    }
+}

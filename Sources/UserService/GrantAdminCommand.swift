@@ -1,0 +1,24 @@
+import ArgumentParser
+import UserServiceCore
+
+/// `userservice grant-admin USERNAME`: gives a registered user the admin role.
+struct GrantAdminCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grant-admin",
+        abstract: "Give a registered user the admin role.",
+        discussion: """
+            The user's next login yields a token with the "admin" scope; tokens issued before keep their scopes.
+            """
+    )
+
+    @OptionGroup
+    var database: DatabaseOptions
+
+    @Argument(help: "The username to promote.")
+    var username: String
+
+    func run() async throws {
+        try await UserServiceAdministration.grantAdmin(username: self.username, databasePath: self.database.path)
+        print("Granted the admin role to \(self.username).")
+    }
+}

@@ -1,0 +1,143 @@
+import Testing
+import GatewayCore
+
+@Suite("Config loading")
+struct ConfigLoaderTests {
+    /// The repository root, found from this file: Tests/GatewayCoreTests/Configuration/….
+    static let repositoryRoot: String = {
+        var components = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+        components.removeLast(4)
+        return components.joined(separator: "/")
+    }()
+
+    @Test("applies every default to a minimal file")
+    func defaults() throws {
+        let config = try ConfigFixture.config("")
+        #expect(config.sourcePath == "/srv/gw.conf")
+        #expect(config.server.listen == HostPort(host: "127.0.0.1", port: 8443))
+        #expect(config.server.redirectHTTPListen == nil)
+        #expect(config.server.trustedProxies.isEmpty)
+        #expect(config.server.maxHeaderBytes == 16 * 1024)
+        #expect(config.server.maxBodyBytes == 1024 * 1024)
+        #expect(config.server.idleTimeout == .seconds(60))
+        #expect(config.server.requestHeaderTimeout == .seconds(10))
+        #expect(config.server.maxConnections == 10_000)
+        #expect(config.tls.minVersion == .v1_2)
+        #expect(config.tls.hsts)
+        #expect(config.tls.hstsMaxAge == .seconds(365 * 86_400))
+        #expect(config.jwt.secretFile == nil)
+        #expect(config.jwt.issuer == nil)
+        #expect(config.jwt.audience == nil)
+        #expect(config.jwt.leeway == .seconds(30))
+        let upstream = try #require(config.upstreams.first)
+        #expect(upstream.connectTimeout == .seconds(2))
+        #expect(upstream.responseTimeout == .seconds(30))
+        #expect(upstream.maxIdleConnections == 32)
+        let route = try #require(config.routes.first)
+        #expect(route.methods == nil)
+        #expect(route.stripPrefix == false)
+        #expect(route.auth == .required)
+    }
+
+    @Test("loads the example config at the repository root without problems")
+    func exampleFile() throws {
+        let path = "\(Self.repositoryRoot)/gateway.conf.example"
+        let config = try ConfigLoader.load(path: path)
+        #expect(config.server.listen == HostPort(host: "127.0.0.1", port: 8443))
+        #expect(config.tls.certificatePath == "\(Self.repositoryRoot)/certs/dev/server.crt")
+        #expect(config.tls.privateKeyPath == "\(Self.repositoryRoot)/certs/dev/server.key")
+        #expect(config.jwt.secretFile == "\(Self.repositoryRoot)/state/jwt-secret")
+        #expect(config.jwt.issuer == "userservice")
+        #expect(config.jwt.audience == "gateway")
+        #expect(config.upstreams.map(\.name) == ["users"])
+        #expect(config.upstreams.first?.address == HostPort(host: "127.0.0.1", port: 8081))
+        #expect(config.routes.map(\.path) == ["/auth", "/health", "/users", "/resources"])
+        #expect(config.routes.map(\.auth) == [.none, .none, .required, .required])
+        #expect(config.routes.map(\.methods) == [["POST"], ["GET"], nil, nil])
+    }
+
+    @Test("resolves relative file paths against the config file's directory")
+    func relativePaths() throws {
+        let text = ConfigFixture.completed("""
+            [tls]
+            certificate = "certs/./server.crt"
+            private_key = "../keys/server.key"
+
+            [jwt]
+            secret_file = "/run/credentials/jwt"
+            """)
+        let config = try ConfigLoader.parse(text: text, sourcePath: "/etc/gateway/gateway.conf")
+        #expect(config.tls.certificatePath == "/etc/gateway/certs/server.crt")
+        #expect(config.tls.privateKeyPath == "/etc/keys/server.key")
+        #expect(config.jwt.secretFile == "/run/credentials/jwt")
+    }
+
+    @Test("resolves paths in a relatively named config file against the working directory")
+    func relativeConfigFile() throws {
+        let config = try ConfigLoader.parse(text: ConfigFixture.completed(""), sourcePath: "conf/gateway.conf")
+        #expect(config.tls.certificatePath.hasPrefix("/"))
+        #expect(config.tls.certificatePath.hasSuffix("/conf/server.crt"))
+    }
+
+    @Test("reports a TOML syntax error at its line")
+    func syntaxError() {
+        let problems = ConfigFixture.problems(inDocument: """
+            [server]
+            listen = "127.0.0.1:8443"
+            idle_timeout = 
+            """)
+        #expect(problems == ["/srv/gw.conf:3: TOML syntax error at column 16: Error while parsing key-value pair: encountered end-of-file"])
+    }
+
+    @Test("reports a key defined twice as a syntax error at the second definition")
+    func duplicateKey() {
+        let problems = ConfigFixture.problems(inDocument: """
+            [server]
+            listen = "127.0.0.1:8443"
+            listen = "127.0.0.1:9443"
+            """)
+        #expect(problems == ["/srv/gw.conf:3: TOML syntax error at column 10: Error while parsing key-value pair: cannot redefine existing string 'listen'"])
+    }
+
+    @Test("collects every problem of the file, in line order")
+    func collectsEveryProblem() {
+        let problems = ConfigFixture.problems(inDocument: """
+            [server]
+            listen = "nowhere"
+            max_connections = 0
+
+            [[upstream]]
+            name = "users"
+            url = "https://users.internal:8081"
+
+            [[route]]
+            path = "/users/"
+            upstream = "user"
+            colour = "blue"
+            """)
+        #expect(problems == [
+            #"/srv/gw.conf:2: server.listen: invalid address "nowhere" (allowed: host:port or [ipv6]:port, port 0..65535)"#,
+            "/srv/gw.conf:3: server.max_connections: 0 is out of range (allowed: 1 or more)",
+            "/srv/gw.conf:7: upstream[0].url: https is not supported: upstreams are plain HTTP on a private network (allowed: http://host:port)",
+            #"/srv/gw.conf:10: route[0].path: "/users/" must not end with "/" (allowed: "/users")"#,
+            #"/srv/gw.conf:11: route[0].upstream: no upstream named "user" (allowed: users)"#,
+            "/srv/gw.conf:12: route[0].colour: unknown key (allowed: path, methods, upstream, strip_prefix, auth)",
+            "/srv/gw.conf: tls.certificate: missing required key",
+            "/srv/gw.conf: tls.private_key: missing required key",
+        ])
+    }
+
+    @Test("reports an unreadable file as a single problem")
+    func unreadableFile() {
+        let error = #expect(throws: ConfigErrors.self) { try ConfigLoader.load(path: "/nonexistent/gateway.conf") }
+        #expect(error?.problems.map(\.description) == [
+            "/nonexistent/gateway.conf: cannot open the file: No such file or directory"
+        ])
+    }
+
+    @Test("refuses a NUL byte, which the TOML parser would silently stop at")
+    func nulByte() {
+        let problems = ConfigFixture.problems(inDocument: "[server]\nlisten = \"127.0.0.1:8443\"\u{0}\n")
+        #expect(problems == ["/srv/gw.conf:2: the file contains a NUL byte"])
+    }
+}

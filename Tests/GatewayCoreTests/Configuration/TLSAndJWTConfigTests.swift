@@ -1,0 +1,81 @@
+import Testing
+import GatewayCore
+
+@Suite("Config [tls] and [jwt]")
+struct TLSAndJWTConfigTests {
+    @Test("accepts TLS 1.3 as the minimum version")
+    func minVersion13() throws {
+        let config = try ConfigFixture.config("""
+            [tls]
+            certificate = "server.crt"
+            private_key = "server.key"
+            min_version = "1.3"
+            """)
+        #expect(config.tls.minVersion == .v1_3)
+    }
+
+    @Test("rejects an unsupported TLS version")
+    func unsupportedTLSVersion() {
+        let problems = ConfigFixture.problems("""
+            [tls]
+            certificate = "server.crt"
+            private_key = "server.key"
+            min_version = "1.1"
+            """)
+        #expect(problems == [#"/srv/gw.conf:4: tls.min_version: unsupported value "1.1" (allowed: 1.2, 1.3)"#])
+    }
+
+    @Test("rejects a TLS version written as a number")
+    func tlsVersionAsNumber() {
+        let problems = ConfigFixture.problems("""
+            [tls]
+            certificate = "server.crt"
+            private_key = "server.key"
+            min_version = 1.2
+            """)
+        #expect(problems == ["/srv/gw.conf:4: tls.min_version: expected a string, found a float"])
+    }
+
+    @Test("rejects an empty certificate path and a non-boolean hsts")
+    func emptyPathAndBadBool() {
+        let problems = ConfigFixture.problems("""
+            [tls]
+            certificate = ""
+            private_key = "server.key"
+            hsts = "yes"
+            """)
+        #expect(problems == [
+            "/srv/gw.conf:2: tls.certificate: must not be empty",
+            "/srv/gw.conf:4: tls.hsts: expected a boolean, found a string",
+        ])
+    }
+
+    @Test("refuses an inline JWT secret", arguments: ["secret", "secret_key", "hmac_key", "password"])
+    func inlineSecret(key: String) {
+        let problems = ConfigFixture.problems("[jwt]\nissuer = \"userservice\"\n\(key) = \"hunter2\"")
+        #expect(problems == [
+            "/srv/gw.conf:3: jwt.\(key): secrets never come from the config file (allowed: secret_file = \"path\", or the JWT_SECRET_KEY environment variable)"
+        ])
+    }
+
+    @Test("rejects a leeway over five minutes")
+    func longLeeway() {
+        let problems = ConfigFixture.problems("[jwt]\nleeway = \"10m\"")
+        #expect(problems == ["/srv/gw.conf:2: jwt.leeway: 10m is too long (allowed: up to 5m)"])
+    }
+
+    @Test("accepts a leeway of exactly five minutes")
+    func maximumLeeway() throws {
+        let config = try ConfigFixture.config("[jwt]\nleeway = \"300s\"")
+        #expect(config.jwt.leeway == .seconds(300))
+    }
+
+    @Test("rejects an empty issuer or audience")
+    func emptyClaims() {
+        let problems = ConfigFixture.problems("[jwt]\nissuer = \"\"\naudience = \"\"")
+        #expect(problems == [
+            "/srv/gw.conf:2: jwt.issuer: must not be empty",
+            "/srv/gw.conf:3: jwt.audience: must not be empty",
+        ])
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+@testable import GatewayCore
+
+@Suite("Path normaliser")
+struct PathNormalizerTests {
+    static let accepted: [(target: String, path: String, query: String?)] = [
+        ("/", "/", nil),
+        ("/users", "/users", nil),
+        ("/users/", "/users/", nil),
+        ("/users/me?x=1&y=2", "/users/me", "x=1&y=2"),
+        ("/users/me?", "/users/me", ""),
+        ("/a/./b", "/a/b", nil),
+        ("/a/b/../c", "/a/c", nil),
+        ("/a/b/c/../../d", "/a/d", nil),
+        ("/a/..", "/", nil),
+        ("/a/../", "/", nil),
+        ("/./", "/", nil),
+        ("//a///b", "/a/b", nil),
+        ("/%7Euser", "/~user", nil),
+        ("/%7euser", "/~user", nil),
+        ("/%41%42c", "/ABc", nil),
+        ("/a%2eb", "/a.b", nil),
+        ("/a/%2e%2e/b", "/b", nil),
+        ("/a/%2E/b", "/a/b", nil),
+        ("/file%20name", "/file%20name", nil),
+        ("/caf%c3%a9", "/caf%C3%A9", nil),
+        ("/%25", "/%25", nil),
+        ("/%252e%252e/x", "/%252e%252e/x", nil),
+        ("/a;v=1/b", "/a;v=1/b", nil),
+        ("/search?q=a/../b", "/search", "q=a/../b"),
+        ("/users/me?next=%2F..%2F", "/users/me", "next=%2F..%2F"),
+        ("/a:b@c!$&'()*+,=", "/a:b@c!$&'()*+,=", nil),
+    ]
+
+    @Test("normalises accepted targets", arguments: accepted)
+    func normalises(_ case_: (target: String, path: String, query: String?)) throws {
+        let target = try PathNormalizer.normalize(case_.target)
+        #expect(target.path == case_.path)
+        #expect(target.query == case_.query)
+    }
+
+    static let rejected: [(target: String, reason: String)] = [
+        ("", "empty request target"),
+        ("*", "only origin-form targets are accepted"),
+        ("http://evil.example/x", "only origin-form targets are accepted"),
+        ("users", "only origin-form targets are accepted"),
+        ("/..", "path escapes the root"),
+        ("/../etc/passwd", "path escapes the root"),
+        ("/a/../../b", "path escapes the root"),
+        ("/%2e%2e/x", "path escapes the root"),
+        ("/.%2E/x", "path escapes the root"),
+        ("/a%2Fb", "encoded slash in path"),
+        ("/a%2fb", "encoded slash in path"),
+        ("/a%5Cb", "encoded backslash in path"),
+        ("/a%00b", "encoded NUL in path"),
+        ("/a\\b", "backslash in path"),
+        ("/..\\x", "backslash in path"),
+        ("/a%zz", "malformed percent-escape"),
+        ("/a%2", "malformed percent-escape"),
+        ("/a%", "malformed percent-escape"),
+        ("/a b", "forbidden character in path"),
+        ("/a\tb", "forbidden character in path"),
+        ("/caf\u{e9}", "forbidden character in path"),
+        ("/a\"b", "forbidden character in path"),
+        ("/a<b>", "forbidden character in path"),
+        ("/a#frag", "forbidden character in path"),
+        ("/..;/admin", "dot-segment with parameters"),
+        ("/a/.;x/b", "dot-segment with parameters"),
+        ("/x?a=1#frag", "the query contains forbidden characters"),
+        ("/x?a b", "the query contains forbidden characters"),
+    ]
+
+    @Test("rejects dangerous targets", arguments: rejected)
+    func rejects(_ case_: (target: String, reason: String)) {
+        #expect(throws: PathNormalizer.Rejection(case_.reason)) { try PathNormalizer.normalize(case_.target) }
+    }
+
+    @Test("decodes only once, so double encoding cannot smuggle a dot-segment")
+    func decodesOnce() throws {
+        let once = try PathNormalizer.normalize("/%252e%252e/secret")
+        #expect(once.path == "/%252e%252e/secret")
+        #expect(throws: PathNormalizer.Rejection.self) { try PathNormalizer.normalize(once.path.removingPercentOnce()) }
+    }
+
+    @Test("is idempotent on its own output")
+    func idempotent() throws {
+        for case_ in Self.accepted {
+            let first = try PathNormalizer.normalize(case_.target)
+            #expect(try PathNormalizer.normalize(first.uri) == first)
+        }
+    }
+}
+
+extension String {
+    /// `%25` → `%`: what a second, careless decoding would do.
+    fileprivate func removingPercentOnce() -> String { replacingOccurrences(of: "%25", with: "%") }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+@testable import GatewayCore
+
+@Suite("HS256 token verification")
+struct TokenVerifierTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+    let verifier = TokenVerifier(
+        secret: TestTokens.secret, config: JWTConfig(issuer: "userservice", audience: "gateway", leeway: .seconds(30)))
+
+    func verify(_ token: String) throws(TokenRejection) -> VerifiedIdentity {
+        try verifier.verify(Substring(token), now: now)
+    }
+
+    @Test("accepts a valid token and reads subject and scopes")
+    func accepts() throws {
+        let identity = try verify(TestTokens.make(claims: TestTokens.claims(now: now, extra: ["scope": "user admin"])))
+        #expect(identity.subject == "42")
+        #expect(identity.scopes == ["user", "admin"])
+    }
+
+    static let hostile: [(String, TokenRejection)] = {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let good = TestTokens.claims(now: now)
+        let valid = TestTokens.make(claims: good)
+        let parts = valid.split(separator: ".").map(String.init)
+        return [
+            (TestTokens.make(claims: good, alg: "none"), .algorithm),
+            (TestTokens.make(claims: good, alg: "None"), .algorithm),
+            (TestTokens.make(claims: good, alg: "NONE"), .algorithm),
+            (TestTokens.make(claims: good, alg: "HS512"), .algorithm),
+            (TestTokens.make(claims: good, alg: "RS256"), .algorithm),
+            (parts[0] + "." + parts[1] + ".", .signature),
+            (parts[0] + "." + parts[1], .malformed),
+            (parts[0] + "." + parts[1] + "." + parts[2] + ".x", .malformed),
+            (TestTokens.make(claims: good, secret: Array("another-secret-0123456789-abcdefghij".utf8)), .signature),
+            (parts[0] + "." + TestTokens.base64URL(TestTokens.json(TestTokens.claims(sub: "1", now: now))) + "." + parts[2], .signature),
+            ("!!!." + parts[1] + "." + parts[2], .malformed),
+            (TestTokens.make(header: "not json", payload: "{}"), .malformed),
+            (TestTokens.make(claims: TestTokens.claims(expiresIn: -31, now: now)), .expired),
+            (TestTokens.make(claims: TestTokens.claims(now: now, extra: ["nbf": Int(now.timeIntervalSince1970) + 120])), .notYetValid),
+            (TestTokens.make(claims: TestTokens.claims(now: now, extra: ["iat": Int(now.timeIntervalSince1970) + 120])), .issuedInFuture),
+            (TestTokens.make(claims: TestTokens.claims(now: now, extra: ["iss": "someone-else"])), .issuer),
+            (TestTokens.make(claims: TestTokens.claims(now: now, extra: ["aud": "other"])), .audience),
+            (TestTokens.make(claims: good.filter { $0.key != "exp" }), .missingClaim("exp")),
+            (TestTokens.make(claims: good.filter { $0.key != "sub" }), .missingClaim("sub")),
+            (TestTokens.make(claims: TestTokens.claims(now: now, extra: ["exp": "tomorrow"])), .malformed),
+            (TestTokens.make(claims: TestTokens.claims(now: now, extra: ["pad": String(repeating: "x", count: 8 * 1024)])), .tooLarge),
+        ]
+    }()
+
+    @Test("refuses hostile tokens with the right reason", arguments: hostile)
+    func refuses(_ case_: (token: String, rejection: TokenRejection)) {
+        #expect(throws: case_.rejection) { try verify(case_.token) }
+    }
+
+    @Test("leeway tolerates small clock skew")
+    func leeway() throws {
+        _ = try verify(TestTokens.make(claims: TestTokens.claims(expiresIn: -29, now: now)))
+        _ = try verify(TestTokens.make(claims: TestTokens.claims(now: now, extra: ["nbf": Int(now.timeIntervalSince1970) + 29])))
+    }
+
+    @Test("audience may be an array")
+    func audienceArray() throws {
+        _ = try verify(TestTokens.make(claims: TestTokens.claims(now: now, extra: ["aud": ["other", "gateway"]])))
+    }
+}

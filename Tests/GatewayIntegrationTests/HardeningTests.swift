@@ -1,0 +1,157 @@
+import Foundation
+import GatewayCore
+import Testing
+
+/// What the gateway does with requests a well-behaved client would never send, over raw TLS.
+@Suite("Edge hardening")
+struct HardeningTests {
+    func exchange(_ lines: [String], body: String = "", configure: (inout GatewayConfig) -> Void = { _ in }) async throws -> String {
+        try await TestUpstream.with { upstream in
+            var config = GatewayHarness.config(
+                upstreams: ["test": upstream.port], routes: [RouteConfig(path: "/", upstream: "test", auth: .none)])
+            configure(&config)
+            return try await GatewayHarness.with(config) { gateway in
+                try await RawTLSClient.exchange(
+                    port: gateway.port, caPath: Fixtures.caCertificate, bytes: RawTLSClient.request(lines, body: body))
+            }
+        }
+    }
+
+    @Test("Content-Length with Transfer-Encoding is 400 and closes the connection")
+    func contentLengthAndChunked() async throws {
+        let answer = try await exchange(
+            ["POST /echo HTTP/1.1", "Host: localhost", "Content-Length: 4", "Transfer-Encoding: chunked"],
+            body: "0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(answer.hasPrefix("HTTP/1.1 400"))
+        #expect(!answer.contains("/smuggled"))
+        #expect(answer.components(separatedBy: "HTTP/1.1 ").count == 2, "exactly one response")
+    }
+
+    @Test("differing duplicate Content-Length is 400")
+    func duplicateContentLength() async throws {
+        let answer = try await exchange(
+            ["POST /echo HTTP/1.1", "Host: localhost", "Content-Length: 3", "Content-Length: 4"], body: "abcd")
+        #expect(answer.hasPrefix("HTTP/1.1 400"))
+    }
+
+    @Test("an unknown transfer coding is 400")
+    func unknownCoding() async throws {
+        let answer = try await exchange(["POST /echo HTTP/1.1", "Host: localhost", "Transfer-Encoding: gzip"])
+        #expect(answer.hasPrefix("HTTP/1.1 400"))
+    }
+
+    @Test("bare LF line endings are refused")
+    func bareLF() async throws {
+        let answer = try await TestUpstream.with { upstream in
+            let config = GatewayHarness.config(upstreams: ["test": upstream.port], routes: [RouteConfig(path: "/", upstream: "test", auth: .none)])
+            return try await GatewayHarness.with(config) { gateway in
+                try await RawTLSClient.exchange(
+                    port: gateway.port, caPath: Fixtures.caCertificate,
+                    bytes: Array("GET /echo HTTP/1.1\nHost: localhost\n\n".utf8))
+            }
+        }
+        #expect(answer.hasPrefix("HTTP/1.1 400") || answer.isEmpty)
+        #expect(!answer.contains("\"uri\""))
+    }
+
+    @Test("obs-fold header continuation is refused")
+    func obsFold() async throws {
+        let answer = try await exchange(["GET /echo HTTP/1.1", "Host: localhost", "X-A: 1", " folded"])
+        #expect(answer.hasPrefix("HTTP/1.1 400"))
+    }
+
+    @Test("a header section over max_header_bytes is 431")
+    func headersTooLarge() async throws {
+        let answer = try await exchange(
+            ["GET /echo HTTP/1.1", "Host: localhost", "X-Big: " + String(repeating: "a", count: 20_000)])
+        #expect(answer.hasPrefix("HTTP/1.1 431"))
+        #expect(answer.contains("application/problem+json"))
+        #expect(answer.contains(#""code":"headers_too_large""#))
+    }
+
+    @Test("many small headers adding up over the limit are 431 too")
+    func manyHeaders() async throws {
+        let answer = try await exchange(["GET /echo HTTP/1.1", "Host: localhost"] + (0..<1000).map { "X-H\($0): 0123456789" })
+        #expect(answer.hasPrefix("HTTP/1.1 431"))
+    }
+
+    @Test("a request target over 8 KiB is 414")
+    func uriTooLong() async throws {
+        let answer = try await exchange(["GET /" + String(repeating: "a", count: 9000) + " HTTP/1.1", "Host: localhost"])
+        #expect(answer.hasPrefix("HTTP/1.1 414"))
+    }
+
+    @Test("a huge request target never gets buffered: the connection is refused with 431")
+    func hugeTarget() async throws {
+        let answer = try await exchange(["GET /" + String(repeating: "a", count: 200_000) + " HTTP/1.1", "Host: localhost"])
+        #expect(answer.hasPrefix("HTTP/1.1 431") || answer.hasPrefix("HTTP/1.1 414"))
+    }
+
+    @Test("dangerous paths are 400 and never forwarded", arguments: [
+        "/echo/%2e%2e/%2e%2e/etc/passwd", "/echo/..%2Fsecret", "/echo%5c..%5cwin.ini", "/echo/a%00b", "/../echo", "/..;/echo",
+    ])
+    func dangerousPaths(_ path: String) async throws {
+        let answer = try await exchange(["GET \(path) HTTP/1.1", "Host: localhost"])
+        #expect(answer.hasPrefix("HTTP/1.1 400"))
+        #expect(answer.contains(#""code":"path_rejected""#))
+        #expect(!answer.contains("\"uri\""))
+    }
+
+    @Test("absolute-form targets are refused")
+    func absoluteForm() async throws {
+        let answer = try await exchange(["GET http://internal.example/admin HTTP/1.1", "Host: localhost"])
+        #expect(answer.hasPrefix("HTTP/1.1 400"))
+    }
+
+    @Test("a missing Host header is 400")
+    func missingHost() async throws {
+        let answer = try await exchange(["GET /echo HTTP/1.1"])
+        #expect(answer.hasPrefix("HTTP/1.1 400"))
+    }
+
+    @Test("Upgrade: h2c is refused")
+    func h2c() async throws {
+        let answer = try await exchange(
+            ["GET /echo HTTP/1.1", "Host: localhost", "Connection: Upgrade, HTTP2-Settings", "Upgrade: h2c", "HTTP2-Settings: AAMAAABkAAQAAP__"])
+        #expect(answer.hasPrefix("HTTP/1.1 400"))
+        #expect(answer.contains(#""code":"upgrade_refused""#))
+    }
+
+    @Test("Expect: 100-continue is answered by the gateway, then the body is forwarded")
+    func expectContinue() async throws {
+        let answer = try await exchange(
+            ["POST /sink HTTP/1.1", "Host: localhost", "Content-Length: 5", "Expect: 100-continue", "Connection: close"], body: "hello")
+        #expect(answer.hasPrefix("HTTP/1.1 100 Continue"))
+        #expect(answer.contains(#"{"received":5}"#))
+    }
+
+    @Test("a client that never finishes its request head is cut off by request_header_timeout")
+    func slowloris() async throws {
+        let start = ContinuousClock.now
+        let partial = try await TestUpstream.with { upstream in
+            var config = GatewayHarness.config(upstreams: ["test": upstream.port], routes: [RouteConfig(path: "/", upstream: "test", auth: .none)])
+            config.server.requestHeaderTimeout = .milliseconds(500)
+            return try await GatewayHarness.with(config) { gateway in
+                try await RawTLSClient.exchange(
+                    port: gateway.port, caPath: Fixtures.caCertificate,
+                    bytes: Array("GET /echo HTTP/1.1\r\nHost: localhost\r\nX-Slow: 1\r\n".utf8), timeout: .seconds(6))
+            }
+        }
+        #expect(!partial.contains("200 OK"))
+        #expect(ContinuousClock.now - start < .seconds(4), "the gateway must close the connection itself")
+    }
+
+    @Test("pipelined requests are answered in order")
+    func pipelining() async throws {
+        let two = RawTLSClient.request(["GET /echo/1 HTTP/1.1", "Host: localhost"]) + RawTLSClient.request(["GET /echo/2 HTTP/1.1", "Host: localhost", "Connection: close"])
+        let answer = try await TestUpstream.with { upstream in
+            let config = GatewayHarness.config(upstreams: ["test": upstream.port], routes: [RouteConfig(path: "/", upstream: "test", auth: .none)])
+            return try await GatewayHarness.with(config) { gateway in
+                try await RawTLSClient.exchange(port: gateway.port, caPath: Fixtures.caCertificate, bytes: two)
+            }
+        }
+        let first = try #require(answer.range(of: #""uri":"\/echo\/1""#) ?? answer.range(of: #""uri":"/echo/1""#))
+        let second = try #require(answer.range(of: #""uri":"\/echo\/2""#) ?? answer.range(of: #""uri":"/echo/2""#))
+        #expect(first.lowerBound < second.lowerBound)
+    }
+}

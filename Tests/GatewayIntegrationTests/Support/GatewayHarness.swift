@@ -1,0 +1,108 @@
+import AsyncHTTPClient
+import Foundation
+import GatewayCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// A real gateway, in process, on an ephemeral TLS port, with a real HTTPS client that trusts the test CA.
+struct GatewayHarness {
+    let server: GatewayServer
+    let addresses: GatewayServer.BoundAddresses
+    let client: HTTPClient
+
+    var port: Int { addresses.tls.port! }
+    var baseURL: String { "https://localhost:\(port)" }
+
+    /// A config with the test certificate and one upstream per `upstreams` entry (name → port).
+    static func config(upstreams: [String: Int], routes: [RouteConfig]) -> GatewayConfig {
+        GatewayConfig(
+            sourcePath: "test",
+            server: ServerConfig(listen: HostPort(host: "127.0.0.1", port: 0)),
+            tls: TLSConfig(certificatePath: Fixtures.serverCertificate, privateKeyPath: Fixtures.serverKey),
+            jwt: JWTConfig(issuer: "userservice", audience: "gateway"),
+            upstreams: upstreams.map { name, port in
+                UpstreamConfig(
+                    name: name, address: HostPort(host: "127.0.0.1", port: port), connectTimeout: .seconds(1),
+                    responseTimeout: .seconds(2))
+            },
+            routes: routes)
+    }
+
+    /// Starts a gateway for `config`, runs `body`, and always shuts both down.
+    static func with<T>(
+        _ config: GatewayConfig,
+        _ body: (GatewayHarness) async throws -> T
+    ) async throws -> T {
+        let runtime = try GatewayRuntime(config: config, environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret])
+        let server = GatewayServer(runtime: runtime, logger: Logger(label: "gateway-test"))
+        let addresses = try await server.start()
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.clientConfiguration())
+        let harness = GatewayHarness(server: server, addresses: addresses, client: client)
+        do {
+            let result = try await body(harness)
+            try await client.shutdown()
+            try await server.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            try? await server.shutdown()
+            throw error
+        }
+    }
+
+    static func clientConfiguration() -> HTTPClient.Configuration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .file(Fixtures.caCertificate)
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
+        return configuration
+    }
+
+    /// Sends a GET and collects the whole answer.
+    func send(_ path: String, headers: HTTPHeaders = [:], token: String? = nil) async throws -> TestResponse {
+        try await send(.GET, path, headers: headers, token: token)
+    }
+
+    /// Sends a request and collects the whole answer (small bodies only).
+    func send(
+        _ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], body: String? = nil,
+        token: String? = nil
+    ) async throws -> TestResponse {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers = headers
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            request.body = .bytes(ByteBuffer(string: body))
+            if !request.headers.contains(name: "content-type") {
+                request.headers.add(name: "Content-Type", value: "application/json")
+            }
+        }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 4 * 1024 * 1024)
+        return TestResponse(status: response.status, headers: response.headers, body: String(buffer: bytes))
+    }
+}
+
+/// A collected response.
+struct TestResponse {
+    let status: HTTPResponseStatus
+    let headers: HTTPHeaders
+    let body: String
+
+    /// The body parsed as a JSON object.
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
+    }
+
+    /// For `/echo` answers of ``TestUpstream``: the headers the upstream received, lower-cased names.
+    var upstreamHeaders: [(String, String)] {
+        (json["headers"] as? [[String]] ?? []).map { ($0[0].lowercased(), $0[1]) }
+    }
+
+    func upstreamHeader(_ name: String) -> [String] {
+        upstreamHeaders.filter { $0.0 == name.lowercased() }.map(\.1)
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+
+/// The real `gateway` binary, started with a config file, its log captured in a file.
+final class GatewayProcess {
+    let process = Process()
+    let logFile: URL
+    private(set) var port = 0
+
+    /// Starts `gateway serve` and waits for its "gateway listening" line.
+    init(configPath: String, environment: [String: String] = ["JWT_SECRET_KEY": Fixtures.jwtSecret]) throws {
+        logFile = URL(fileURLWithPath: configPath + ".log")
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        process.executableURL = Fixtures.binDirectory.appendingPathComponent("gateway")
+        process.arguments = ["serve", "--config", configPath]
+        process.environment = environment
+        process.standardOutput = try FileHandle(forWritingTo: logFile)
+        process.standardError = process.standardOutput
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if let line = log.split(separator: "\n").first(where: { $0.contains("gateway listening") }),
+                let range = line.range(of: #"gateway.listen=[^ ]*:(\d+)"#, options: .regularExpression)
+            {
+                port = Int(line[range].split(separator: ":").last!)!
+                return
+            }
+            guard process.isRunning else { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        stop()
+        throw GatewayProcessError(log: log)
+    }
+
+    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    /// Resident set size in bytes, from /proc.
+    var residentBytes: Int { Self.residentBytes(pid: process.processIdentifier) }
+
+    static func residentBytes(pid: Int32) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
+    }
+
+    /// SIGTERM, then wait for the exit.
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
+
+struct GatewayProcessError: Error, CustomStringConvertible {
+    let log: String
+    var description: String { "gateway did not start:\n\(log)" }
+}
+
+/// Runs the built `gateway` binary to completion and returns its exit code and output.
+func runGateway(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = Fixtures.binDirectory.appendingPathComponent("gateway")
+    process.arguments = arguments
+    process.environment = environment
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// A gateway config file for the binary tests, with the test certificate and one upstream.
+func writeConfig(in directory: URL, upstreamPort: Int, extraServer: String = "", routes: String? = nil) throws -> String {
+    let path = directory.appendingPathComponent("gateway.conf").path
+    let text = """
+        [server]
+        listen = "127.0.0.1:0"
+        \(extraServer)
+
+        [tls]
+        certificate = "\(Fixtures.serverCertificate)"
+        private_key = "\(Fixtures.serverKey)"
+
+        [jwt]
+        issuer = "userservice"
+        audience = "gateway"
+
+        [[upstream]]
+        name = "test"
+        url = "http://127.0.0.1:\(upstreamPort)"
+
+        \(routes ?? "[[route]]\npath = \"/\"\nupstream = \"test\"\nauth = \"none\"")
+        """
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}

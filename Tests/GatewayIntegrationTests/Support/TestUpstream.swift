@@ -1,0 +1,124 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A small plain-HTTP upstream for tests, on 127.0.0.1 and an ephemeral port.
+///
+/// - `/echo…` answers with the request it saw (method, target, headers, body size) as JSON;
+/// - `/sink` counts the streamed body and answers `{"received":N}`;
+/// - `/download?bytes=N` streams N bytes (64 KiB chunks, respecting backpressure);
+/// - `/slow?ms=N` answers after N ms; `/close` closes without answering.
+/// Every answer carries `Server` and `X-Powered-By`, which the gateway must strip.
+final class TestUpstream: Sendable {
+    let channel: any Channel
+    var port: Int { channel.localAddress!.port! }
+
+    private init(channel: any Channel) { self.channel = channel }
+
+    static func start() async throws -> TestUpstream {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(TestUpstreamHandler())
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        return TestUpstream(channel: channel)
+    }
+
+    func stop() async { try? await channel.close() }
+
+    /// Runs `body` with a started upstream and always stops it.
+    static func with<T>(_ body: (TestUpstream) async throws -> T) async throws -> T {
+        let upstream = try await start()
+        do {
+            let result = try await body(upstream)
+            await upstream.stop()
+            return result
+        } catch {
+            await upstream.stop()
+            throw error
+        }
+    }
+}
+
+private final class TestUpstreamHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private var head: HTTPRequestHead?
+    private var received = 0
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            received = 0
+        case .body(let body):
+            received += body.readableBytes
+        case .end:
+            guard let head else { return }
+            respond(to: head, context: context)
+        }
+    }
+
+    private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let components = URLComponents(string: head.uri)
+        let query = Dictionary(uniqueKeysWithValues: (components?.queryItems ?? []).map { ($0.name, $0.value ?? "") })
+        let path = components?.path ?? head.uri
+        switch path {
+        case "/close":
+            context.close(promise: nil)
+        case "/slow":
+            let delay = Int64(query["ms"] ?? "1000") ?? 1000
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: .milliseconds(delay)) {
+                let (handler, context) = loopBound.value
+                handler.send(json: #"{"slow":true}"#, context: context)
+            }
+        case "/download":
+            let total = Int(query["bytes"] ?? "0") ?? 0
+            var headers = Self.baseHeaders
+            headers.add(name: "Content-Length", value: String(total))
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            stream(remaining: total, context: context)
+        case "/sink":
+            send(json: #"{"received":\#(received)}"#, context: context)
+        default:
+            let headers = head.headers.map { [$0.name, $0.value] }
+            let object: [String: Any] = ["method": head.method.rawValue, "uri": head.uri, "headers": headers, "received": received]
+            let data = try! JSONSerialization.data(withJSONObject: object)
+            send(json: String(decoding: data, as: UTF8.self), context: context)
+        }
+    }
+
+    private static var baseHeaders: HTTPHeaders { ["Server": "TestUpstream/1.0", "X-Powered-By": "Tests"] }
+
+    private func send(json: String, context: ChannelHandlerContext) {
+        var headers = Self.baseHeaders
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: String(json.utf8.count))
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: json)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    private static let chunk = ByteBuffer(repeating: UInt8(ascii: "x"), count: 64 * 1024)
+
+    /// Writes the next chunk only once the previous one reached the socket: bounded memory.
+    private func stream(remaining: Int, context: ChannelHandlerContext) {
+        guard remaining > 0 else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            return
+        }
+        let size = min(remaining, Self.chunk.readableBytes)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(Self.chunk.getSlice(at: 0, length: size)!)))).whenSuccess {
+            let (handler, context) = loopBound.value
+            handler.stream(remaining: remaining - size, context: context)
+        }
+    }
+}
