@@ -1,5 +1,7 @@
 import Foundation
 import GatewayCore
+import NIOCore
+import NIOPosix
 import Testing
 
 /// What the gateway does with requests a well-behaved client would never send, over raw TLS.
@@ -153,5 +155,52 @@ struct HardeningTests {
         let first = try #require(answer.range(of: #""uri":"\/echo\/1""#) ?? answer.range(of: #""uri":"/echo/1""#))
         let second = try #require(answer.range(of: #""uri":"\/echo\/2""#) ?? answer.range(of: #""uri":"/echo/2""#))
         #expect(first.lowerBound < second.lowerBound)
+    }
+}
+
+@Suite("Connection limits")
+struct ConnectionLimitTests {
+    @Test("connections beyond max_connections are closed on accept, and slots free up again")
+    func maxConnections() async throws {
+        try await TestUpstream.with { upstream in
+            var config = GatewayHarness.config(upstreams: ["test": upstream.port], routes: [RouteConfig(path: "/", upstream: "test", auth: .none)])
+            config.server.maxConnections = 2
+            try await GatewayHarness.with(config) { gateway in
+                let holders = try await (0..<2).asyncMap { _ in
+                    try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: gateway.port).get()
+                }
+                try await waitUntil { gateway.server.openConnections == 2 }
+                let refused = try await RawTLSClient.exchange(
+                    port: gateway.port, caPath: Fixtures.caCertificate,
+                    bytes: RawTLSClient.request(["GET /echo HTTP/1.1", "Host: localhost", "Connection: close"]))
+                #expect(refused.isEmpty)
+                for holder in holders { try await holder.close() }
+                try await waitUntil { gateway.server.openConnections == 0 }
+                let accepted = try await RawTLSClient.exchange(
+                    port: gateway.port, caPath: Fixtures.caCertificate,
+                    bytes: RawTLSClient.request(["GET /echo HTTP/1.1", "Host: localhost", "Connection: close"]))
+                #expect(accepted.hasPrefix("HTTP/1.1 200"))
+            }
+        }
+    }
+}
+
+/// Polls `condition` every 20 ms for up to 5 s.
+func waitUntil(_ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(5)
+    while !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("condition not met in time")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
     }
 }

@@ -142,7 +142,7 @@ public struct UpstreamConfig: Sendable {
     public var address: HostPort
     /// Default 2s.
     public var connectTimeout: Duration
-    /// Time allowed for the upstream's response head to arrive after the request head went out. Default 30s.
+    /// Time allowed for the upstream's response head once the whole request has been sent. Default 30s.
     public var responseTimeout: Duration
     /// Idle keep-alive connections kept per event loop. Default 32.
     public var maxIdleConnections: Int

@@ -19,8 +19,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         case idle
         /// A request is being forwarded and answered.
         case forwarding(Exchange)
-        /// The gateway answered the request itself; remaining body parts are dropped.
-        case discarding(closeWhenDone: Bool)
+        /// The gateway answered the request itself and is closing; remaining body parts are dropped.
+        case discarding
         case closed
     }
 
@@ -145,12 +145,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             exchange.send(.end(nil))
             exchange.upstream?.flush()
             armResponseDeadline(exchange)
-        case .discarding(let closeWhenDone):
-            if closeWhenDone {
-                state = .closed
-            } else {
-                state = .idle
-            }
+        case .discarding:
+            state = .closed
         case .idle, .closed:
             break
         }
@@ -169,10 +165,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             case .success(let lease):
                 exchange.attach(lease.connection, reused: lease.reused, sink: self)
                 self.armResponseDeadline(exchange)
-                if self.clientReadPending, !exchange.isUpstreamBacklogged {
-                    self.clientReadPending = false
-                    self.context.read()
-                }
+                if !exchange.isUpstreamBacklogged { self.resumeClientReads() }
             case .failure(let error):
                 self.logger.warning(
                     "upstream connect failed",
@@ -251,10 +244,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     }
 
     func upstreamWritabilityChanged(isWritable: Bool) {
-        if isWritable, clientReadPending {
-            clientReadPending = false
-            context.read()
-        }
+        if isWritable { resumeClientReads() }
     }
 
     // MARK: Endings
@@ -270,10 +260,18 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         state = keepAlive ? .idle : .closed
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if keepAlive {
+            resumeClientReads()
             context.triggerUserOutboundEvent(RequestCycleEvent.responseCompleted, promise: nil)
         } else {
             written.assumeIsolated().whenComplete { _ in self.context.close(promise: nil) }
         }
+    }
+
+    /// Issues a read held back while the upstream was backlogged, once no exchange needs holding.
+    private func resumeClientReads() {
+        guard clientReadPending else { return }
+        clientReadPending = false
+        context.read()
     }
 
     /// Gives up on an exchange: answers with `problem` if nothing was sent yet, else just closes.
@@ -304,10 +302,11 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if close {
-            state = bodyPending ? .discarding(closeWhenDone: true) : .closed
+            state = bodyPending ? .discarding : .closed
             written.assumeIsolated().whenComplete { _ in self.context.close(promise: nil) }
         } else {
-            state = bodyPending ? .discarding(closeWhenDone: false) : .idle
+            state = .idle
+            resumeClientReads()
             context.triggerUserOutboundEvent(RequestCycleEvent.responseCompleted, promise: nil)
         }
     }

@@ -9,7 +9,7 @@ final class GatewayProcess {
     /// Starts `gateway serve` and waits for its "gateway listening" line.
     init(configPath: String, environment: [String: String] = ["JWT_SECRET_KEY": Fixtures.jwtSecret]) throws {
         logFile = URL(fileURLWithPath: configPath + ".log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.executableURL = Fixtures.binDirectory.appendingPathComponent("gateway")
         process.arguments = ["serve", "--config", configPath]
         process.environment = environment
