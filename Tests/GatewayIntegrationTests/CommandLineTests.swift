@@ -5,31 +5,31 @@ import Testing
 @Suite("Command line")
 struct CommandLineTests {
     @Test("--version prints the version")
-    func version() throws {
-        let result = try runGateway(["--version"])
+    func version() async throws {
+        let result = try await runGateway(["--version"])
         #expect(result.status == 0)
         #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
     }
 
     @Test("check-config accepts a good config and summarises it")
-    func checkConfigGood() throws {
+    func checkConfigGood() async throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = try writeConfig(in: directory, upstreamPort: 8081)
-        let result = try runGateway(["check-config", "--config", path], environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret])
+        let result = try await runGateway(["check-config", "--config", path], environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("\(path): OK"))
         #expect(result.output.contains("http://127.0.0.1:8081"))
     }
 
     @Test("check-config lists every problem with file, line and key path")
-    func checkConfigBad() throws {
+    func checkConfigBad() async throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = try writeConfig(
             in: directory, upstreamPort: 8081, extraServer: #"max_connections = "many""# + "\nbogus = 1",
             routes: "[[route]]\npath = \"/\"\nupstream = \"nope\"\nauth = \"maybe\"")
-        let result = try runGateway(["check-config", "--config", path], environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret])
+        let result = try await runGateway(["check-config", "--config", path], environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret])
         #expect(result.status != 0)
         let lines = result.output.split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.hasPrefix("\(path):3: server.max_connections:") })
@@ -39,11 +39,11 @@ struct CommandLineTests {
     }
 
     @Test("check-config refuses a config whose protected routes have no secret")
-    func checkConfigNoSecret() throws {
+    func checkConfigNoSecret() async throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = try writeConfig(in: directory, upstreamPort: 8081, routes: "[[route]]\npath = \"/\"\nupstream = \"test\"")
-        let result = try runGateway(["check-config", "--config", path])
+        let result = try await runGateway(["check-config", "--config", path])
         #expect(result.status != 0)
         #expect(result.output.contains("jwt.secret_file: routes require authentication but no secret is configured"))
     }
@@ -53,7 +53,7 @@ struct CommandLineTests {
         try await TestUpstream.with { upstream in
             let directory = try Fixtures.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
-            let gateway = try GatewayProcess(configPath: try writeConfig(in: directory, upstreamPort: upstream.port))
+            let gateway = try await GatewayProcess.start(configPath: try writeConfig(in: directory, upstreamPort: upstream.port))
             gateway.stop()
             #expect(gateway.process.terminationStatus == 0)
         }

@@ -152,9 +152,8 @@ struct ProxyingTests {
 
     @Test("an unreachable upstream is 502")
     func upstreamDown() async throws {
-        let closedPort = try await TestUpstream.start()
-        let port = closedPort.port
-        await closedPort.stop()
+        let refusing = try RefusingPort()
+        let port = refusing.port
         let config = GatewayHarness.config(upstreams: ["test": port], routes: Self.routes)
         try await GatewayHarness.with(config) { gateway in
             let response = try await gateway.send("/echo")
@@ -163,6 +162,7 @@ struct ProxyingTests {
             #expect(!response.body.contains("127.0.0.1:\(port)"))
             #expect(!response.body.lowercased().contains("connection refused"))
         }
+        withExtendedLifetime(refusing) {}
     }
 
     @Test("an upstream that closes without answering is 502")
@@ -176,13 +176,13 @@ struct ProxyingTests {
 
     @Test("a slow upstream is 504 within response_timeout")
     func upstreamSlow() async throws {
-        try await withUpstream { gateway, _ in
+        try await withUpstream(configure: { $0.upstreams[0].responseTimeout = .seconds(1) }) { gateway, _ in
             let start = ContinuousClock.now
-            let response = try await gateway.send("/slow?ms=5000")
+            let response = try await gateway.send("/slow?ms=8000")
             let elapsed = ContinuousClock.now - start
             #expect(response.status == .gatewayTimeout)
             #expect(response.json["code"] as? String == "upstream_timeout")
-            #expect(elapsed >= .seconds(2) && elapsed < .seconds(4))
+            #expect(elapsed >= .seconds(1) && elapsed < .seconds(6))
         }
     }
 

@@ -16,7 +16,7 @@ struct StreamingTests {
             let directory = try Fixtures.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
             let config = try writeConfig(in: directory, upstreamPort: upstream.port, extraServer: #"max_body_bytes = "4GiB""#)
-            let gateway = try GatewayProcess(configPath: config)
+            let gateway = try await GatewayProcess.start(configPath: config)
             defer { gateway.stop() }
             let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: GatewayHarness.clientConfiguration())
             do {

@@ -6,18 +6,11 @@ import Testing
 @Suite("TLS")
 struct TLSTests {
     /// Runs `openssl s_client` against the gateway and returns its combined output.
-    func sClient(port: Int, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["s_client", "-connect", "127.0.0.1:\(port)", "-servername", "localhost", "-CAfile", Fixtures.caCertificate] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+    func sClient(port: Int, _ arguments: [String]) async throws -> String {
+        try await runProcess(
+            "/usr/bin/openssl",
+            ["s_client", "-connect", "127.0.0.1:\(port)", "-servername", "localhost", "-CAfile", Fixtures.caCertificate] + arguments
+        ).output
     }
 
     func withGateway(_ tls: (inout TLSConfig) -> Void = { _ in }, _ body: (GatewayHarness) async throws -> Void) async throws {
@@ -31,13 +24,13 @@ struct TLSTests {
     @Test("TLS 1.1 is refused; 1.2 and 1.3 are accepted")
     func versions() async throws {
         try await withGateway { gateway in
-            let old = try sClient(port: gateway.port, ["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"])
+            let old = try await sClient(port: gateway.port, ["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"])
             #expect(old.contains("alert protocol version"))
             #expect(old.contains("Cipher is (NONE)"))
-            let tls12 = try sClient(port: gateway.port, ["-tls1_2"])
+            let tls12 = try await sClient(port: gateway.port, ["-tls1_2"])
             #expect(tls12.contains("Protocol  : TLSv1.2") || tls12.contains("TLSv1.2"))
             #expect(tls12.contains("Verify return code: 0 (ok)"))
-            let tls13 = try sClient(port: gateway.port, ["-tls1_3"])
+            let tls13 = try await sClient(port: gateway.port, ["-tls1_3"])
             #expect(tls13.contains("TLSv1.3"))
         }
     }
@@ -45,10 +38,10 @@ struct TLSTests {
     @Test("TLS 1.2 offers only ECDHE with AEAD ciphers")
     func cipherSuites() async throws {
         try await withGateway { gateway in
-            let cbc = try sClient(port: gateway.port, ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384:AES128-GCM-SHA256"])
+            let cbc = try await sClient(port: gateway.port, ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384:AES128-GCM-SHA256"])
             #expect(!cbc.contains("Cipher is ECDHE-ECDSA-AES128-SHA"))
             #expect(cbc.contains("alert") || cbc.contains("Cipher is (NONE)"))
-            let gcm = try sClient(port: gateway.port, ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"])
+            let gcm = try await sClient(port: gateway.port, ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"])
             #expect(gcm.contains("ECDHE-ECDSA-AES128-GCM-SHA256"))
         }
     }
@@ -56,17 +49,17 @@ struct TLSTests {
     @Test("min_version 1.3 refuses TLS 1.2")
     func minimumVersion13() async throws {
         try await withGateway({ $0.minVersion = .v1_3 }) { gateway in
-            let tls12 = try sClient(port: gateway.port, ["-tls1_2"])
+            let tls12 = try await sClient(port: gateway.port, ["-tls1_2"])
             #expect(tls12.contains("alert protocol version"))
             #expect(tls12.contains("Cipher is (NONE)"))
-            #expect(try sClient(port: gateway.port, ["-tls1_3"]).contains("TLSv1.3"))
+            #expect(try await sClient(port: gateway.port, ["-tls1_3"]).contains("TLSv1.3"))
         }
     }
 
     @Test("ALPN selects http/1.1")
     func alpn() async throws {
         try await withGateway { gateway in
-            let output = try sClient(port: gateway.port, ["-alpn", "h2,http/1.1"])
+            let output = try await sClient(port: gateway.port, ["-alpn", "h2,http/1.1"])
             #expect(output.contains("ALPN protocol: http/1.1"))
         }
     }
@@ -77,7 +70,7 @@ struct TLSTests {
             $0.certificatePath = Fixtures.path("server-rsa.crt")
             $0.privateKeyPath = Fixtures.path("server-rsa.key")
         }) { gateway in
-            let output = try sClient(port: gateway.port, ["-tls1_2"])
+            let output = try await sClient(port: gateway.port, ["-tls1_2"])
             #expect(output.contains("ECDHE-RSA-"))
             #expect(output.contains("Verify return code: 0 (ok)"))
         }

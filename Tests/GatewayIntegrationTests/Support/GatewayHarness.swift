@@ -24,8 +24,8 @@ struct GatewayHarness {
             jwt: JWTConfig(issuer: "userservice", audience: "gateway"),
             upstreams: upstreams.map { name, port in
                 UpstreamConfig(
-                    name: name, address: HostPort(host: "127.0.0.1", port: port), connectTimeout: .seconds(1),
-                    responseTimeout: .seconds(2))
+                    name: name, address: HostPort(host: "127.0.0.1", port: port), connectTimeout: .seconds(5),
+                    responseTimeout: .seconds(15))
             },
             routes: routes)
     }

@@ -6,9 +6,20 @@ final class GatewayProcess {
     let logFile: URL
     private(set) var port = 0
 
-    /// Starts `gateway serve` and waits for its "gateway listening" line.
-    init(configPath: String, environment: [String: String] = ["JWT_SECRET_KEY": Fixtures.jwtSecret]) throws {
+    private init(configPath: String) {
         logFile = URL(fileURLWithPath: configPath + ".log")
+    }
+
+    /// Starts `gateway serve` and waits for its "gateway listening" line.
+    static func start(
+        configPath: String, environment: [String: String] = ["JWT_SECRET_KEY": Fixtures.jwtSecret]
+    ) async throws -> GatewayProcess {
+        let gateway = GatewayProcess(configPath: configPath)
+        try await gateway.launch(configPath: configPath, environment: environment)
+        return gateway
+    }
+
+    private func launch(configPath: String, environment: [String: String]) async throws {
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.executableURL = Fixtures.binDirectory.appendingPathComponent("gateway")
         process.arguments = ["serve", "--config", configPath]
@@ -25,7 +36,7 @@ final class GatewayProcess {
                 return
             }
             guard process.isRunning else { break }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
         }
         stop()
         throw GatewayProcessError(log: log)
@@ -58,18 +69,34 @@ struct GatewayProcessError: Error, CustomStringConvertible {
 }
 
 /// Runs the built `gateway` binary to completion and returns its exit code and output.
-func runGateway(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = Fixtures.binDirectory.appendingPathComponent("gateway")
-    process.arguments = arguments
-    process.environment = environment
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+func runGateway(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+    try await runProcess(Fixtures.binDirectory.appendingPathComponent("gateway").path, arguments, environment: environment)
+}
+
+/// Runs a program to completion on a Dispatch thread, so waiting for it never holds one of the few
+/// threads that async tests (and their in-process servers' callers) share.
+func runProcess(_ path: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> (
+    status: Int32, output: String
+) {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            continuation.resume(
+                with: Result {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: path)
+                    process.arguments = arguments
+                    if let environment { process.environment = environment }
+                    let pipe = Pipe()
+                    process.standardOutput = pipe
+                    process.standardError = pipe
+                    process.standardInput = FileHandle.nullDevice
+                    try process.run()
+                    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                    process.waitUntilExit()
+                    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+                })
+        }
+    }
 }
 
 /// A gateway config file for the binary tests, with the test certificate and one upstream.
