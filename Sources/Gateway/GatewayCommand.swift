@@ -12,7 +12,7 @@ struct GatewayCommand: AsyncParsableCommand {
         commandName: "gateway",
         abstract: "A TLS-terminating API gateway: JWT authentication and request hardening in front of plain HTTP services.",
         version: GatewayVersion.string,
-        subcommands: [Serve.self, CheckConfig.self],
+        subcommands: [Serve.self, CheckConfig.self, Audit.self, Token.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -43,10 +43,19 @@ extension GatewayCommand {
                 return handler
             }
             let logger = Logger(label: "gateway")
-            let runtime = try ConfigCheck.loadRuntime(path: options.config)
-            let server = GatewayServer(runtime: runtime, logger: logger)
+            let config = try ConfigCheck.loadConfig(path: options.config)
+            let store = try StoreAccess.open(path: config.store.path)
+            let revocations = RevocationList(store: store, logger: logger)
+            try await revocations.refresh()
+            let runtime = try ConfigCheck.makeRuntime(config, revocations: revocations)
+            let recorder = AuditRecorder(store: store, configuration: .init(config.store), logger: logger)
+            let retention = StoreRetention(store: store, auditRetention: config.store.auditRetention, logger: logger)
+            let server = GatewayServer(runtime: runtime, recorder: recorder, logger: logger)
+            // Shut down in reverse: the server first, the recorder last so that it drains every event.
             let group = ServiceGroup(
-                configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                configuration: .init(
+                    services: [recorder, retention, revocations, server], gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger))
             try await group.run()
         }
     }
@@ -73,22 +82,25 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 /// Loads and checks the config, printing every problem to stderr and failing on any.
 enum ConfigCheck {
     static func loadRuntime(path: String) throws -> GatewayRuntime {
-        let config: GatewayConfig
+        try makeRuntime(try loadConfig(path: path))
+    }
+
+    static func loadConfig(path: String) throws -> GatewayConfig {
         do {
-            config = try ConfigLoader.load(path: path)
+            return try ConfigLoader.load(path: path)
         } catch {
-            for problem in error.problems { printError(problem.description) }
-            throw ExitCode.failure
-        }
-        do {
-            return try GatewayRuntime(config: config)
-        } catch {
-            printError("\(path): \(error)")
+            for problem in error.problems { Console.printError(problem.description) }
             throw ExitCode.failure
         }
     }
 
-    private static func printError(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+    static func makeRuntime(_ config: GatewayConfig, revocations: RevocationList? = nil) throws -> GatewayRuntime {
+        do {
+            return try GatewayRuntime(config: config, revocations: revocations)
+        } catch {
+            Console.printError("\(config.sourcePath): \(error)")
+            throw ExitCode.failure
+        }
     }
+
 }

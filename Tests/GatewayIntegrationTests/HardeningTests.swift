@@ -91,6 +91,7 @@ struct HardeningTests {
 
     @Test("dangerous paths are 400 and never forwarded", arguments: [
         "/echo/%2e%2e/%2e%2e/etc/passwd", "/echo/..%2Fsecret", "/echo%5c..%5cwin.ini", "/echo/a%00b", "/../echo", "/..;/echo",
+        "/echo;jsessionid=1", "/echo%3Bx",
     ])
     func dangerousPaths(_ path: String) async throws {
         let answer = try await exchange(["GET \(path) HTTP/1.1", "Host: localhost"])
@@ -117,6 +118,36 @@ struct HardeningTests {
             ["GET /echo HTTP/1.1", "Host: localhost", "Connection: Upgrade, HTTP2-Settings", "Upgrade: h2c", "HTTP2-Settings: AAMAAABkAAQAAP__"])
         #expect(answer.hasPrefix("HTTP/1.1 400"))
         #expect(answer.contains(#""code":"upgrade_refused""#))
+    }
+
+    @Test("any Upgrade is refused: the decoder would stop parsing after one")
+    func websocketUpgrade() async throws {
+        let answer = try await exchange(
+            ["GET /echo HTTP/1.1", "Host: localhost", "Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13"])
+        #expect(answer.hasPrefix("HTTP/1.1 400"))
+    }
+
+    @Test("CONNECT and TRACE are never forwarded", arguments: ["TRACE /echo", "CONNECT localhost:443"])
+    func nonStandardMethods(_ requestLine: String) async throws {
+        let answer = try await exchange(["\(requestLine) HTTP/1.1", "Host: localhost", "Connection: close"])
+        #expect(!answer.contains("\"method\""))
+        #expect(answer.hasPrefix("HTTP/1.1 4"))
+    }
+
+    @Test("a malformed Host header is 400", arguments: ["", "a b", "evil.com/x", "[::1", "host:99999", "host:abc"])
+    func badHost(_ host: String) async throws {
+        let answer = try await exchange(["GET /echo HTTP/1.1", "Host: \(host)", "Connection: close"])
+        #expect(answer.hasPrefix("HTTP/1.1 400"))
+    }
+
+    @Test("a request that stalls mid-body is closed after idle_timeout")
+    func stalledBody() async throws {
+        let start = ContinuousClock.now
+        let answer = try await exchange(
+            ["POST /sink HTTP/1.1", "Host: localhost", "Content-Length: 100"], body: "only ten b",
+            configure: { $0.server.idleTimeout = .milliseconds(500) })
+        #expect(!answer.contains("received"))
+        #expect(ContinuousClock.now - start < .seconds(2.5), "closed by the gateway, not by the client's timeout")
     }
 
     @Test("Expect: 100-continue is answered by the gateway, then the body is forwarded")

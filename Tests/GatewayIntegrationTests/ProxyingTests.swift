@@ -47,6 +47,23 @@ struct ProxyingTests {
         }
     }
 
+    @Test("header names with underscores are dropped, so X_Auth_Subject cannot pose as X-Auth-Subject")
+    func underscoreHeaders() async throws {
+        try await withUpstream { gateway, _ in
+            let response = try await gateway.send("/echo", headers: ["X_Auth_Subject": "admin", "X-Ok": "1"])
+            #expect(response.upstreamHeaders.allSatisfy { !$0.0.contains("_") })
+            #expect(response.upstreamHeader("x-ok") == ["1"])
+        }
+    }
+
+    @Test("Connection cannot strip the Host header")
+    func connectionHost() async throws {
+        try await withUpstream { gateway, _ in
+            let response = try await gateway.send("/echo", headers: ["Connection": "host"])
+            #expect(response.upstreamHeader("host") == ["localhost:\(gateway.port)"])
+        }
+    }
+
     @Test("forwarding headers come from the gateway, not the client")
     func forwardingHeaders() async throws {
         try await withUpstream { gateway, _ in

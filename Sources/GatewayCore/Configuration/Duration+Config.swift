@@ -4,14 +4,17 @@ extension Duration {
         ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1),
     ]
 
+    /// Longest duration accepted: far beyond any sensible timeout or retention, far below what timers can represent.
+    static let configMaximum = Duration.seconds(3650 * 86_400)
+
     /// What ``init(configValue:)`` accepts, for error messages.
-    static let configFormat = #"a positive integer followed by ms, s, m, h or d, e.g. "30s""#
+    static let configFormat = #"a positive integer followed by ms, s, m, h or d, at most 3650d, e.g. "30s""#
 
     /// Parses a config duration: a positive integer followed by `ms`, `s`, `m`, `h` or `d`
     /// (`"500ms"`, `"30s"`, `"10m"`, `"24h"`, `"30d"`).
     ///
     /// Returns `nil` for zero, a missing or unknown unit, signs, fractions, spaces, or a value
-    /// too large to represent.
+    /// over ``configMaximum``.
     public init?(configValue text: String) {
         let digits = text.prefix { $0.isASCII && $0.isNumber }
         let suffix = text[digits.endIndex...]
@@ -20,7 +23,7 @@ extension Duration {
             let unit = Self.configUnits.first(where: { $0.suffix == suffix })
         else { return nil }
         let (milliseconds, overflow) = count.multipliedReportingOverflow(by: unit.milliseconds)
-        guard !overflow else { return nil }
+        guard !overflow, Duration.milliseconds(milliseconds) <= Self.configMaximum else { return nil }
         self = .milliseconds(milliseconds)
     }
 

@@ -9,6 +9,7 @@ extension GatewayConfig {
         case jwt
         case upstream
         case route
+        case store
     }
 
     /// Decodes and validates the whole document, reporting every problem to `context`.
@@ -26,7 +27,8 @@ extension GatewayConfig {
             tls: tls,
             jwt: jwt,
             upstreams: upstreamTables.map(UpstreamConfig.init(decoding:)),
-            routes: routeTables.map(RouteConfig.init(decoding:))
+            routes: routeTables.map(RouteConfig.init(decoding:)),
+            store: StoreConfig(decoding: document.section(.store))
         )
         checkUpstreamNamesAreUnique(upstreamTables)
         checkRouteUpstreamsExist(routeTables)

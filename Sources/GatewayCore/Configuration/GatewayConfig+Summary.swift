@@ -1,6 +1,6 @@
 extension GatewayConfig {
-    /// A short human-readable overview for `gateway check-config`: listeners, upstreams and
-    /// routes, one per line. Holds no secrets (the config has none).
+    /// A short human-readable overview for `gateway check-config`: listeners, upstreams,
+    /// routes and the store, one per line. Holds no secrets (the config has none).
     public var summary: String {
         var lines = ["config \(sourcePath)", "listeners:"]
         let hsts = tls.hsts ? "HSTS max-age \(tls.hstsMaxAge.configDescription)" : "no HSTS"
@@ -20,6 +20,9 @@ extension GatewayConfig {
             let strip = route.stripPrefix ? ", strip prefix" : ""
             lines.append("  \(methods) \(route.path) (auth \(route.auth.rawValue)\(strip)) → \(route.upstream)")
         }
+        lines.append(
+            "store: \(store.path) (audit kept \(store.auditRetention.configDescription), "
+                + "queue \(store.auditQueueSize), \(store.onAuditOverflow.rawValue) on overflow)")
         return lines.joined(separator: "\n")
     }
 }

@@ -11,6 +11,7 @@ public struct GatewayConfig: Sendable {
     public var jwt: JWTConfig
     public var upstreams: [UpstreamConfig]
     public var routes: [RouteConfig]
+    public var store: StoreConfig
 
     public init(
         sourcePath: String,
@@ -18,7 +19,8 @@ public struct GatewayConfig: Sendable {
         tls: TLSConfig,
         jwt: JWTConfig,
         upstreams: [UpstreamConfig],
-        routes: [RouteConfig]
+        routes: [RouteConfig],
+        store: StoreConfig = StoreConfig()
     ) {
         self.sourcePath = sourcePath
         self.server = server
@@ -26,6 +28,7 @@ public struct GatewayConfig: Sendable {
         self.jwt = jwt
         self.upstreams = upstreams
         self.routes = routes
+        self.store = store
     }
 }
 
@@ -187,5 +190,38 @@ public struct RouteConfig: Sendable {
         self.upstream = upstream
         self.stripPrefix = stripPrefix
         self.auth = auth
+    }
+}
+
+/// What the audit recorder does with an event when its queue is full.
+public enum AuditOverflowPolicy: String, Sendable, CaseIterable {
+    /// Count and drop the event.
+    case drop
+    /// Keep the event by letting the queue grow to twice its size, waking the writer at once;
+    /// drop beyond that. The request path never waits.
+    case block
+}
+
+/// `[store]`: where the gateway keeps its state, and how its audit trail is written and kept.
+public struct StoreConfig: Sendable {
+    /// The SQLite database file. Default `/var/lib/gateway/gateway.sqlite` (systemd's state directory).
+    public var path: String
+    /// How long audit events are kept before they are pruned. Default 30 days.
+    public var auditRetention: Duration
+    /// Default `.drop`.
+    public var onAuditOverflow: AuditOverflowPolicy
+    /// Audit events waiting to be written at most, before the overflow policy applies. Default 10,000.
+    public var auditQueueSize: Int
+
+    public init(
+        path: String = "/var/lib/gateway/gateway.sqlite",
+        auditRetention: Duration = .seconds(30 * 86_400),
+        onAuditOverflow: AuditOverflowPolicy = .drop,
+        auditQueueSize: Int = 10_000
+    ) {
+        self.path = path
+        self.auditRetention = auditRetention
+        self.onAuditOverflow = onAuditOverflow
+        self.auditQueueSize = auditQueueSize
     }
 }

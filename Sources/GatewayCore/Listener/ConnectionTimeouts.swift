@@ -8,11 +8,14 @@ enum RequestCycleEvent {
     case responseCompleted
 }
 
-/// Cuts off clients that are too slow to send a request head (slowloris) or that sit idle.
+/// Cuts off clients that are too slow to send a request head (slowloris), that sit idle, or whose
+/// request stalls.
 ///
 /// Sits between TLS and the HTTP decoder so it sees raw bytes: a connection starts with the header
 /// deadline (handshake included); after each response it waits `idle_timeout` for the next bytes,
-/// which then start a new header deadline.
+/// which then start a new header deadline. While a request is in progress, `idle_timeout` without a
+/// byte read or written in either direction closes the connection (a trickled body, a client that
+/// stops reading, an upstream that stalls mid-body).
 final class ConnectionTimeoutHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -25,6 +28,7 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
     private let idleTimeout: TimeAmount
     private var phase = Phase.awaitingHead
     private var deadline: Scheduled<Void>?
+    private var lastActivity = NIODeadline.now()
 
     init(headerTimeout: TimeAmount, idleTimeout: TimeAmount) {
         self.headerTimeout = headerTimeout
@@ -47,6 +51,7 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastActivity = .now()
         if phase == .idle {
             phase = .awaitingHead
             arm(headerTimeout, context: context)
@@ -62,13 +67,34 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
         switch event {
         case .headReceived:
             phase = .busy
-            deadline?.cancel()
-            deadline = nil
+            lastActivity = .now()
+            armInactivityCheck(after: idleTimeout, context: context)
         case .responseCompleted:
             phase = .idle
             arm(idleTimeout, context: context)
         }
         promise?.succeed()
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        lastActivity = .now()
+        context.write(data, promise: promise)
+    }
+
+    /// While busy, checks for inactivity when it could first have lasted `idle_timeout`.
+    private func armInactivityCheck(after delay: TimeAmount, context: ChannelHandlerContext) {
+        deadline?.cancel()
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: delay) {
+            let (handler, context) = loopBound.value
+            guard handler.phase == .busy else { return }
+            let quiet = NIODeadline.now() - handler.lastActivity
+            if quiet >= handler.idleTimeout {
+                context.close(promise: nil)
+            } else {
+                handler.armInactivityCheck(after: handler.idleTimeout - quiet, context: context)
+            }
+        }
     }
 
     private func arm(_ timeout: TimeAmount, context: ChannelHandlerContext) {

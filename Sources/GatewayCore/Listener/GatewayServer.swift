@@ -18,14 +18,20 @@ public final class GatewayServer: Service, Sendable {
     }
 
     private let runtime: GatewayRuntime
+    private let recorder: AuditRecorder
     private let group: any EventLoopGroup
     private let logger: Logger
     private let pools: UpstreamPools
     private let limiter: ConnectionLimiter
     private let listeners = Mutex<[any Channel]>([])
 
-    public init(runtime: GatewayRuntime, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) {
+    /// Security decisions go to `recorder`, which must run in the same service group.
+    public init(
+        runtime: GatewayRuntime, recorder: AuditRecorder, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) {
         self.runtime = runtime
+        self.recorder = recorder
         self.group = group
         self.logger = logger
         self.pools = UpstreamPools(upstreams: runtime.config.upstreams, group: group)
@@ -82,6 +88,7 @@ public final class GatewayServer: Service, Sendable {
     private func bindTLS(_ address: HostPort) async throws -> any Channel {
         let runtime = self.runtime
         let pools = self.pools
+        let recorder = self.recorder
         let logger = self.logger
         let limiter = self.limiter
         let server = runtime.config.server
@@ -107,7 +114,7 @@ public final class GatewayServer: Service, Sendable {
                     try sync.configureHTTPServerPipeline(
                         withPipeliningAssistance: true, withErrorHandling: false,
                         withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
-                    try sync.addHandler(ProxyHandler(runtime: runtime, pools: pools, logger: logger))
+                    try sync.addHandler(ProxyHandler(runtime: runtime, pools: pools, recorder: recorder, logger: logger))
                 }
             }
             .bind(host: address.host, port: address.port)

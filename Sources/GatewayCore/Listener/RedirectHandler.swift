@@ -27,26 +27,10 @@ final class RedirectHandler: ChannelInboundHandler {
 
     /// `https://HOST[:PORT]TARGET`, with the Host header's name only when it is a plain host name.
     func location(for head: HTTPRequestHead) -> String {
-        let host = head.headers.first(name: "host").flatMap(Self.hostName) ?? fallbackHost
+        let host = head.headers.first(name: "host").flatMap(HeaderRules.hostName) ?? fallbackHost
         let authority = httpsPort == 443 ? host : "\(host):\(httpsPort)"
         let target = Self.isSafeTarget(head.uri) ? head.uri : "/"
         return "https://\(authority)\(target)"
-    }
-
-    /// The host part of a Host header if it is a DNS name, IPv4 address or bracketed IPv6 literal.
-    static func hostName(_ header: String) -> String? {
-        var host = Substring(header)
-        if host.hasPrefix("[") {
-            guard let close = host.firstIndex(of: "]") else { return nil }
-            host = host[...close]
-            let inner = host.dropFirst().dropLast()
-            return !inner.isEmpty && inner.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) ? String(host) : nil
-        }
-        if let colon = host.firstIndex(of: ":") { host = host[..<colon] }
-        guard !host.isEmpty, host.utf8.count <= 253,
-            host.utf8.allSatisfy({ $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") })
-        else { return nil }
-        return String(host)
     }
 
     static func isSafeTarget(_ target: String) -> Bool {

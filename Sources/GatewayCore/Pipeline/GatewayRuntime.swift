@@ -14,10 +14,12 @@ public final class GatewayRuntime: Sendable {
     /// The clock policies read; injectable for tests.
     let now: @Sendable () -> Date
 
-    /// Loads the TLS material and the JWT secret and compiles the config.
+    /// Loads the TLS material and the JWT secret and compiles the config. Tokens are checked against
+    /// `revocations` when given (the daemon); `check-config` builds a runtime without one.
     public init(
         config: GatewayConfig,
         environment: [String: String] = ProcessInfo.processInfo.environment,
+        revocations: RevocationList? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
     ) throws(StartupError) {
         self.config = config
@@ -30,7 +32,8 @@ public final class GatewayRuntime: Sendable {
                 "jwt.secret_file",
                 "routes require authentication but no secret is configured (set jwt.secret_file or \(JWTSecret.environmentVariable))")
         }
-        self.auth = AuthPolicy(verifier: secret.map { TokenVerifier(secret: $0, config: config.jwt) })
+        self.auth = AuthPolicy(
+            verifier: secret.map { TokenVerifier(secret: $0, config: config.jwt) }, revocations: revocations)
         self.now = now
     }
 

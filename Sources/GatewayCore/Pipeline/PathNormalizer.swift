@@ -1,9 +1,9 @@
 /// Turns a request target into the one path that routing and the upstream both see.
 ///
-/// Unreserved percent-escapes are decoded, other escapes upper-cased, dot-segments resolved and
-/// repeated slashes merged. Anything that different servers could read differently is refused:
-/// encoded `/`, `\` or NUL, raw backslashes and control bytes, malformed escapes, `..` above the
-/// root, and Tomcat-style `..;` segments.
+/// Escaped unreserved characters and sub-delimiters are decoded, other escapes upper-cased,
+/// dot-segments resolved and repeated slashes merged. Anything that different servers could read
+/// differently is refused: encoded `/`, `\` or NUL, raw backslashes and control bytes, malformed
+/// escapes, `..` above the root, and `;` (path parameters, which Java servers strip before routing).
 public enum PathNormalizer {
     /// Why a target was refused; the text is safe to show to a client.
     public struct Rejection: Error, Equatable, Sendable {
@@ -48,6 +48,7 @@ public enum PathNormalizer {
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]
+            guard byte != UInt8(ascii: ";") else { throw Rejection("semicolon in path") }
             guard isAllowedPathByte(byte) else {
                 throw Rejection(byte == UInt8(ascii: "\\") ? "backslash in path" : "forbidden character in path")
             }
@@ -63,7 +64,8 @@ public enum PathNormalizer {
             case 0x00: throw Rejection("encoded NUL in path")
             case UInt8(ascii: "/"): throw Rejection("encoded slash in path")
             case UInt8(ascii: "\\"): throw Rejection("encoded backslash in path")
-            case _ where isUnreserved(value):
+            case UInt8(ascii: ";"): throw Rejection("encoded semicolon in path")
+            case _ where isUnreserved(value) || isSubDelimiter(value):
                 out.append(value)
             default:
                 out.append(UInt8(ascii: "%"))
@@ -78,14 +80,8 @@ public enum PathNormalizer {
     private static func resolveSegments(_ path: [UInt8]) throws(Rejection) -> [String] {
         var stack: [String] = []
         for raw in path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
-            let beforeParameters = raw.prefix { $0 != UInt8(ascii: ";") }
-            let isDot = beforeParameters.elementsEqual(".".utf8)
-            let isDotDot = beforeParameters.elementsEqual("..".utf8)
-            if (isDot || isDotDot) && beforeParameters.count != raw.count {
-                throw Rejection("dot-segment with parameters")
-            }
-            if isDot { continue }
-            if isDotDot {
+            if raw.elementsEqual(".".utf8) { continue }
+            if raw.elementsEqual("..".utf8) {
                 guard stack.popLast() != nil else { throw Rejection("path escapes the root") }
                 continue
             }
@@ -107,11 +103,15 @@ public enum PathNormalizer {
 
     /// RFC 3986 `pchar` plus `/` and `%`; everything else (controls, space, `\`, `"`, `<`, non-ASCII…) is refused.
     private static func isAllowedPathByte(_ byte: UInt8) -> Bool {
-        if isUnreserved(byte) { return true }
+        isUnreserved(byte) || isSubDelimiter(byte) || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "%")
+    }
+
+    /// RFC 3986 sub-delimiters and `:` `@`, without `;` (refused before this is asked).
+    private static func isSubDelimiter(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "/"), UInt8(ascii: "%"), UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"),
-            UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"),
-            UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: "@"):
+        case UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("),
+            UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: "="),
+            UInt8(ascii: ":"), UInt8(ascii: "@"):
             return true
         default:
             return false

@@ -24,16 +24,25 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         case closed
     }
 
-    private let runtime: GatewayRuntime
+    let runtime: GatewayRuntime
     private let pools: UpstreamPools
+    let recorder: AuditRecorder
     private let logger: Logger
     private var state = State.idle
-    private var context: ChannelHandlerContext!
+    private(set) var context: ChannelHandlerContext!
     private var clientReadPending = false
+    /// How deeply `channelRead` is nested. Writing a response's end can hand over the next
+    /// pipelined request synchronously; answering that one can do the same, and so on.
+    private var readDepth = 0
+    /// Pipelined requests answered re-entrantly before the connection is closed instead.
+    private static let maximumReadDepth = 8
+    /// The head of the request being handled, for the audit trail.
+    var currentHead: HTTPRequestHead?
 
-    init(runtime: GatewayRuntime, pools: UpstreamPools, logger: Logger) {
+    init(runtime: GatewayRuntime, pools: UpstreamPools, recorder: AuditRecorder, logger: Logger) {
         self.runtime = runtime
         self.pools = pools
+        self.recorder = recorder
         self.logger = logger
     }
 
@@ -42,6 +51,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     // MARK: Client side
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        readDepth += 1
+        defer { readDepth -= 1 }
         switch unwrapInboundIn(data) {
         case .head(let head): receiveHead(head)
         case .body(let body): receiveBody(body)
@@ -54,18 +65,26 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         context.fireChannelReadComplete()
     }
 
+    /// Reads are held while the client does not take our answers, or the upstream does not take its body.
     func read(context: ChannelHandlerContext) {
-        if case .forwarding(let exchange) = state, exchange.isUpstreamBacklogged {
+        if mustHoldClientReads {
             clientReadPending = true
         } else {
             context.read()
         }
     }
 
+    private var mustHoldClientReads: Bool {
+        if !context.channel.isWritable { return true }
+        if case .forwarding(let exchange) = state { return exchange.isUpstreamBacklogged }
+        return false
+    }
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if case .forwarding(let exchange) = state, let upstream = exchange.upstream {
             if context.channel.isWritable { upstream.resumeReads() } else { upstream.holdReads() }
         }
+        resumeClientReads()
         context.fireChannelWritabilityChanged()
     }
 
@@ -102,6 +121,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
 
     private func receiveHead(_ head: HTTPRequestHead) {
         guard case .idle = state else { return }
+        currentHead = head
         context.triggerUserOutboundEvent(RequestCycleEvent.headReceived, promise: nil)
         let peer = context.channel.remoteAddress
         let requestID = runtime.headerRules.requestID(peer: peer, headers: head.headers, generated: Self.generateRequestID)
@@ -110,7 +130,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         do {
             admitted = try RequestAdmission.admit(head, peer: peer, requestID: requestID, runtime: runtime)
         } catch {
-            respond(head.isKeepAlive ? error : error.closingConnection(), requestID: requestID, bodyPending: bodyPending)
+            let keepOpen = head.isKeepAlive && readDepth <= Self.maximumReadDepth
+            respond(keepOpen ? error : error.closingConnection(), requestID: requestID, bodyPending: bodyPending)
             return
         }
         guard let upstreamConfig = runtime.upstream(named: admitted.route.upstream),
@@ -165,7 +186,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             case .success(let lease):
                 exchange.attach(lease.connection, reused: lease.reused, sink: self)
                 self.armResponseDeadline(exchange)
-                if !exchange.isUpstreamBacklogged { self.resumeClientReads() }
+                self.resumeClientReads()
             case .failure(let error):
                 self.logger.warning(
                     "upstream connect failed",
@@ -195,8 +216,14 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     func upstreamReceived(_ part: HTTPClientResponsePart) {
         guard case .forwarding(let exchange) = state else { return }
         switch part {
+        case .head(let head) where head.status == .switchingProtocols:
+            // Upgrades are never forwarded, so an upstream switching protocols is misbehaving.
+            fail(exchange, with: .upstreamFailed)
+        case .head(let head) where (100..<200).contains(head.status.code):
+            return
+        case .body where !exchange.responseStarted, .end where !exchange.responseStarted:
+            fail(exchange, with: .upstreamFailed)
         case .head(let head):
-            guard !(100..<200).contains(head.status.code) else { return }
             exchange.responseDeadline?.cancel()
             exchange.responseStarted = true
             exchange.upstreamKeepAlive = head.isKeepAlive
@@ -256,20 +283,22 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             exchange.detach()
             if exchange.upstreamKeepAlive { exchange.pool.release(upstream) } else { upstream.abandon() }
         }
+        // Writing the end may hand over the next pipelined request at once: be ready for it first.
         let keepAlive = exchange.clientKeepAlive
         state = keepAlive ? .idle : .closed
-        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if keepAlive {
-            resumeClientReads()
             context.triggerUserOutboundEvent(RequestCycleEvent.responseCompleted, promise: nil)
-        } else {
+            resumeClientReads()
+        }
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
             written.assumeIsolated().whenComplete { _ in self.context.close(promise: nil) }
         }
     }
 
-    /// Issues a read held back while the upstream was backlogged, once no exchange needs holding.
+    /// Issues a read that was held back, once nothing needs holding any more.
     private func resumeClientReads() {
-        guard clientReadPending else { return }
+        guard clientReadPending, !mustHoldClientReads else { return }
         clientReadPending = false
         context.read()
     }
@@ -289,6 +318,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     /// Writes the gateway's own answer. When the request body has not been read, the connection closes
     /// after the answer rather than reading a body nobody wants.
     private func respond(_ problem: GatewayProblem, requestID: String, bodyPending: Bool) {
+        audit(problem, requestID: requestID)
         let close = problem.closesConnection || bodyPending
         let body = problem.body(requestID: requestID, allocator: context.channel.allocator)
         var headers = HTTPHeaders()
@@ -298,16 +328,19 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         for (name, value) in problem.headers { headers.add(name: name, value: value) }
         if close { headers.add(name: "Connection", value: "close") }
         runtime.headerRules.addGatewayHeaders(to: &headers, requestID: requestID)
+        // Writing the end may hand over the next pipelined request at once: be ready for it first.
+        if close {
+            state = bodyPending ? .discarding : .closed
+        } else {
+            state = .idle
+            context.triggerUserOutboundEvent(RequestCycleEvent.responseCompleted, promise: nil)
+            resumeClientReads()
+        }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: problem.status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if close {
-            state = bodyPending ? .discarding : .closed
             written.assumeIsolated().whenComplete { _ in self.context.close(promise: nil) }
-        } else {
-            state = .idle
-            resumeClientReads()
-            context.triggerUserOutboundEvent(RequestCycleEvent.responseCompleted, promise: nil)
         }
     }
 

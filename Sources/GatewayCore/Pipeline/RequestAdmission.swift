@@ -67,16 +67,15 @@ enum RequestAdmission {
 
     private static func checkHost(_ headers: HTTPHeaders) throws(GatewayProblem) {
         let hosts = headers["host"]
-        guard hosts.count == 1, !hosts[0].isEmpty else {
-            throw .badRequest("bad_host", "Exactly one non-empty Host header is required.")
+        guard hosts.count == 1, HeaderRules.hostName(hosts[0]) != nil else {
+            throw .badRequest("bad_host", "Exactly one well-formed Host header is required.")
         }
     }
 
+    /// No protocol upgrade is forwarded (h2c smuggling, and the decoder stops parsing after an upgrade).
     private static func refuseUpgrade(_ headers: HTTPHeaders) throws(GatewayProblem) {
-        if headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "h2c" })
-            || headers.contains(name: "http2-settings")
-        {
-            throw .badRequest("upgrade_refused", "Upgrading to cleartext HTTP/2 is not supported.")
+        if headers.contains(name: "upgrade") || headers.contains(name: "http2-settings") {
+            throw .badRequest("upgrade_refused", "Protocol upgrades (such as h2c or WebSocket) are not supported.")
         }
     }
 

@@ -3,8 +3,8 @@ public struct Route: Sendable {
     /// Position in the config file, for messages and metrics.
     public let index: Int
     public let prefix: String
-    /// `nil` allows every method.
-    public let methods: Set<String>?
+    /// The methods the route takes; every standard method when the config names none.
+    public let methods: Set<String>
     public let upstream: String
     public let stripPrefix: Bool
     public let auth: AuthMode
@@ -12,11 +12,14 @@ public struct Route: Sendable {
     init(index: Int, config: RouteConfig) {
         self.index = index
         self.prefix = config.path
-        self.methods = config.methods.map(Set.init)
+        self.methods = Set(config.methods ?? Self.standardMethods)
         self.upstream = config.upstream
         self.stripPrefix = config.stripPrefix
         self.auth = config.auth
     }
+
+    /// What a route without `methods` takes. CONNECT, TRACE and unknown methods are never forwarded.
+    public static let standardMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
     /// The path the upstream receives for a normalised request path under this route.
     public func upstreamPath(for path: String) -> String {
@@ -50,10 +53,10 @@ public struct RouteTable: Sendable {
     /// Finds the route for a normalised path and a method.
     public func match(path: String, method: String) -> Match {
         guard let group = groups.first(where: { Self.path(path, isUnder: $0.prefix) }) else { return .notFound }
-        if let route = group.routes.first(where: { $0.methods?.contains(method) ?? true }) {
+        if let route = group.routes.first(where: { $0.methods.contains(method) }) {
             return .route(route)
         }
-        let allow = Set(group.routes.flatMap { $0.methods ?? [] })
+        let allow = Set(group.routes.flatMap(\.methods))
         return .methodNotAllowed(allow: allow.sorted())
     }
 

@@ -16,45 +16,56 @@ public struct GatewayProblem: Error, Sendable, Equatable {
     public let headers: [(String, String)]
     /// Close the client connection after answering (framing could not be trusted, or a body is left unread).
     public let closesConnection: Bool
+    /// The security decision this answer records in the audit trail, if it is one.
+    public let auditType: AuditEventType?
+    /// The short reason the audit trail keeps: the token check that failed, else the code.
+    public let auditReason: String
 
     private init(
         _ status: HTTPResponseStatus,
         _ code: String,
         _ detail: String,
         headers: [(String, String)] = [],
-        closesConnection: Bool = false
+        closesConnection: Bool = false,
+        audit auditType: AuditEventType? = nil,
+        reason: String? = nil
     ) {
         self.status = status
         self.code = code
         self.detail = detail
         self.headers = headers
         self.closesConnection = closesConnection
+        self.auditType = auditType
+        self.auditReason = reason ?? code
     }
 
     public static func == (lhs: GatewayProblem, rhs: GatewayProblem) -> Bool {
         lhs.status == rhs.status && lhs.code == rhs.code && lhs.detail == rhs.detail
-            && lhs.closesConnection == rhs.closesConnection
+            && lhs.closesConnection == rhs.closesConnection && lhs.auditType == rhs.auditType
+            && lhs.auditReason == rhs.auditReason
             && lhs.headers.map { "\($0.0):\($0.1)" } == rhs.headers.map { "\($0.0):\($0.1)" }
     }
 
     /// The same problem, forcing the connection to close afterwards.
     public func closingConnection() -> GatewayProblem {
-        GatewayProblem(status, code, detail, headers: headers, closesConnection: true)
+        GatewayProblem(status, code, detail, headers: headers, closesConnection: true, audit: auditType, reason: auditReason)
     }
 }
 
 extension GatewayProblem {
     public static func badRequest(_ code: String, _ detail: String) -> GatewayProblem {
-        GatewayProblem(.badRequest, code, detail)
+        GatewayProblem(.badRequest, code, detail, audit: .badRequest)
     }
 
     /// Framing the gateway cannot interpret safely (CL+TE, conflicting lengths, unknown codings, parse errors).
     public static func badFraming(_ detail: String) -> GatewayProblem {
-        GatewayProblem(.badRequest, "bad_framing", detail, closesConnection: true)
+        GatewayProblem(.badRequest, "bad_framing", detail, closesConnection: true, audit: .badRequest)
     }
 
     public static func pathRejected(_ reason: String) -> GatewayProblem {
-        GatewayProblem(.badRequest, "path_rejected", "The request path was rejected: \(reason).")
+        GatewayProblem(
+            .badRequest, "path_rejected", "The request path was rejected: \(reason).", audit: .badRequest,
+            reason: "path_rejected: \(reason)")
     }
 
     public static let notFound = GatewayProblem(.notFound, "no_route", "No route matches this path.")
@@ -67,39 +78,42 @@ extension GatewayProblem {
 
     public static let headersTooLarge = GatewayProblem(
         .requestHeaderFieldsTooLarge, "headers_too_large", "The request header section is too large.",
-        closesConnection: true)
+        closesConnection: true, audit: .badRequest)
 
     public static let uriTooLong = GatewayProblem(
-        .uriTooLong, "uri_too_long", "The request target is too long.", closesConnection: true)
+        .uriTooLong, "uri_too_long", "The request target is too long.", closesConnection: true, audit: .badRequest)
 
     public static let bodyTooLarge = GatewayProblem(
         .payloadTooLarge, "body_too_large", "The request body is larger than this route accepts.",
-        closesConnection: true)
+        closesConnection: true, audit: .badRequest)
 
     public static let expectationFailed = GatewayProblem(
         .expectationFailed, "expectation_failed", "Only the 100-continue expectation is supported.",
-        closesConnection: true)
+        closesConnection: true, audit: .badRequest)
 
     /// No token where one is required (RFC 6750: no error attribute).
     public static let authRequired = GatewayProblem(
         .unauthorized, "auth_required", "This route requires a bearer token.",
-        headers: [("WWW-Authenticate", "Bearer")])
+        headers: [("WWW-Authenticate", "Bearer")], audit: .authMissing)
 
-    /// A token was presented and failed a check; `reason` names the check in terms safe to show.
-    public static func invalidToken(_ reason: String) -> GatewayProblem {
+    /// A token was presented and failed a check; the rejection names the check in terms safe to show.
+    public static func invalidToken(_ rejection: TokenRejection) -> GatewayProblem {
         GatewayProblem(
-            .unauthorized, "invalid_token", "The bearer token was rejected: \(reason).",
-            headers: [("WWW-Authenticate", #"Bearer error="invalid_token""#)])
+            .unauthorized, "invalid_token", "The bearer token was rejected: \(rejection.reason).",
+            headers: [("WWW-Authenticate", #"Bearer error="invalid_token""#)], audit: rejection.auditType,
+            reason: rejection.reason)
     }
 
     public static let upstreamUnavailable = GatewayProblem(
-        .badGateway, "upstream_unavailable", "The upstream service could not be reached.", closesConnection: false)
+        .badGateway, "upstream_unavailable", "The upstream service could not be reached.", audit: .upstreamError)
 
     public static let upstreamFailed = GatewayProblem(
-        .badGateway, "upstream_failed", "The upstream service failed to answer.", closesConnection: true)
+        .badGateway, "upstream_failed", "The upstream service failed to answer.", closesConnection: true,
+        audit: .upstreamError)
 
     public static let upstreamTimeout = GatewayProblem(
-        .gatewayTimeout, "upstream_timeout", "The upstream service did not answer in time.", closesConnection: true)
+        .gatewayTimeout, "upstream_timeout", "The upstream service did not answer in time.", closesConnection: true,
+        audit: .upstreamError)
 
     public static let serviceUnavailable = GatewayProblem(
         .serviceUnavailable, "service_unavailable", "The gateway cannot serve this request right now.")

@@ -54,6 +54,7 @@ struct ConfigLoaderTests {
         #expect(config.routes.map(\.path) == ["/auth", "/health", "/users", "/resources"])
         #expect(config.routes.map(\.auth) == [.none, .none, .required, .required])
         #expect(config.routes.map(\.methods) == [["POST"], ["GET"], nil, nil])
+        #expect(config.store.path == "\(Self.repositoryRoot)/state/gateway.sqlite")
     }
 
     @Test("resolves relative file paths against the config file's directory")

@@ -3,7 +3,7 @@ import GatewayCore
 
 @Suite("Config summary")
 struct GatewayConfigSummaryTests {
-    @Test("lists listeners, upstreams and routes")
+    @Test("lists listeners, upstreams, routes and the store")
     func summary() throws {
         let config = try ConfigFixture.config("""
             [server]
@@ -33,6 +33,7 @@ struct GatewayConfigSummaryTests {
             routes:
               POST,OPTIONS /auth (auth none, strip prefix) → users
               * /users (auth required) → users
+            store: /var/lib/gateway/gateway.sqlite (audit kept 30d, queue 10000, drop on overflow)
             """)
     }
 }

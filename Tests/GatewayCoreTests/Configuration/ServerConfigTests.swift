@@ -85,8 +85,8 @@ struct ServerConfigTests {
             request_header_timeout = "10 s"
             """)
         #expect(problems == [
-            #"/srv/gw.conf:2: server.idle_timeout: invalid duration "0s" (allowed: a positive integer followed by ms, s, m, h or d, e.g. "30s")"#,
-            #"/srv/gw.conf:3: server.request_header_timeout: invalid duration "10 s" (allowed: a positive integer followed by ms, s, m, h or d, e.g. "30s")"#,
+            #"/srv/gw.conf:2: server.idle_timeout: invalid duration "0s" (allowed: a positive integer followed by ms, s, m, h or d, at most 3650d, e.g. "30s")"#,
+            #"/srv/gw.conf:3: server.request_header_timeout: invalid duration "10 s" (allowed: a positive integer followed by ms, s, m, h or d, at most 3650d, e.g. "30s")"#,
         ])
     }
 
@@ -94,7 +94,7 @@ struct ServerConfigTests {
     func durationAsInteger() {
         let problems = ConfigFixture.problems("[server]\nidle_timeout = 60")
         #expect(problems == [
-            #"/srv/gw.conf:2: server.idle_timeout: expected a duration string, found an integer (allowed: a positive integer followed by ms, s, m, h or d, e.g. "30s")"#
+            #"/srv/gw.conf:2: server.idle_timeout: expected a duration string, found an integer (allowed: a positive integer followed by ms, s, m, h or d, at most 3650d, e.g. "30s")"#
         ])
     }
 

@@ -11,6 +11,10 @@ struct GatewayHarness {
     let server: GatewayServer
     let addresses: GatewayServer.BoundAddresses
     let client: HTTPClient
+    /// The real SQLite store (in memory unless the test gives a file) behind the audit trail and revocations.
+    let store: SQLiteStore
+    let recorder: AuditRecorder
+    let revocations: RevocationList
 
     var port: Int { addresses.tls.port! }
     var baseURL: String { "https://localhost:\(port)" }
@@ -30,26 +34,51 @@ struct GatewayHarness {
             routes: routes)
     }
 
-    /// Starts a gateway for `config`, runs `body`, and always shuts both down.
+    /// Starts a gateway for `config` with its audit recorder and revocation list running, runs `body`,
+    /// and always shuts everything down.
     static func with<T>(
         _ config: GatewayConfig,
+        store: SQLiteStore? = nil,
         _ body: (GatewayHarness) async throws -> T
     ) async throws -> T {
-        let runtime = try GatewayRuntime(config: config, environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret])
-        let server = GatewayServer(runtime: runtime, logger: Logger(label: "gateway-test"))
-        let addresses = try await server.start()
+        let logger = Logger(label: "gateway-test")
+        let store = try store ?? SQLiteStore.inMemory()
+        let recorder = AuditRecorder(store: store, logger: logger)
+        let revocations = RevocationList(store: store, refreshInterval: .milliseconds(200), logger: logger)
+        try await revocations.refresh()
+        let runtime = try GatewayRuntime(
+            config: config, environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret], revocations: revocations)
+        let server = GatewayServer(runtime: runtime, recorder: recorder, logger: logger)
+        let background = Task {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await recorder.run() }
+                group.addTask { await revocations.run() }
+            }
+        }
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.clientConfiguration())
-        let harness = GatewayHarness(server: server, addresses: addresses, client: client)
-        do {
-            let result = try await body(harness)
-            try await client.shutdown()
-            try await server.shutdown()
-            return result
-        } catch {
+        func stop() async {
             try? await client.shutdown()
             try? await server.shutdown()
+            background.cancel()
+            await background.value
+        }
+        do {
+            let addresses = try await server.start()
+            let harness = GatewayHarness(
+                server: server, addresses: addresses, client: client, store: store, recorder: recorder, revocations: revocations)
+            let result = try await body(harness)
+            await stop()
+            return result
+        } catch {
+            await stop()
             throw error
         }
+    }
+
+    /// The audit events recorded so far, newest first, after flushing the recorder.
+    func auditEvents() async throws -> [AuditEvent] {
+        await recorder.flush()
+        return try await store.auditEvents(AuditQuery(limit: 1000)).map(\.event)
     }
 
     static func clientConfiguration() -> HTTPClient.Configuration {

@@ -99,7 +99,8 @@ func runProcess(_ path: String, _ arguments: [String], environment: [String: Str
     }
 }
 
-/// A gateway config file for the binary tests, with the test certificate and one upstream.
+/// A gateway config file for the binary tests, with the test certificate, one upstream and a
+/// store in `directory`.
 func writeConfig(in directory: URL, upstreamPort: Int, extraServer: String = "", routes: String? = nil) throws -> String {
     let path = directory.appendingPathComponent("gateway.conf").path
     let text = """
@@ -120,6 +121,9 @@ func writeConfig(in directory: URL, upstreamPort: Int, extraServer: String = "",
         url = "http://127.0.0.1:\(upstreamPort)"
 
         \(routes ?? "[[route]]\npath = \"/\"\nupstream = \"test\"\nauth = \"none\"")
+
+        [store]
+        path = "gateway.sqlite"
         """
     try text.write(toFile: path, atomically: true, encoding: .utf8)
     return path

@@ -1,13 +1,16 @@
 import Foundation
 import NIOHTTP1
 
-/// Authentication for a route: reads the bearer token and verifies it.
+/// Authentication for a route: reads the bearer token, verifies it and checks it is not revoked.
 public struct AuthPolicy: Sendable {
     let verifier: TokenVerifier?
+    let revocations: RevocationList?
 
     /// `verifier` is `nil` when no secret is configured; routes that need a token then answer 503.
-    public init(verifier: TokenVerifier?) {
+    /// Without `revocations` (e.g. `check-config`) no token counts as revoked.
+    public init(verifier: TokenVerifier?, revocations: RevocationList? = nil) {
         self.verifier = verifier
+        self.revocations = revocations
     }
 
     /// The caller's identity for a route, `nil` on routes that need none, or the problem to answer.
@@ -16,16 +19,25 @@ public struct AuthPolicy: Sendable {
         guard let verifier else { throw .serviceUnavailable }
         let values = headers["authorization"]
         guard values.count == 1, let token = Self.bearerToken(values[0]) else {
-            throw values.isEmpty ? .authRequired : .invalidToken("malformed authorization header")
+            throw values.isEmpty ? .authRequired : .invalidToken(.malformedHeader)
         }
+        let identity: VerifiedIdentity
         do {
-            return try verifier.verify(token, now: now)
+            identity = try verifier.verify(token, now: now)
         } catch {
-            throw .invalidToken(error.reason)
+            throw .invalidToken(error)
         }
+        if revocations?.isRevoked(identity) == true { throw .invalidToken(.revoked) }
+        return identity
     }
 
     /// The token from `Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1).
+    /// The token of a request's `Authorization: Bearer` header, if it has exactly one.
+    static func bearerToken(_ headers: HTTPHeaders) -> Substring? {
+        let values = headers["authorization"]
+        return values.count == 1 ? bearerToken(values[0]) : nil
+    }
+
     static func bearerToken(_ value: String) -> Substring? {
         let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }

@@ -51,7 +51,8 @@ public struct TokenVerifier: Sendable {
         if let audience, !(claims.aud?.value.contains(audience) ?? false) { throw .audience }
         guard let subject = claims.sub?.value, !subject.isEmpty else { throw .missingClaim("sub") }
         let scopes = claims.scope?.split(separator: " ").map(String.init) ?? []
-        return VerifiedIdentity(subject: subject, scopes: scopes, expiresAt: expiry)
+        return VerifiedIdentity(
+            subject: subject, scopes: scopes, expiresAt: expiry, tokenID: claims.jti?.value, issuedAt: claims.iat?.value)
     }
 }
 
@@ -63,6 +64,7 @@ struct GatewayClaims: JWTPayload {
     var iat: IssuedAtClaim?
     var iss: IssuerClaim?
     var aud: AudienceClaim?
+    var jti: IDClaim?
     var scope: String?
 
     /// Claims are checked by ``TokenVerifier`` against an injected clock, not here.

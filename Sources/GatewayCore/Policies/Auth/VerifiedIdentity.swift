@@ -8,12 +8,25 @@ public struct VerifiedIdentity: Sendable, Equatable {
     public let scopes: [String]
     /// The `exp` claim.
     public let expiresAt: Date
+    /// The `jti` claim, when the token has one.
+    public let tokenID: String?
+    /// The `iat` claim, when the token has one.
+    public let issuedAt: Date?
+
+    public init(subject: String, scopes: [String], expiresAt: Date, tokenID: String? = nil, issuedAt: Date? = nil) {
+        self.subject = subject
+        self.scopes = scopes
+        self.expiresAt = expiresAt
+        self.tokenID = tokenID
+        self.issuedAt = issuedAt
+    }
 }
 
 /// Why a bearer token was refused; `reason` is safe to show to the client.
 public struct TokenRejection: Error, Equatable, Sendable {
     private enum Code: Equatable, Sendable {
-        case tooLarge, malformed, algorithm, signature, expired, notYetValid, issuedInFuture, issuer, audience
+        case tooLarge, malformed, malformedHeader, algorithm, signature, expired, notYetValid, issuedInFuture, issuer
+        case audience, revoked
         case missingClaim(String)
     }
 
@@ -23,6 +36,7 @@ public struct TokenRejection: Error, Equatable, Sendable {
         switch code {
         case .tooLarge: "token too large"
         case .malformed: "malformed token"
+        case .malformedHeader: "malformed authorization header"
         case .algorithm: "algorithm not allowed"
         case .signature: "signature invalid"
         case .expired: "token expired"
@@ -30,12 +44,14 @@ public struct TokenRejection: Error, Equatable, Sendable {
         case .issuedInFuture: "token issued in the future"
         case .issuer: "issuer not accepted"
         case .audience: "audience not accepted"
+        case .revoked: "token revoked"
         case .missingClaim(let claim): "missing \(claim) claim"
         }
     }
 
     public static let tooLarge = TokenRejection(code: .tooLarge)
     public static let malformed = TokenRejection(code: .malformed)
+    public static let malformedHeader = TokenRejection(code: .malformedHeader)
     public static let algorithm = TokenRejection(code: .algorithm)
     public static let signature = TokenRejection(code: .signature)
     public static let expired = TokenRejection(code: .expired)
@@ -43,5 +59,15 @@ public struct TokenRejection: Error, Equatable, Sendable {
     public static let issuedInFuture = TokenRejection(code: .issuedInFuture)
     public static let issuer = TokenRejection(code: .issuer)
     public static let audience = TokenRejection(code: .audience)
+    public static let revoked = TokenRejection(code: .revoked)
     public static func missingClaim(_ claim: String) -> TokenRejection { TokenRejection(code: .missingClaim(claim)) }
+
+    /// How the audit trail files this refusal.
+    var auditType: AuditEventType {
+        switch code {
+        case .expired: .authExpired
+        case .revoked: .authRevoked
+        default: .authInvalid
+        }
+    }
 }

@@ -79,8 +79,11 @@ public struct HeaderRules: Sendable {
         out.reserveCapacity(client.count + 6)
         for (name, value) in client {
             let lower = name.lowercased()
+            // Names with `_` are dropped (as nginx does): CGI-style backends read `X_Auth_Subject`
+            // as `X-Auth-Subject`.
             if Self.hopByHop.contains(lower) || Self.gatewaySet.contains(lower) || Self.identityHeaders.contains(lower)
-                || lower.hasPrefix("proxy-") || named.contains(lower)
+                || lower.hasPrefix("proxy-") || lower.utf8.contains(UInt8(ascii: "_"))
+                || (named.contains(lower) && lower != "host")
             {
                 continue
             }
@@ -146,6 +149,32 @@ public struct HeaderRules: Sendable {
 
     static func forwardedChain(_ headers: HTTPHeaders) -> [String] {
         headers[canonicalForm: "x-forwarded-for"].map { String($0.trimmingASCIISpaces()) }.filter { !$0.isEmpty }
+    }
+
+    /// The host of a `Host` header (`name`, `name:port`, `[v6]` or `[v6]:port`) when it is well-formed.
+    static func hostName(_ header: String) -> String? {
+        let host: Substring
+        let port: Substring
+        if header.hasPrefix("[") {
+            guard let close = header.firstIndex(of: "]") else { return nil }
+            host = header[...close]
+            port = header[header.index(after: close)...]
+            let literal = host.dropFirst().dropLast()
+            guard !literal.isEmpty, literal.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return nil }
+        } else {
+            let colon = header.firstIndex(of: ":") ?? header.endIndex
+            host = header[..<colon]
+            port = header[colon...]
+            let isNameByte = { (byte: UInt8) in byte.isASCIIAlphanumeric || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") }
+            guard !host.isEmpty, host.utf8.count <= 253, host.utf8.allSatisfy(isNameByte) else { return nil }
+        }
+        if !port.isEmpty {
+            let digits = port.dropFirst()
+            guard port.first == ":", digits.utf8.allSatisfy({ (48...57).contains($0) }), digits.count <= 5,
+                let number = Int(digits), (1...65535).contains(number)
+            else { return nil }
+        }
+        return String(host)
     }
 
     /// 1–128 characters of `[A-Za-z0-9._:-]`.

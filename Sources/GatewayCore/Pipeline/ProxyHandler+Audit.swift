@@ -1,0 +1,37 @@
+import NIOCore
+import NIOHTTP1
+
+extension ProxyHandler {
+    /// Longest path kept in an audit event; the query is never kept (it may carry credentials).
+    static let auditedPathBytes = 512
+
+    /// Records the security decision behind `problem`, if it is one. Never blocks: the recorder
+    /// only queues the event.
+    func audit(_ problem: GatewayProblem, requestID: String) {
+        guard let type = problem.auditType else { return }
+        let head = currentHead
+        let peer = context.channel.remoteAddress
+        let path = head.map { Self.auditedPath($0.uri) }
+        let isAuthEvent = [.authMissing, .authInvalid, .authExpired, .authRevoked].contains(type)
+        recorder.record(
+            AuditEvent(
+                time: runtime.now(), type: type, requestID: requestID,
+                client: runtime.headerRules.clientAddress(peer: peer, headers: head?.headers ?? [:]),
+                route: head.flatMap(routePrefix), method: head?.method.rawValue, path: path,
+                reason: problem.auditReason, status: Int(problem.status.code),
+                tokenFingerprint: isAuthEvent ? head.flatMap { AuthPolicy.bearerToken($0.headers) }.map(AuditEvent.fingerprint) : nil))
+    }
+
+    private func routePrefix(_ head: HTTPRequestHead) -> String? {
+        guard let target = try? PathNormalizer.normalize(head.uri) else { return nil }
+        switch runtime.routes.match(path: target.path, method: head.method.rawValue) {
+        case .route(let route): return route.prefix
+        case .methodNotAllowed, .notFound: return nil
+        }
+    }
+
+    static func auditedPath(_ uri: String) -> String {
+        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return String(decoding: path.utf8.prefix(auditedPathBytes), as: UTF8.self)
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// The one way in and out of the gateway's persistent state: audit events, token revocations and
+/// the last good JWKS of each key source.
+///
+/// SQLite implements it (``SQLiteStore``); PostgreSQL will for fleets. Every method may wait on
+/// disk, so none is ever called from an event loop: the data plane hands audit events to an
+/// ``AuditRecorder`` and reads revocations and keys from in-memory snapshots.
+public protocol GatewayStore: Sendable {
+    /// Appends `events` in one transaction, each chained to the hash of the one before.
+    func appendAudit(_ events: [AuditEvent]) async throws
+
+    /// The events matching `query`, newest first.
+    func auditEvents(_ query: AuditQuery) async throws -> [StoredAuditEvent]
+
+    /// Counts of the events at or after `since`: by type, and for the busiest clients and subjects.
+    func auditStats(since: Date) async throws -> AuditStats
+
+    /// Walks the audit chain from the last retention checkpoint and reports the first row that
+    /// was edited, is missing or does not link to the one before.
+    func verifyAuditChain() async throws -> AuditChainReport
+
+    /// Deletes the oldest events, those before `olderThan`, keeping the chain verifiable from
+    /// a checkpoint. Returns how many were deleted.
+    func pruneAudit(olderThan: Date) async throws -> Int
+
+    /// Stores a revocation, replacing an earlier one of the same token id or subject.
+    func addRevocation(_ revocation: Revocation) async throws
+
+    /// Every stored revocation.
+    func revocations() async throws -> [Revocation]
+
+    /// Deletes the revocations whose ``Revocation/expiresAt`` is before `expiredBefore`.
+    /// Returns how many were deleted.
+    func pruneRevocations(expiredBefore: Date) async throws -> Int
+
+    /// Keeps `document` as the last good JWKS fetched from `source` (its URL).
+    func saveJWKS(source: String, document: Data, fetchedAt: Date) async throws
+
+    /// The JWKS last saved for `source`, if any.
+    func lastGoodJWKS(source: String) async throws -> (document: Data, fetchedAt: Date)?
+}

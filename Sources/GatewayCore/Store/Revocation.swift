@@ -1,0 +1,24 @@
+import Foundation
+
+/// A revoked token, or every token of a subject issued up to ``revokedAt``.
+public struct Revocation: Sendable, Equatable {
+    /// What is revoked.
+    public enum Kind: Sendable, Hashable {
+        /// The token whose `jti` claim is this.
+        case tokenID(String)
+        /// Every token whose `sub` is this and whose `iat` is not after ``Revocation/revokedAt``.
+        case subject(String)
+    }
+
+    public var kind: Kind
+    public var revokedAt: Date
+    /// When the revocation may be pruned because every token it covers has expired anyway; for
+    /// a subject, `revokedAt` plus the longest token lifetime. `nil` keeps it forever.
+    public var expiresAt: Date?
+
+    public init(kind: Kind, revokedAt: Date, expiresAt: Date?) {
+        self.kind = kind
+        self.revokedAt = revokedAt
+        self.expiresAt = expiresAt
+    }
+}

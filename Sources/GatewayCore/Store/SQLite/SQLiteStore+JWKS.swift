@@ -1,0 +1,37 @@
+import Foundation
+import GRDB
+
+/// A row of `jwks`: the last good key set fetched from one source.
+struct JWKSRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "jwks"
+
+    /// The URL the document was fetched from.
+    var source: String
+    var document: Data
+    var fetchedAtMilliseconds: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case source, document
+        case fetchedAtMilliseconds = "fetched_at_ms"
+    }
+
+    enum Columns {
+        static let source = Column(CodingKeys.source)
+        static let document = Column(CodingKeys.document)
+        static let fetchedAtMilliseconds = Column(CodingKeys.fetchedAtMilliseconds)
+    }
+}
+
+extension SQLiteStore {
+    public func saveJWKS(source: String, document: Data, fetchedAt: Date) async throws {
+        let record = JWKSRecord(source: source, document: document, fetchedAtMilliseconds: fetchedAt.storeMilliseconds)
+        try await writer.write { db in
+            try record.insert(db, onConflict: .replace)
+        }
+    }
+
+    public func lastGoodJWKS(source: String) async throws -> (document: Data, fetchedAt: Date)? {
+        let record = try await writer.read { db in try JWKSRecord.fetchOne(db, key: source) }
+        return record.map { ($0.document, Date(storeMilliseconds: $0.fetchedAtMilliseconds)) }
+    }
+}
