@@ -127,14 +127,39 @@ public struct JWTConfig: Sendable {
     public var issuer: String?
     /// Required `aud` claim member, if set.
     public var audience: String?
-    /// Clock skew allowed for `exp` and `nbf`. Default 30s.
+    /// Clock skew allowed for `exp`, `nbf` and `iat`. Default 30s.
     public var leeway: Duration
+    /// Refuse tokens without `exp`. Default true.
+    public var requireExpiry: Bool
+    /// Refuse tokens whose `exp` is further than this after their `iat` (which then is required). Default: no limit.
+    public var maxTokenLifetime: Duration?
+    /// The claim holding the caller's roles (an array of strings, or one string). Default `roles`.
+    public var rolesClaim: String
+    /// Header that carries the verified `sub` upstream. Default `X-Auth-Subject`.
+    public var subjectHeader: String
+    /// Header that carries the verified scopes upstream, space-separated. Default `X-Auth-Scopes`.
+    public var scopesHeader: String
 
-    public init(secretFile: String? = nil, issuer: String? = nil, audience: String? = nil, leeway: Duration = .seconds(30)) {
+    public init(
+        secretFile: String? = nil,
+        issuer: String? = nil,
+        audience: String? = nil,
+        leeway: Duration = .seconds(30),
+        requireExpiry: Bool = true,
+        maxTokenLifetime: Duration? = nil,
+        rolesClaim: String = "roles",
+        subjectHeader: String = "X-Auth-Subject",
+        scopesHeader: String = "X-Auth-Scopes"
+    ) {
         self.secretFile = secretFile
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
+        self.requireExpiry = requireExpiry
+        self.maxTokenLifetime = maxTokenLifetime
+        self.rolesClaim = rolesClaim
+        self.subjectHeader = subjectHeader
+        self.scopesHeader = scopesHeader
     }
 }
 
@@ -167,7 +192,11 @@ public struct UpstreamConfig: Sendable {
 
 /// Whether a route needs a verified bearer token.
 public enum AuthMode: String, Sendable, CaseIterable {
+    /// A valid token is required.
     case required
+    /// A token is verified when sent (a bad one is refused); without one the request passes anonymously.
+    case optional
+    /// Tokens are not looked at; identity headers are still stripped.
     case none
 }
 
@@ -183,13 +212,22 @@ public struct RouteConfig: Sendable {
     public var stripPrefix: Bool
     /// Default `required`: secure by default.
     public var auth: AuthMode
+    /// Scopes the token must all carry (`scope` claim). Default none.
+    public var scopes: [String]
+    /// Roles the token must all carry (the `jwt.roles_claim` claim). Default none.
+    public var roles: [String]
 
-    public init(path: String, methods: [String]? = nil, upstream: String, stripPrefix: Bool = false, auth: AuthMode = .required) {
+    public init(
+        path: String, methods: [String]? = nil, upstream: String, stripPrefix: Bool = false, auth: AuthMode = .required,
+        scopes: [String] = [], roles: [String] = []
+    ) {
         self.path = path
         self.methods = methods
         self.upstream = upstream
         self.stripPrefix = stripPrefix
         self.auth = auth
+        self.scopes = scopes
+        self.roles = roles
     }
 }
 

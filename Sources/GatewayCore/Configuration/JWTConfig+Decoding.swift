@@ -5,6 +5,11 @@ extension JWTConfig {
         case issuer
         case audience
         case leeway
+        case requireExpiry = "require_exp"
+        case maxTokenLifetime = "max_token_lifetime"
+        case rolesClaim = "roles_claim"
+        case subjectHeader = "subject_header"
+        case scopesHeader = "scopes_header"
 
         static var secretsHint: String? { #"secret_file = "path", or the JWT_SECRET_KEY environment variable"# }
     }
@@ -17,7 +22,27 @@ extension JWTConfig {
             secretFile: table.filePath(.secretFile),
             issuer: table.nonEmptyString(.issuer),
             audience: table.nonEmptyString(.audience),
-            leeway: table.duration(.leeway, atMost: Self.maximumLeeway) ?? defaults.leeway
+            leeway: table.duration(.leeway, atMost: Self.maximumLeeway) ?? defaults.leeway,
+            requireExpiry: table.bool(.requireExpiry) ?? defaults.requireExpiry,
+            maxTokenLifetime: table.duration(.maxTokenLifetime),
+            rolesClaim: table.nonEmptyString(.rolesClaim) ?? defaults.rolesClaim,
+            subjectHeader: table.parsed(.subjectHeader, Self.validateHeaderName) ?? defaults.subjectHeader,
+            scopesHeader: table.parsed(.scopesHeader, Self.validateHeaderName) ?? defaults.scopesHeader
         )
+        if subjectHeader.lowercased() == scopesHeader.lowercased() {
+            table.report(.scopesHeader, "must differ from subject_header")
+        }
+    }
+
+    /// An HTTP field name the gateway may set: letters, digits and `-` (never `_`, which it drops).
+    private static func validateHeaderName(_ text: String) throws(ConfigValueProblem) -> String {
+        let isNameByte = { (byte: UInt8) in byte.isASCIIAlphanumeric || byte == UInt8(ascii: "-") }
+        guard !text.isEmpty, text.utf8.count <= 64, text.utf8.allSatisfy(isNameByte) else {
+            throw ConfigValueProblem("\(text.quotedForConfig) is not a valid header name", allowed: "letters, digits and -")
+        }
+        guard !HeaderRules.reservedUpstreamHeaders.contains(text.lowercased()) else {
+            throw ConfigValueProblem("\(text.quotedForConfig) is a header the gateway sets or strips itself")
+        }
+        return text
     }
 }

@@ -6,6 +6,8 @@ extension RouteConfig {
         case upstream
         case stripPrefix = "strip_prefix"
         case auth
+        case scopes
+        case roles
     }
 
     /// The methods a route may name, in the order they are listed in messages.
@@ -19,8 +21,21 @@ extension RouteConfig {
             methods: Self.decodeMethods(table),
             upstream: table.nonEmptyString(.upstream, required: true) ?? defaults.upstream,
             stripPrefix: table.bool(.stripPrefix) ?? defaults.stripPrefix,
-            auth: table.choice(.auth) ?? defaults.auth
+            auth: table.choice(.auth) ?? defaults.auth,
+            scopes: table.array(.scopes, Self.validateToken) ?? defaults.scopes,
+            roles: table.array(.roles, Self.validateToken) ?? defaults.roles
         )
+        if auth == .none, !scopes.isEmpty || !roles.isEmpty {
+            table.report(.auth, "must not be \"none\" on a route that requires scopes or roles", allowed: "required, optional")
+        }
+    }
+
+    /// A scope or role: printable ASCII without spaces (scopes travel space-separated).
+    private static func validateToken(_ text: String) throws(ConfigValueProblem) -> String {
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw ConfigValueProblem("\(text.quotedForConfig) is not a valid scope or role", allowed: "printable ASCII without spaces")
+        }
+        return text
     }
 
     /// The methods both routes accept, in ``knownMethods`` order; `nil` meaning every method.

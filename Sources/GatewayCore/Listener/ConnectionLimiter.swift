@@ -1,28 +1,47 @@
 import NIOCore
 import Synchronization
 
-/// Closes accepted connections beyond `max_connections`, on the server channel.
+/// Closes accepted connections beyond `max_connections`, and knows the open ones so that a
+/// shutdown can drain them. Sits on the server channels; touched once per accept and close.
 final class ConnectionLimiter: ChannelInboundHandler, Sendable {
     typealias InboundIn = any Channel
     typealias InboundOut = any Channel
 
     private let limit: Int
-    private let open = Atomic<Int>(0)
+    private let open = Mutex<[ObjectIdentifier: any Channel]>([:])
 
     init(limit: Int) { self.limit = limit }
 
     /// Connections currently open.
-    var openConnections: Int { open.load(ordering: .relaxed) }
+    var openConnections: Int { open.withLock { $0.count } }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let child = unwrapInboundIn(data)
-        let (_, now) = open.add(1, ordering: .relaxed)
-        guard now <= limit else {
-            open.subtract(1, ordering: .relaxed)
+        let id = ObjectIdentifier(child)
+        let admitted = open.withLock { channels in
+            guard channels.count < limit else { return false }
+            channels[id] = child
+            return true
+        }
+        guard admitted else {
             child.close(promise: nil)
             return
         }
-        child.closeFuture.whenComplete { _ in self.open.subtract(1, ordering: .relaxed) }
+        child.closeFuture.whenComplete { _ in self.open.withLock { _ = $0.removeValue(forKey: id) } }
         context.fireChannelRead(data)
+    }
+
+    /// Asks every open connection to finish its current request and close (idle ones close at
+    /// once), then waits for them, at most `timeout`; whatever is still open then is closed.
+    func drain(timeout: Duration) async {
+        let channels = open.withLock { Array($0.values) }
+        for channel in channels {
+            channel.eventLoop.execute { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
+        }
+        let deadline = ContinuousClock.now + timeout
+        while openConnections > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        for channel in open.withLock({ Array($0.values) }) { try? await channel.close() }
     }
 }

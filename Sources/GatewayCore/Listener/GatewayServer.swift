@@ -68,13 +68,19 @@ public final class GatewayServer: Service, Sendable {
         HostPort(host: address.ipAddress ?? "?", port: address.port ?? 0).description
     }
 
-    /// Stops accepting and closes idle upstream connections.
+    /// How long a shutdown waits for requests in flight before closing their connections.
+    static let drainTimeout = Duration.seconds(10)
+
+    /// Stops accepting, lets requests in flight finish (closing each connection after its current
+    /// response, idle ones at once), then closes idle upstream connections. Once this returns, no
+    /// request is handled any more, so nothing more is recorded.
     public func shutdown() async throws {
         let channels = listeners.withLock { channels in
             defer { channels.removeAll() }
             return channels
         }
         for channel in channels { try? await channel.close() }
+        await limiter.drain(timeout: Self.drainTimeout)
         try await pools.shutdown()?.get()
     }
 

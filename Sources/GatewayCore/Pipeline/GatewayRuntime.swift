@@ -24,10 +24,10 @@ public final class GatewayRuntime: Sendable {
     ) throws(StartupError) {
         self.config = config
         self.routes = RouteTable(config.routes)
-        self.headerRules = HeaderRules(trustedProxies: config.server.trustedProxies, tls: config.tls)
+        self.headerRules = HeaderRules(trustedProxies: config.server.trustedProxies, tls: config.tls, jwt: config.jwt)
         self.tlsContext = try TLSContextFactory.makeServerContext(config.tls, now: now())
         let secret = try JWTSecret.load(config.jwt, environment: environment)
-        if secret == nil, config.routes.contains(where: { $0.auth == .required }) {
+        if secret == nil, config.routes.contains(where: { $0.auth != .none }) {
             throw StartupError(
                 "jwt.secret_file",
                 "routes require authentication but no secret is configured (set jwt.secret_file or \(JWTSecret.environmentVariable))")

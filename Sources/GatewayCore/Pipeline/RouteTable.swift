@@ -8,6 +8,8 @@ public struct Route: Sendable {
     public let upstream: String
     public let stripPrefix: Bool
     public let auth: AuthMode
+    public let scopes: [String]
+    public let roles: [String]
 
     init(index: Int, config: RouteConfig) {
         self.index = index
@@ -16,6 +18,8 @@ public struct Route: Sendable {
         self.upstream = config.upstream
         self.stripPrefix = config.stripPrefix
         self.auth = config.auth
+        self.scopes = config.scopes
+        self.roles = config.roles
     }
 
     /// What a route without `methods` takes. CONNECT, TRACE and unknown methods are never forwarded.

@@ -104,6 +104,16 @@ extension GatewayProblem {
             reason: rejection.reason)
     }
 
+    /// A valid token without a scope or role the route requires (RFC 6750 §3.1).
+    public static func insufficientScope(required scopes: [String], missing: [String]) -> GatewayProblem {
+        var challenge = #"Bearer error="insufficient_scope""#
+        if !scopes.isEmpty { challenge += #", scope=""# + scopes.joined(separator: " ") + #"""# }
+        return GatewayProblem(
+            .forbidden, "insufficient_scope", "The bearer token lacks a scope or role this route requires.",
+            headers: [("WWW-Authenticate", challenge)], audit: .scopeDenied,
+            reason: "missing " + missing.joined(separator: " "))
+    }
+
     public static let upstreamUnavailable = GatewayProblem(
         .badGateway, "upstream_unavailable", "The upstream service could not be reached.", audit: .upstreamError)
 

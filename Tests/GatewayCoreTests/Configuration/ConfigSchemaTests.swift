@@ -52,7 +52,7 @@ struct ConfigSchemaTests {
             timeout = "5s"
             """)
         #expect(problems == [
-            "/srv/gw.conf:12: route[1].timeout: unknown key (allowed: path, methods, upstream, strip_prefix, auth)"
+            "/srv/gw.conf:12: route[1].timeout: unknown key (allowed: path, methods, upstream, strip_prefix, auth, scopes, roles)"
         ])
     }
 
@@ -127,7 +127,7 @@ struct ConfigSchemaTests {
             """)
         #expect(problems == [
             #"/srv/gw.conf:4: upstream[1].name: invalid name "Admin" (allowed: lower-case letters, digits, "_" and "-")"#,
-            #"/srv/gw.conf:6: route[0].auth: unsupported value "maybe" (allowed: required, none)"#,
+            #"/srv/gw.conf:6: route[0].auth: unsupported value "maybe" (allowed: required, optional, none)"#,
         ])
     }
 }

@@ -66,8 +66,21 @@ struct RouteConfigTests {
 
     @Test("rejects an unknown auth mode")
     func invalidAuth() {
-        let problems = self.problems(path: "/users", #"auth = "optional""#)
-        #expect(problems == [#"/srv/gw.conf:4: route[0].auth: unsupported value "optional" (allowed: required, none)"#])
+        let problems = self.problems(path: "/users", #"auth = "sometimes""#)
+        #expect(problems == [#"/srv/gw.conf:4: route[0].auth: unsupported value "sometimes" (allowed: required, optional, none)"#])
+    }
+
+    @Test("reads scopes and roles, and refuses them on a route without authentication")
+    func scopesAndRoles() {
+        #expect(self.problems(path: "/users", #"scopes = ["read", "write"]"# + "\n" + #"roles = ["admin"]"#).isEmpty)
+        #expect(
+            self.problems(path: "/users", #"auth = "none""# + "\n" + #"scopes = ["read"]"#) == [
+                #"/srv/gw.conf:4: route[0].auth: must not be "none" on a route that requires scopes or roles (allowed: required, optional)"#
+            ])
+        #expect(
+            self.problems(path: "/users", #"scopes = ["read write"]"#) == [
+                #"/srv/gw.conf:4: route[0].scopes[0]: "read write" is not a valid scope or role (allowed: printable ASCII without spaces)"#
+            ])
     }
 
     @Test("rejects a route to an upstream that does not exist")

@@ -3,6 +3,36 @@ import GatewayCore
 
 @Suite("Config [tls] and [jwt]")
 struct TLSAndJWTConfigTests {
+    @Test("reads the token rules and identity header names of [jwt]")
+    func jwtRules() throws {
+        let config = try ConfigFixture.config("""
+            [jwt]
+            require_exp = false
+            max_token_lifetime = "1h"
+            roles_claim = "groups"
+            subject_header = "X-User"
+            scopes_header = "X-User-Scopes"
+            """)
+        #expect(config.jwt.requireExpiry == false)
+        #expect(config.jwt.maxTokenLifetime == .seconds(3600))
+        #expect(config.jwt.rolesClaim == "groups")
+        #expect(config.jwt.subjectHeader == "X-User")
+        #expect(config.jwt.scopesHeader == "X-User-Scopes")
+    }
+
+    @Test("refuses identity header names the gateway cannot set safely")
+    func badIdentityHeaders() {
+        let problems = ConfigFixture.problems("""
+            [jwt]
+            subject_header = "X_User"
+            scopes_header = "X-Forwarded-For"
+            """)
+        #expect(problems == [
+            #"/srv/gw.conf:2: jwt.subject_header: "X_User" is not a valid header name (allowed: letters, digits and -)"#,
+            #"/srv/gw.conf:3: jwt.scopes_header: "X-Forwarded-For" is a header the gateway sets or strips itself"#,
+        ])
+    }
+
     @Test("accepts TLS 1.3 as the minimum version")
     func minVersion13() throws {
         let config = try ConfigFixture.config("""

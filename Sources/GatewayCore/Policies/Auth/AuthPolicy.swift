@@ -13,9 +13,31 @@ public struct AuthPolicy: Sendable {
         self.revocations = revocations
     }
 
-    /// The caller's identity for a route, `nil` on routes that need none, or the problem to answer.
+    /// The caller's identity for a route (`nil` when anonymous is allowed), or the problem to answer:
+    /// 401 for a missing or bad token, 403 when the token lacks a scope or role the route requires.
     public func authenticate(_ headers: HTTPHeaders, route: Route, now: Date) throws(GatewayProblem) -> VerifiedIdentity? {
-        guard route.auth == .required else { return nil }
+        switch route.auth {
+        case .none:
+            return nil
+        case .optional where !headers.contains(name: "authorization") && route.scopes.isEmpty && route.roles.isEmpty:
+            return nil
+        case .optional, .required:
+            let identity = try verify(headers, now: now)
+            try authorize(identity, for: route)
+            return identity
+        }
+    }
+
+    /// Every scope and role the route names must be on the token (RFC 6750 `insufficient_scope`).
+    private func authorize(_ identity: VerifiedIdentity, for route: Route) throws(GatewayProblem) {
+        let missingScopes = route.scopes.filter { !identity.scopes.contains($0) }
+        let missingRoles = route.roles.filter { !identity.roles.contains($0) }
+        guard missingScopes.isEmpty, missingRoles.isEmpty else {
+            throw .insufficientScope(required: route.scopes, missing: missingScopes + missingRoles.map { "role:\($0)" })
+        }
+    }
+
+    private func verify(_ headers: HTTPHeaders, now: Date) throws(GatewayProblem) -> VerifiedIdentity {
         guard let verifier else { throw .serviceUnavailable }
         let values = headers["authorization"]
         guard values.count == 1, let token = Self.bearerToken(values[0]) else {

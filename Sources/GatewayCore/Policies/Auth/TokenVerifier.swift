@@ -11,19 +11,21 @@ public struct TokenVerifier: Sendable {
     public static let maximumTokenBytes = 8 * 1024
 
     private let key: SymmetricKey
-    private let issuer: String?
-    private let audience: String?
+    private let config: JWTConfig
     private let leeway: TimeInterval
-    private let parser = DefaultJWTParser()
+    private let parser: DefaultJWTParser
 
     public init(secret: [UInt8], config: JWTConfig) {
         self.key = SymmetricKey(data: secret)
-        self.issuer = config.issuer
-        self.audience = config.audience
+        self.config = config
         self.leeway = TimeInterval(config.leeway.components.seconds)
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        decoder.userInfo[GatewayClaims.rolesClaimKey] = config.rolesClaim
+        self.parser = DefaultJWTParser(jsonDecoder: decoder)
     }
 
-    /// Checks the signature, then `exp`, `nbf`, `iat`, `iss`, `aud` and `sub`.
+    /// Checks the signature, then `exp`, `nbf`, `iat`, the lifetime, `iss`, `aud` and `sub`.
     public func verify(_ token: Substring, now: Date) throws(TokenRejection) -> VerifiedIdentity {
         guard token.utf8.count <= Self.maximumTokenBytes else { throw .tooLarge }
         let bytes = Array(token.utf8)
@@ -43,30 +45,22 @@ public struct TokenVerifier: Sendable {
     }
 
     private func check(_ claims: GatewayClaims, now: Date) throws(TokenRejection) -> VerifiedIdentity {
-        guard let expiry = claims.exp?.value else { throw .missingClaim("exp") }
-        guard expiry.timeIntervalSince(now) > -leeway else { throw .expired }
+        let expiry = claims.exp?.value
+        if expiry == nil, config.requireExpiry { throw .missingClaim("exp") }
+        if let expiry, expiry.timeIntervalSince(now) <= -leeway { throw .expired }
         if let notBefore = claims.nbf?.value, notBefore.timeIntervalSince(now) > leeway { throw .notYetValid }
         if let issuedAt = claims.iat?.value, issuedAt.timeIntervalSince(now) > leeway { throw .issuedInFuture }
-        if let issuer, claims.iss?.value != issuer { throw .issuer }
-        if let audience, !(claims.aud?.value.contains(audience) ?? false) { throw .audience }
+        if let maximum = config.maxTokenLifetime {
+            guard let issuedAt = claims.iat?.value else { throw .missingClaim("iat") }
+            guard let expiry, expiry.timeIntervalSince(issuedAt) <= TimeInterval(maximum.components.seconds) else {
+                throw .lifetime
+            }
+        }
+        if let issuer = config.issuer, claims.iss?.value != issuer { throw .issuer }
+        if let audience = config.audience, !(claims.aud?.value.contains(audience) ?? false) { throw .audience }
         guard let subject = claims.sub?.value, !subject.isEmpty else { throw .missingClaim("sub") }
-        let scopes = claims.scope?.split(separator: " ").map(String.init) ?? []
         return VerifiedIdentity(
-            subject: subject, scopes: scopes, expiresAt: expiry, tokenID: claims.jti?.value, issuedAt: claims.iat?.value)
+            subject: subject, scopes: claims.scopes, roles: claims.roles, expiresAt: expiry ?? .distantFuture,
+            tokenID: claims.jti?.value, issuedAt: claims.iat?.value)
     }
-}
-
-/// The registered claims the gateway reads, plus OAuth's space-separated `scope`.
-struct GatewayClaims: JWTPayload {
-    var sub: SubjectClaim?
-    var exp: ExpirationClaim?
-    var nbf: NotBeforeClaim?
-    var iat: IssuedAtClaim?
-    var iss: IssuerClaim?
-    var aud: AudienceClaim?
-    var jti: IDClaim?
-    var scope: String?
-
-    /// Claims are checked by ``TokenVerifier`` against an injected clock, not here.
-    func verify(using algorithm: some JWTAlgorithm) async throws {}
 }

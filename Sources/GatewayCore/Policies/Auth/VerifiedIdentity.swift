@@ -4,18 +4,23 @@ import Foundation
 public struct VerifiedIdentity: Sendable, Equatable {
     /// The `sub` claim.
     public let subject: String
-    /// The `scope` claim split on spaces.
+    /// The `scope` claim split on spaces, or the `scp` array.
     public let scopes: [String]
-    /// The `exp` claim.
+    /// The roles claim (`jwt.roles_claim`).
+    public let roles: [String]
+    /// The `exp` claim; `distantFuture` when tokens without one are allowed and this has none.
     public let expiresAt: Date
     /// The `jti` claim, when the token has one.
     public let tokenID: String?
     /// The `iat` claim, when the token has one.
     public let issuedAt: Date?
 
-    public init(subject: String, scopes: [String], expiresAt: Date, tokenID: String? = nil, issuedAt: Date? = nil) {
+    public init(
+        subject: String, scopes: [String], roles: [String] = [], expiresAt: Date, tokenID: String? = nil, issuedAt: Date? = nil
+    ) {
         self.subject = subject
         self.scopes = scopes
+        self.roles = roles
         self.expiresAt = expiresAt
         self.tokenID = tokenID
         self.issuedAt = issuedAt
@@ -26,7 +31,7 @@ public struct VerifiedIdentity: Sendable, Equatable {
 public struct TokenRejection: Error, Equatable, Sendable {
     private enum Code: Equatable, Sendable {
         case tooLarge, malformed, malformedHeader, algorithm, signature, expired, notYetValid, issuedInFuture, issuer
-        case audience, revoked
+        case audience, revoked, lifetime
         case missingClaim(String)
     }
 
@@ -45,6 +50,7 @@ public struct TokenRejection: Error, Equatable, Sendable {
         case .issuer: "issuer not accepted"
         case .audience: "audience not accepted"
         case .revoked: "token revoked"
+        case .lifetime: "token lifetime too long"
         case .missingClaim(let claim): "missing \(claim) claim"
         }
     }
@@ -60,6 +66,7 @@ public struct TokenRejection: Error, Equatable, Sendable {
     public static let issuer = TokenRejection(code: .issuer)
     public static let audience = TokenRejection(code: .audience)
     public static let revoked = TokenRejection(code: .revoked)
+    public static let lifetime = TokenRejection(code: .lifetime)
     public static func missingClaim(_ claim: String) -> TokenRejection { TokenRejection(code: .missingClaim(claim)) }
 
     /// How the audit trail files this refusal.

@@ -5,8 +5,8 @@ import NIOHTTP1
 ///
 /// Built once per config snapshot; pure functions of their inputs, so they run on the event loop.
 public struct HeaderRules: Sendable {
-    /// Headers the upstream trusts as identity; never accepted from a client.
-    public static let identityHeaders: Set<String> = ["x-auth-subject", "x-auth-scopes"]
+    /// Every header starting with this is treated as identity: never accepted from a client.
+    static let identityPrefix = "x-auth-"
 
     /// Hop-by-hop headers (RFC 9110 §7.6.1) plus `Proxy-*`, which never cross a proxy.
     static let hopByHop: Set<String> = [
@@ -22,11 +22,22 @@ public struct HeaderRules: Sendable {
     /// Upstream response headers that reveal internals.
     static let revealing: Set<String> = ["server", "x-powered-by"]
 
+    /// Names the gateway removes or sets on its own, which config must not reuse for identity.
+    static let reservedUpstreamHeaders = hopByHop.union(gatewaySet).union(["host", "authorization", "cookie"])
+
     let trustedProxies: [CIDR]
     let securityHeaders: [(String, String)]
+    /// Where the verified identity goes upstream.
+    let subjectHeader: String
+    let scopesHeader: String
+    /// Identity header names (lower-cased) never accepted from a client, besides the `x-auth-` prefix.
+    let identityHeaders: Set<String>
 
-    public init(trustedProxies: [CIDR], tls: TLSConfig) {
+    public init(trustedProxies: [CIDR], tls: TLSConfig, jwt: JWTConfig = JWTConfig()) {
         self.trustedProxies = trustedProxies
+        self.subjectHeader = jwt.subjectHeader
+        self.scopesHeader = jwt.scopesHeader
+        self.identityHeaders = [jwt.subjectHeader.lowercased(), jwt.scopesHeader.lowercased()]
         var security: [(String, String)] = [
             ("X-Content-Type-Options", "nosniff"),
             ("Referrer-Policy", "no-referrer"),
@@ -81,8 +92,8 @@ public struct HeaderRules: Sendable {
             let lower = name.lowercased()
             // Names with `_` are dropped (as nginx does): CGI-style backends read `X_Auth_Subject`
             // as `X-Auth-Subject`.
-            if Self.hopByHop.contains(lower) || Self.gatewaySet.contains(lower) || Self.identityHeaders.contains(lower)
-                || lower.hasPrefix("proxy-") || lower.utf8.contains(UInt8(ascii: "_"))
+            if Self.hopByHop.contains(lower) || Self.gatewaySet.contains(lower) || identityHeaders.contains(lower)
+                || lower.hasPrefix(Self.identityPrefix) || lower.hasPrefix("proxy-") || lower.utf8.contains(UInt8(ascii: "_"))
                 || (named.contains(lower) && lower != "host")
             {
                 continue
@@ -105,8 +116,8 @@ public struct HeaderRules: Sendable {
         if let host = client.first(name: "host") { out.add(name: "X-Forwarded-Host", value: host) }
         out.add(name: "X-Request-ID", value: requestID)
         if let identity {
-            out.add(name: "X-Auth-Subject", value: identity.subject)
-            out.add(name: "X-Auth-Scopes", value: identity.scopes.joined(separator: " "))
+            out.add(name: subjectHeader, value: identity.subject)
+            out.add(name: scopesHeader, value: identity.scopes.joined(separator: " "))
         }
         return out
     }
