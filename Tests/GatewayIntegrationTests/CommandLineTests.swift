@@ -45,7 +45,7 @@ struct CommandLineTests {
         let path = try writeConfig(in: directory, upstreamPort: 8081, routes: "[[route]]\npath = \"/\"\nupstream = \"test\"")
         let result = try await runGateway(["check-config", "--config", path])
         #expect(result.status != 0)
-        #expect(result.output.contains("jwt.secret_file: routes require authentication but no secret is configured"))
+        #expect(result.output.contains("jwt.secret_file: routes require authentication with an HS algorithm but no secret is configured"))
     }
 
     @Test("serve stops with exit 0 on SIGTERM")

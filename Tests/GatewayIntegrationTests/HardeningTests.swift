@@ -7,14 +7,17 @@ import Testing
 /// What the gateway does with requests a well-behaved client would never send, over raw TLS.
 @Suite("Edge hardening")
 struct HardeningTests {
-    func exchange(_ lines: [String], body: String = "", configure: (inout GatewayConfig) -> Void = { _ in }) async throws -> String {
+    func exchange(
+        _ lines: [String], body: String = "", timeout: Duration = .seconds(3), configure: (inout GatewayConfig) -> Void = { _ in }
+    ) async throws -> String {
         try await TestUpstream.with { upstream in
             var config = GatewayHarness.config(
                 upstreams: ["test": upstream.port], routes: [RouteConfig(path: "/", upstream: "test", auth: .none)])
             configure(&config)
             return try await GatewayHarness.with(config) { gateway in
                 try await RawTLSClient.exchange(
-                    port: gateway.port, caPath: Fixtures.caCertificate, bytes: RawTLSClient.request(lines, body: body))
+                    port: gateway.port, caPath: Fixtures.caCertificate, bytes: RawTLSClient.request(lines, body: body),
+                    timeout: timeout)
             }
         }
     }
@@ -144,10 +147,10 @@ struct HardeningTests {
     func stalledBody() async throws {
         let start = ContinuousClock.now
         let answer = try await exchange(
-            ["POST /sink HTTP/1.1", "Host: localhost", "Content-Length: 100"], body: "only ten b",
+            ["POST /sink HTTP/1.1", "Host: localhost", "Content-Length: 100"], body: "only ten b", timeout: .seconds(15),
             configure: { $0.server.idleTimeout = .milliseconds(500) })
         #expect(!answer.contains("received"))
-        #expect(ContinuousClock.now - start < .seconds(2.5), "closed by the gateway, not by the client's timeout")
+        #expect(ContinuousClock.now - start < .seconds(10), "closed by the gateway, not by the client's 15 s timeout")
     }
 
     @Test("Expect: 100-continue is answered by the gateway, then the body is forwarded")
@@ -167,11 +170,11 @@ struct HardeningTests {
             return try await GatewayHarness.with(config) { gateway in
                 try await RawTLSClient.exchange(
                     port: gateway.port, caPath: Fixtures.caCertificate,
-                    bytes: Array("GET /echo HTTP/1.1\r\nHost: localhost\r\nX-Slow: 1\r\n".utf8), timeout: .seconds(6))
+                    bytes: Array("GET /echo HTTP/1.1\r\nHost: localhost\r\nX-Slow: 1\r\n".utf8), timeout: .seconds(15))
             }
         }
         #expect(!partial.contains("200 OK"))
-        #expect(ContinuousClock.now - start < .seconds(4), "the gateway must close the connection itself")
+        #expect(ContinuousClock.now - start < .seconds(10), "closed by the gateway, not by the client's 15 s timeout")
     }
 
     @Test("pipelined requests are answered in order")

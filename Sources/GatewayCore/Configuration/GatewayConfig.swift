@@ -122,7 +122,14 @@ public struct TLSConfig: Sendable {
 /// `[jwt]`: how bearer tokens are verified. The secret itself is read from `secret_file` or the
 /// `JWT_SECRET_KEY` environment variable, never from the config file.
 public struct JWTConfig: Sendable {
+    /// The `alg` values accepted; anything else is refused. Default `["HS256"]`.
+    public var algorithms: [JWSAlgorithm]
+    /// The HMAC secret's file, for HS algorithms (else `JWT_SECRET_KEY`).
     public var secretFile: String?
+    /// A PEM public key (RSA, P-256, P-384 or Ed25519), for the other algorithms.
+    public var publicKeyFile: String?
+    /// A JWKS document of public keys, selected by the token's `kid`.
+    public var jwksFile: String?
     /// Required `iss` claim, if set.
     public var issuer: String?
     /// Required `aud` claim member, if set.
@@ -141,7 +148,10 @@ public struct JWTConfig: Sendable {
     public var scopesHeader: String
 
     public init(
+        algorithms: [JWSAlgorithm] = [.hs256],
         secretFile: String? = nil,
+        publicKeyFile: String? = nil,
+        jwksFile: String? = nil,
         issuer: String? = nil,
         audience: String? = nil,
         leeway: Duration = .seconds(30),
@@ -151,7 +161,10 @@ public struct JWTConfig: Sendable {
         subjectHeader: String = "X-Auth-Subject",
         scopesHeader: String = "X-Auth-Scopes"
     ) {
+        self.algorithms = algorithms
         self.secretFile = secretFile
+        self.publicKeyFile = publicKeyFile
+        self.jwksFile = jwksFile
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway

@@ -1,7 +1,10 @@
 extension JWTConfig {
     /// The keys of `[jwt]`.
     enum Key: String, ConfigKeys {
+        case algorithms
         case secretFile = "secret_file"
+        case publicKeyFile = "public_key_file"
+        case jwksFile = "jwks_file"
         case issuer
         case audience
         case leeway
@@ -19,7 +22,10 @@ extension JWTConfig {
     init(decoding table: ConfigTable<Key>) {
         let defaults = JWTConfig()
         self.init(
+            algorithms: table.array(.algorithms, Self.validateAlgorithm) ?? defaults.algorithms,
             secretFile: table.filePath(.secretFile),
+            publicKeyFile: table.filePath(.publicKeyFile),
+            jwksFile: table.filePath(.jwksFile),
             issuer: table.nonEmptyString(.issuer),
             audience: table.nonEmptyString(.audience),
             leeway: table.duration(.leeway, atMost: Self.maximumLeeway) ?? defaults.leeway,
@@ -32,6 +38,21 @@ extension JWTConfig {
         if subjectHeader.lowercased() == scopesHeader.lowercased() {
             table.report(.scopesHeader, "must differ from subject_header")
         }
+        if algorithms.isEmpty {
+            table.report(.algorithms, "must name at least one algorithm", allowed: Self.algorithmNames)
+        }
+        if algorithms.contains(where: { !$0.isHMAC }), publicKeyFile == nil, jwksFile == nil {
+            table.report(.algorithms, "public-key algorithms need jwt.public_key_file or jwt.jwks_file")
+        }
+    }
+
+    private static let algorithmNames = JWSAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")
+
+    private static func validateAlgorithm(_ text: String) throws(ConfigValueProblem) -> JWSAlgorithm {
+        guard let algorithm = JWSAlgorithm(rawValue: text) else {
+            throw ConfigValueProblem("unsupported algorithm \(text.quotedForConfig)", allowed: algorithmNames)
+        }
+        return algorithm
     }
 
     /// An HTTP field name the gateway may set: letters, digits and `-` (never `_`, which it drops).

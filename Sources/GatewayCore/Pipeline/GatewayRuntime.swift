@@ -26,14 +26,16 @@ public final class GatewayRuntime: Sendable {
         self.routes = RouteTable(config.routes)
         self.headerRules = HeaderRules(trustedProxies: config.server.trustedProxies, tls: config.tls, jwt: config.jwt)
         self.tlsContext = try TLSContextFactory.makeServerContext(config.tls, now: now())
+        let needsTokens = config.routes.contains { $0.auth != .none }
         let secret = try JWTSecret.load(config.jwt, environment: environment)
-        if secret == nil, config.routes.contains(where: { $0.auth != .none }) {
+        if secret == nil, needsTokens, config.jwt.algorithms.contains(where: \.isHMAC) {
             throw StartupError(
                 "jwt.secret_file",
-                "routes require authentication but no secret is configured (set jwt.secret_file or \(JWTSecret.environmentVariable))")
+                "routes require authentication with an HS algorithm but no secret is configured (set jwt.secret_file or \(JWTSecret.environmentVariable))")
         }
+        let keys = JWTKeys(secret: secret, publicKeys: try JWTKeys.loadPublicKeys(config.jwt))
         self.auth = AuthPolicy(
-            verifier: secret.map { TokenVerifier(secret: $0, config: config.jwt) }, revocations: revocations)
+            verifier: needsTokens ? TokenVerifier(keys: keys, config: config.jwt) : nil, revocations: revocations)
         self.now = now
     }
 

@@ -20,6 +20,21 @@ struct TLSAndJWTConfigTests {
         #expect(config.jwt.scopesHeader == "X-User-Scopes")
     }
 
+    @Test("refuses none and unknown algorithms, and public-key algorithms without a key")
+    func algorithms() throws {
+        #expect(try ConfigFixture.config("[jwt]\nalgorithms = [\"HS256\", \"HS512\"]").jwt.algorithms == [.hs256, .hs512])
+        let allowed = "HS256, HS384, HS512, RS256, RS384, RS512, PS256, ES256, ES384, EdDSA"
+        #expect(ConfigFixture.problems("[jwt]\nalgorithms = [\"none\"]") == [
+            #"/srv/gw.conf:2: jwt.algorithms[0]: unsupported algorithm "none" (allowed: \#(allowed))"#
+        ])
+        #expect(ConfigFixture.problems("[jwt]\nalgorithms = []") == [
+            #"/srv/gw.conf:2: jwt.algorithms: must name at least one algorithm (allowed: \#(allowed))"#
+        ])
+        #expect(ConfigFixture.problems("[jwt]\nalgorithms = [\"RS256\"]") == [
+            "/srv/gw.conf:2: jwt.algorithms: public-key algorithms need jwt.public_key_file or jwt.jwks_file"
+        ])
+    }
+
     @Test("refuses identity header names the gateway cannot set safely")
     func badIdentityHeaders() {
         let problems = ConfigFixture.problems("""

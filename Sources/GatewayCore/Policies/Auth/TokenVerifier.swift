@@ -2,21 +2,30 @@ import Crypto
 import Foundation
 import JWTKit
 
-/// Verifies HS256 bearer tokens synchronously, so it can run on the event loop.
+/// Verifies bearer tokens synchronously, so it runs on the event loop.
 ///
-/// JWTKit parses the compact form and decodes the claims; the HMAC check uses swift-crypto's
-/// constant-time comparison. The algorithm is pinned: the token's own `alg` only has to agree.
+/// JWTKit parses the compact form and decodes the claims; swift-crypto checks the signature. The
+/// token's `alg` must be on `jwt.algorithms`; HMAC algorithms only ever use the secret and the
+/// others only the public keys, so a key can never be used as the wrong kind (key confusion).
+/// Header parameters that point elsewhere (`jku`, `x5u`, `jwk`, `x5c`) are ignored, never fetched.
 public struct TokenVerifier: Sendable {
     /// Tokens longer than this are refused before any parsing.
     public static let maximumTokenBytes = 8 * 1024
 
-    private let key: SymmetricKey
+    private let keys: JWTKeys
+    private let algorithms: Set<JWSAlgorithm>
     private let config: JWTConfig
     private let leeway: TimeInterval
     private let parser: DefaultJWTParser
 
+    /// A verifier for HS256 tokens signed with `secret`, under the rest of `config`.
     public init(secret: [UInt8], config: JWTConfig) {
-        self.key = SymmetricKey(data: secret)
+        self.init(keys: JWTKeys(secret: secret, publicKeys: []), config: config)
+    }
+
+    init(keys: JWTKeys, config: JWTConfig) {
+        self.keys = keys
+        self.algorithms = Set(config.algorithms)
         self.config = config
         self.leeway = TimeInterval(config.leeway.components.seconds)
         let decoder = JSONDecoder()
@@ -37,11 +46,18 @@ public struct TokenVerifier: Sendable {
         } catch {
             throw .malformed
         }
-        guard header.alg == "HS256" else { throw .algorithm }
-        guard let lastPeriod = bytes.lastIndex(of: UInt8(ascii: ".")),
-            HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: bytes[..<lastPeriod], using: key)
-        else { throw .signature }
-        return try check(claims, now: now)
+        guard let firstPeriod = bytes.firstIndex(of: UInt8(ascii: ".")),
+            let lastPeriod = bytes.lastIndex(of: UInt8(ascii: ".")),
+            !JSONKeys.hasDuplicateTopLevelKeys(base64URL: bytes[..<firstPeriod])
+        else { throw .malformed }
+        guard let name = header.alg, let algorithm = JWSAlgorithm(rawValue: name), algorithms.contains(algorithm) else {
+            throw .algorithm
+        }
+        switch keys.verify(signature, over: bytes[..<lastPeriod], algorithm: algorithm, keyID: header.kid) {
+        case nil: throw .unknownKey
+        case false?: throw .signature
+        case true?: return try check(claims, now: now)
+        }
     }
 
     private func check(_ claims: GatewayClaims, now: Date) throws(TokenRejection) -> VerifiedIdentity {

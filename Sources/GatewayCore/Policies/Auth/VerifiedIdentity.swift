@@ -31,7 +31,7 @@ public struct VerifiedIdentity: Sendable, Equatable {
 public struct TokenRejection: Error, Equatable, Sendable {
     private enum Code: Equatable, Sendable {
         case tooLarge, malformed, malformedHeader, algorithm, signature, expired, notYetValid, issuedInFuture, issuer
-        case audience, revoked, lifetime
+        case audience, revoked, lifetime, unknownKey
         case missingClaim(String)
     }
 
@@ -51,6 +51,7 @@ public struct TokenRejection: Error, Equatable, Sendable {
         case .audience: "audience not accepted"
         case .revoked: "token revoked"
         case .lifetime: "token lifetime too long"
+        case .unknownKey: "unknown key id"
         case .missingClaim(let claim): "missing \(claim) claim"
         }
     }
@@ -67,6 +68,7 @@ public struct TokenRejection: Error, Equatable, Sendable {
     public static let audience = TokenRejection(code: .audience)
     public static let revoked = TokenRejection(code: .revoked)
     public static let lifetime = TokenRejection(code: .lifetime)
+    public static let unknownKey = TokenRejection(code: .unknownKey)
     public static func missingClaim(_ claim: String) -> TokenRejection { TokenRejection(code: .missingClaim(claim)) }
 
     /// How the audit trail files this refusal.

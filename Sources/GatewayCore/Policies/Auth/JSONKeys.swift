@@ -1,0 +1,48 @@
+import Foundation
+
+/// Finds duplicate member names in a JSON object, which JSON decoders silently resolve one way or
+/// another (and different parsers differently): a token header with two `alg` is refused.
+enum JSONKeys {
+    /// Whether the base64url-encoded JSON object repeats a top-level member name. Escapes in names
+    /// are compared as written; malformed input reports no duplicates (the decoder refuses it).
+    static func hasDuplicateTopLevelKeys(base64URL encoded: ArraySlice<UInt8>) -> Bool {
+        var text = String(decoding: encoded, as: UTF8.self).replacingOccurrences(of: "-", with: "+")
+            .replacingOccurrences(of: "_", with: "/")
+        text += String(repeating: "=", count: (4 - text.utf8.count % 4) % 4)
+        guard let json = Data(base64Encoded: text) else { return false }
+        return hasDuplicateTopLevelKeys(Array(json))
+    }
+
+    static func hasDuplicateTopLevelKeys(_ json: [UInt8]) -> Bool {
+        var names = Set<ArraySlice<UInt8>>()
+        var depth = 0
+        var index = 0
+        var expectingName = false
+        while index < json.count {
+            let byte = json[index]
+            switch byte {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                expectingName = byte == UInt8(ascii: "{") && depth == 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+            case UInt8(ascii: ","):
+                expectingName = depth == 1
+            case UInt8(ascii: "\""):
+                var end = index + 1
+                while end < json.count, json[end] != UInt8(ascii: "\"") {
+                    end += json[end] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                if expectingName, end <= json.count {
+                    if !names.insert(json[(index + 1)..<min(end, json.count)]).inserted { return true }
+                    expectingName = false
+                }
+                index = end
+            default:
+                break
+            }
+            index += 1
+        }
+        return false
+    }
+}
