@@ -47,14 +47,20 @@ extension GatewayCommand {
             let store = try StoreAccess.open(path: config.store.path)
             let revocations = RevocationList(store: store, logger: logger)
             try await revocations.refresh()
-            let runtime = try ConfigCheck.makeRuntime(config, revocations: revocations)
+            let remoteKeys = try config.jwt.jwksURL.map { url in
+                try RemoteKeySet(
+                    url: url, refreshInterval: config.jwt.jwksRefresh, caFile: config.jwt.jwksCAFile, store: store, logger: logger)
+            }
+            await remoteKeys?.load()
+            let runtime = try ConfigCheck.makeRuntime(config, revocations: revocations, remoteKeys: remoteKeys)
             let recorder = AuditRecorder(store: store, configuration: .init(config.store), logger: logger)
             let retention = StoreRetention(store: store, auditRetention: config.store.auditRetention, logger: logger)
             let server = GatewayServer(runtime: runtime, recorder: recorder, logger: logger)
             // Shut down in reverse: the server first, the recorder last so that it drains every event.
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [recorder, retention, revocations, server], gracefulShutdownSignals: [.sigterm, .sigint],
+                    services: [recorder, retention, revocations] + (remoteKeys.map { [$0] } ?? []) + [server],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             try await group.run()
         }
@@ -94,9 +100,11 @@ enum ConfigCheck {
         }
     }
 
-    static func makeRuntime(_ config: GatewayConfig, revocations: RevocationList? = nil) throws -> GatewayRuntime {
+    static func makeRuntime(
+        _ config: GatewayConfig, revocations: RevocationList? = nil, remoteKeys: RemoteKeySet? = nil
+    ) throws -> GatewayRuntime {
         do {
-            return try GatewayRuntime(config: config, revocations: revocations)
+            return try GatewayRuntime(config: config, revocations: revocations, remoteKeys: remoteKeys)
         } catch {
             Console.printError("\(config.sourcePath): \(error)")
             throw ExitCode.failure

@@ -6,7 +6,7 @@ extension GatewayCommand {
     struct Token: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Manage bearer tokens.",
-            subcommands: [Revoke.self]
+            subcommands: [Revoke.self, Inspect.self]
         )
     }
 }

@@ -22,11 +22,12 @@ struct GatewayAuthorisationTests {
         }
     }
 
-    static func token(scope: String = "read", roles: [String] = []) -> String {
+    static func token(scope: String = "read", roles: [String] = [], extra: [String: Any] = [:]) -> String {
         let now = Int(Date().timeIntervalSince1970)
-        return IntegrationTokens.hs256([
+        let claims: [String: Any] = [
             "sub": "42", "iss": "userservice", "aud": "gateway", "iat": now, "exp": now + 600, "scope": scope, "roles": roles,
-        ])
+        ]
+        return IntegrationTokens.hs256(claims.merging(extra) { first, _ in first })
     }
 
     @Test("an optional route forwards anonymous requests without identity headers, and identified ones with them")
@@ -70,12 +71,19 @@ struct GatewayAuthorisationTests {
         var jwt = JWTConfig(issuer: "userservice", audience: "gateway")
         jwt.subjectHeader = "X-User"
         jwt.scopesHeader = "X-User-Scopes"
+        jwt.claimHeaders = [ClaimHeader(claim: "email", header: "X-User-Email"), ClaimHeader(claim: "tenant", header: "X-Tenant")]
         try await withGateway(jwt: jwt) { gateway in
             let response = try await gateway.send(
-                "/open/echo", headers: ["X-User": "forged", "X-Auth-Anything": "forged"], token: Self.token(scope: "read write"))
+                "/open/echo", headers: ["X-User": "forged", "X-Auth-Anything": "forged", "X-Tenant": "forged"],
+                token: Self.token(scope: "read write", extra: ["email": "a@example.com", "tenant": "evil\r\nX-Injected: 1"]))
             #expect(response.upstreamHeader("x-user") == ["42"])
             #expect(response.upstreamHeader("x-user-scopes") == ["read write"])
+            #expect(response.upstreamHeader("x-user-email") == ["a@example.com"])
+            #expect(response.upstreamHeader("x-tenant").isEmpty, "a claim that would break the header section is not forwarded")
+            #expect(response.upstreamHeader("x-injected").isEmpty)
             #expect(response.upstreamHeader("x-auth-anything").isEmpty)
+            let anonymous = try await gateway.send("/open/echo", headers: ["X-User-Email": "forged@example.com"])
+            #expect(anonymous.upstreamHeader("x-user-email").isEmpty)
         }
     }
 }

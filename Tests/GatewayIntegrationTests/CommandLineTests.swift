@@ -54,8 +54,7 @@ struct CommandLineTests {
             let directory = try Fixtures.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
             let gateway = try await GatewayProcess.start(configPath: try writeConfig(in: directory, upstreamPort: upstream.port))
-            gateway.stop()
-            #expect(gateway.process.terminationStatus == 0)
+            #expect(await gateway.terminate() == .success)
         }
     }
 }

@@ -17,13 +17,14 @@ struct StreamingTests {
             defer { try? FileManager.default.removeItem(at: directory) }
             let config = try writeConfig(in: directory, upstreamPort: upstream.port, extraServer: #"max_body_bytes = "4GiB""#)
             let gateway = try await GatewayProcess.start(configPath: config)
-            defer { gateway.stop() }
             let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: GatewayHarness.clientConfiguration())
             do {
                 try await body(gateway, client)
                 try await client.shutdown()
+                _ = await gateway.terminate()
             } catch {
                 try? await client.shutdown()
+                _ = await gateway.terminate()
                 throw error
             }
         }

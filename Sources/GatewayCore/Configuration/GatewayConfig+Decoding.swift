@@ -10,6 +10,7 @@ extension GatewayConfig {
         case upstream
         case route
         case store
+        case loginProtection = "login_protection"
     }
 
     /// Decodes and validates the whole document, reporting every problem to `context`.
@@ -28,7 +29,8 @@ extension GatewayConfig {
             jwt: jwt,
             upstreams: upstreamTables.map(UpstreamConfig.init(decoding:)),
             routes: routeTables.map(RouteConfig.init(decoding:)),
-            store: StoreConfig(decoding: document.section(.store))
+            store: StoreConfig(decoding: document.section(.store)),
+            loginProtection: LoginProtectionConfig(decoding: document.section(.loginProtection))
         )
         checkUpstreamNamesAreUnique(upstreamTables)
         checkRouteUpstreamsExist(routeTables)

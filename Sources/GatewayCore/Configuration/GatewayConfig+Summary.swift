@@ -18,7 +18,15 @@ extension GatewayConfig {
         for route in routes {
             let methods = route.methods?.joined(separator: ",") ?? "*"
             let strip = route.stripPrefix ? ", strip prefix" : ""
-            lines.append("  \(methods) \(route.path) (auth \(route.auth.rawValue)\(strip)) → \(route.upstream)")
+            let login = route.login ? ", login" : ""
+            lines.append("  \(methods) \(route.path) (auth \(route.auth.rawValue)\(strip)\(login)) → \(route.upstream)")
+        }
+        if routes.contains(where: \.login) {
+            let login = loginProtection
+            lines.append(
+                "login protection: lock after \(login.maxFailuresPerClient) failures per client, "
+                    + "\(login.maxFailuresPerUsername) per username (0 = off) within \(login.window.configDescription), "
+                    + "for \(login.cooldown.configDescription)")
         }
         lines.append(
             "store: \(store.path) (audit kept \(store.auditRetention.configDescription), "

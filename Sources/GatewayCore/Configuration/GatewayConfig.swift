@@ -12,6 +12,7 @@ public struct GatewayConfig: Sendable {
     public var upstreams: [UpstreamConfig]
     public var routes: [RouteConfig]
     public var store: StoreConfig
+    public var loginProtection: LoginProtectionConfig
 
     public init(
         sourcePath: String,
@@ -20,7 +21,8 @@ public struct GatewayConfig: Sendable {
         jwt: JWTConfig,
         upstreams: [UpstreamConfig],
         routes: [RouteConfig],
-        store: StoreConfig = StoreConfig()
+        store: StoreConfig = StoreConfig(),
+        loginProtection: LoginProtectionConfig = LoginProtectionConfig()
     ) {
         self.sourcePath = sourcePath
         self.server = server
@@ -29,6 +31,7 @@ public struct GatewayConfig: Sendable {
         self.upstreams = upstreams
         self.routes = routes
         self.store = store
+        self.loginProtection = loginProtection
     }
 }
 
@@ -130,6 +133,12 @@ public struct JWTConfig: Sendable {
     public var publicKeyFile: String?
     /// A JWKS document of public keys, selected by the token's `kid`.
     public var jwksFile: String?
+    /// An `https` JWKS URL, fetched and refreshed in the background.
+    public var jwksURL: String?
+    /// How often the JWKS URL is refetched when its answer sets no `max-age`. Default 10m.
+    public var jwksRefresh: Duration
+    /// An extra PEM trust root for the JWKS URL's certificate. Optional.
+    public var jwksCAFile: String?
     /// Required `iss` claim, if set.
     public var issuer: String?
     /// Required `aud` claim member, if set.
@@ -146,12 +155,20 @@ public struct JWTConfig: Sendable {
     public var subjectHeader: String
     /// Header that carries the verified scopes upstream, space-separated. Default `X-Auth-Scopes`.
     public var scopesHeader: String
+    /// Further claims sent upstream, each under its own header (`claim=Header`). Default none.
+    public var claimHeaders: [ClaimHeader]
+    /// Verified tokens remembered per event loop, so a signature is checked once per token; 0 turns
+    /// the cache off. Default 10,000.
+    public var tokenCacheEntries: Int
 
     public init(
         algorithms: [JWSAlgorithm] = [.hs256],
         secretFile: String? = nil,
         publicKeyFile: String? = nil,
         jwksFile: String? = nil,
+        jwksURL: String? = nil,
+        jwksRefresh: Duration = .seconds(600),
+        jwksCAFile: String? = nil,
         issuer: String? = nil,
         audience: String? = nil,
         leeway: Duration = .seconds(30),
@@ -159,12 +176,17 @@ public struct JWTConfig: Sendable {
         maxTokenLifetime: Duration? = nil,
         rolesClaim: String = "roles",
         subjectHeader: String = "X-Auth-Subject",
-        scopesHeader: String = "X-Auth-Scopes"
+        scopesHeader: String = "X-Auth-Scopes",
+        claimHeaders: [ClaimHeader] = [],
+        tokenCacheEntries: Int = 10_000
     ) {
         self.algorithms = algorithms
         self.secretFile = secretFile
         self.publicKeyFile = publicKeyFile
         self.jwksFile = jwksFile
+        self.jwksURL = jwksURL
+        self.jwksRefresh = jwksRefresh
+        self.jwksCAFile = jwksCAFile
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
@@ -173,6 +195,19 @@ public struct JWTConfig: Sendable {
         self.rolesClaim = rolesClaim
         self.subjectHeader = subjectHeader
         self.scopesHeader = scopesHeader
+        self.claimHeaders = claimHeaders
+        self.tokenCacheEntries = tokenCacheEntries
+    }
+}
+
+/// A token claim forwarded upstream under a header of its own, e.g. `email=X-Auth-Email`.
+public struct ClaimHeader: Sendable, Equatable {
+    public var claim: String
+    public var header: String
+
+    public init(claim: String, header: String) {
+        self.claim = claim
+        self.header = header
     }
 }
 
@@ -229,10 +264,12 @@ public struct RouteConfig: Sendable {
     public var scopes: [String]
     /// Roles the token must all carry (the `jwt.roles_claim` claim). Default none.
     public var roles: [String]
+    /// A login endpoint: its upstream 401s count towards `[login_protection]` locks. Default false.
+    public var login: Bool
 
     public init(
         path: String, methods: [String]? = nil, upstream: String, stripPrefix: Bool = false, auth: AuthMode = .required,
-        scopes: [String] = [], roles: [String] = []
+        scopes: [String] = [], roles: [String] = [], login: Bool = false
     ) {
         self.path = path
         self.methods = methods
@@ -241,6 +278,7 @@ public struct RouteConfig: Sendable {
         self.auth = auth
         self.scopes = scopes
         self.roles = roles
+        self.login = login
     }
 }
 

@@ -8,6 +8,7 @@ extension RouteConfig {
         case auth
         case scopes
         case roles
+        case login
     }
 
     /// The methods a route may name, in the order they are listed in messages.
@@ -23,7 +24,8 @@ extension RouteConfig {
             stripPrefix: table.bool(.stripPrefix) ?? defaults.stripPrefix,
             auth: table.choice(.auth) ?? defaults.auth,
             scopes: table.array(.scopes, Self.validateToken) ?? defaults.scopes,
-            roles: table.array(.roles, Self.validateToken) ?? defaults.roles
+            roles: table.array(.roles, Self.validateToken) ?? defaults.roles,
+            login: table.bool(.login) ?? defaults.login
         )
         if auth == .none, !scopes.isEmpty || !roles.isEmpty {
             table.report(.auth, "must not be \"none\" on a route that requires scopes or roles", allowed: "required, optional")

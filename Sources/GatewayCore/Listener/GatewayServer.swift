@@ -22,6 +22,7 @@ public final class GatewayServer: Service, Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let pools: UpstreamPools
+    private let tokenCaches: VerifiedTokenCaches
     private let limiter: ConnectionLimiter
     private let listeners = Mutex<[any Channel]>([])
 
@@ -35,6 +36,7 @@ public final class GatewayServer: Service, Sendable {
         self.group = group
         self.logger = logger
         self.pools = UpstreamPools(upstreams: runtime.config.upstreams, group: group)
+        self.tokenCaches = VerifiedTokenCaches(capacity: runtime.config.jwt.tokenCacheEntries, group: group)
         self.limiter = ConnectionLimiter(limit: runtime.config.server.maxConnections)
     }
 
@@ -94,6 +96,7 @@ public final class GatewayServer: Service, Sendable {
     private func bindTLS(_ address: HostPort) async throws -> any Channel {
         let runtime = self.runtime
         let pools = self.pools
+        let tokenCaches = self.tokenCaches
         let recorder = self.recorder
         let logger = self.logger
         let limiter = self.limiter
@@ -120,7 +123,9 @@ public final class GatewayServer: Service, Sendable {
                     try sync.configureHTTPServerPipeline(
                         withPipeliningAssistance: true, withErrorHandling: false,
                         withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
-                    try sync.addHandler(ProxyHandler(runtime: runtime, pools: pools, recorder: recorder, logger: logger))
+                    try sync.addHandler(ProxyHandler(
+                            runtime: runtime, pools: pools, tokenCache: tokenCaches.cache(on: channel.eventLoop),
+                            recorder: recorder, logger: logger))
                 }
             }
             .bind(host: address.host, port: address.port)

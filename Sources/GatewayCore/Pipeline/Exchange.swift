@@ -9,6 +9,8 @@ final class Exchange {
     let admitted: AdmittedRequest
     let pool: UpstreamPool
     let maxBodyBytes: Int64
+    /// Set on a `login = true` route: the body is collected there and sent only once it is checked.
+    let login: LoginAttempt?
     var clientKeepAlive: Bool
 
     private(set) var upstream: UpstreamConnection?
@@ -27,12 +29,16 @@ final class Exchange {
     /// Bytes buffered while connecting before client reads are held.
     private static let pendingLimit = 64 * 1024
 
-    init(requestID: String, clientHead: HTTPRequestHead, admitted: AdmittedRequest, pool: UpstreamPool, maxBodyBytes: Int64) {
+    init(
+        requestID: String, clientHead: HTTPRequestHead, admitted: AdmittedRequest, pool: UpstreamPool, maxBodyBytes: Int64,
+        login: LoginAttempt? = nil
+    ) {
         self.requestID = requestID
         self.clientHead = clientHead
         self.admitted = admitted
         self.pool = pool
         self.maxBodyBytes = maxBodyBytes
+        self.login = login
         self.clientKeepAlive = clientHead.isKeepAlive
         pending.append(.head(admitted.upstreamHead))
     }

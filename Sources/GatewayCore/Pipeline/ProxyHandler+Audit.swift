@@ -9,6 +9,11 @@ extension ProxyHandler {
     /// only queues the event.
     func audit(_ problem: GatewayProblem, requestID: String) {
         guard let type = problem.auditType else { return }
+        audit(type, reason: problem.auditReason, status: Int(problem.status.code), requestID: requestID)
+    }
+
+    /// Records a security decision about the current request.
+    func audit(_ type: AuditEventType, reason: String, status: Int, requestID: String) {
         let head = currentHead
         let peer = context.channel.remoteAddress
         let path = head.map { Self.auditedPath($0.uri) }
@@ -18,7 +23,7 @@ extension ProxyHandler {
                 time: runtime.now(), type: type, requestID: requestID,
                 client: runtime.headerRules.clientAddress(peer: peer, headers: head?.headers ?? [:]),
                 route: head.flatMap(routePrefix), method: head?.method.rawValue, path: path,
-                reason: problem.auditReason, status: Int(problem.status.code),
+                reason: reason, status: status,
                 tokenFingerprint: isAuthEvent ? head.flatMap { AuthPolicy.bearerToken($0.headers) }.map(AuditEvent.fingerprint) : nil))
     }
 

@@ -39,8 +39,14 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     /// The head of the request being handled, for the audit trail.
     var currentHead: HTTPRequestHead?
 
-    init(runtime: GatewayRuntime, pools: UpstreamPools, recorder: AuditRecorder, logger: Logger) {
+    /// This event loop's cache of verified tokens.
+    private let tokenCache: VerifiedTokenCache?
+
+    init(
+        runtime: GatewayRuntime, pools: UpstreamPools, tokenCache: VerifiedTokenCache?, recorder: AuditRecorder, logger: Logger
+    ) {
         self.runtime = runtime
+        self.tokenCache = tokenCache
         self.pools = pools
         self.recorder = recorder
         self.logger = logger
@@ -128,7 +134,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         let bodyPending = Self.hasBody(head)
         let admitted: AdmittedRequest
         do {
-            admitted = try RequestAdmission.admit(head, peer: peer, requestID: requestID, runtime: runtime)
+            admitted = try RequestAdmission.admit(
+                head, peer: peer, requestID: requestID, runtime: runtime, tokenCache: tokenCache)
         } catch {
             let keepOpen = head.isKeepAlive && readDepth <= Self.maximumReadDepth
             respond(keepOpen ? error : error.closingConnection(), requestID: requestID, bodyPending: bodyPending)
@@ -140,13 +147,18 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             respond(.upstreamUnavailable, requestID: requestID, bodyPending: bodyPending)
             return
         }
+        let login =
+            admitted.route.login
+            ? LoginAttempt(clientAddress: runtime.headerRules.clientAddress(peer: peer, headers: head.headers)) : nil
         let exchange = Exchange(
-            requestID: requestID, clientHead: head, admitted: admitted, pool: pool, maxBodyBytes: runtime.config.server.maxBodyBytes)
+            requestID: requestID, clientHead: head, admitted: admitted, pool: pool, maxBodyBytes: runtime.config.server.maxBodyBytes,
+            login: login)
         state = .forwarding(exchange)
         if admitted.expectsContinue {
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
-        connect(exchange, allowReuse: true)
+        // A login attempt connects only once its whole body is in and checked (`receiveEnd`).
+        if login == nil { connect(exchange, allowReuse: true) }
     }
 
     private func receiveBody(_ body: ByteBuffer) {
@@ -156,11 +168,25 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             fail(exchange, with: .bodyTooLarge)
             return
         }
+        if let login = exchange.login {
+            if !login.append(body) { fail(exchange, with: .bodyTooLarge) }
+            return
+        }
         exchange.send(.body(.byteBuffer(body)))
     }
 
     private func receiveEnd() {
         switch state {
+        case .forwarding(let exchange) where exchange.login != nil:
+            exchange.requestComplete = true
+            if let refusal = loginRefusal(exchange) {
+                // Like an admission error: the answer's end may hand over the next pipelined request at once.
+                let keepOpen = exchange.clientKeepAlive && readDepth <= Self.maximumReadDepth
+                fail(exchange, with: keepOpen ? refusal : refusal.closingConnection())
+            } else {
+                sendLoginBody(exchange)
+                connect(exchange, allowReuse: true)
+            }
         case .forwarding(let exchange):
             exchange.requestComplete = true
             exchange.send(.end(nil))
@@ -236,6 +262,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             } else if exchange.clientHead.version == .http1_0 {
                 headers.replaceOrAdd(name: "Connection", value: "keep-alive")
             }
+            if let login = exchange.login { recordLoginOutcome(login, status: head.status, requestID: exchange.requestID) }
             let response = HTTPResponseHead(version: exchange.clientHead.version, status: head.status, headers: headers)
             context.write(wrapOutboundOut(.head(response)), promise: nil)
         case .body(let body):

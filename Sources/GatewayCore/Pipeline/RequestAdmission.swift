@@ -22,7 +22,8 @@ enum RequestAdmission {
         _ head: HTTPRequestHead,
         peer: SocketAddress?,
         requestID: String,
-        runtime: GatewayRuntime
+        runtime: GatewayRuntime,
+        tokenCache: VerifiedTokenCache? = nil
     ) throws(GatewayProblem) -> AdmittedRequest {
         let server = runtime.config.server
         guard head.uri.utf8.count <= min(maximumTargetBytes, server.maxHeaderBytes) else { throw .uriTooLong }
@@ -45,7 +46,7 @@ enum RequestAdmission {
         case .notFound: throw .notFound
         }
         if case .length(let length) = framing, length > server.maxBodyBytes { throw .bodyTooLarge }
-        let identity = try runtime.auth.authenticate(head.headers, route: route, now: runtime.now())
+        let identity = try runtime.auth.authenticate(head.headers, route: route, now: runtime.now(), cache: tokenCache)
 
         var upstreamTarget = target
         upstreamTarget.path = route.upstreamPath(for: target.path)

@@ -10,6 +10,8 @@ public struct Route: Sendable {
     public let auth: AuthMode
     public let scopes: [String]
     public let roles: [String]
+    /// Upstream 401s count towards the login locks; the body is read whole before forwarding.
+    public let login: Bool
 
     init(index: Int, config: RouteConfig) {
         self.index = index
@@ -20,6 +22,7 @@ public struct Route: Sendable {
         self.auth = config.auth
         self.scopes = config.scopes
         self.roles = config.roles
+        self.login = config.login
     }
 
     /// What a route without `methods` takes. CONNECT, TRACE and unknown methods are never forwarded.

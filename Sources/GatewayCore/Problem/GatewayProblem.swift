@@ -114,6 +114,14 @@ extension GatewayProblem {
             reason: "missing " + missing.joined(separator: " "))
     }
 
+    /// Too many failed logins from this client or for this username: refused until the cooldown ends.
+    /// Only the first refusal of each lock is audited (`audited`); the message does not say which lock.
+    public static func loginLocked(retryAfter seconds: Int, reason: String, audited: Bool) -> GatewayProblem {
+        GatewayProblem(
+            .tooManyRequests, "login_locked", "Too many failed login attempts; try again later.",
+            headers: [("Retry-After", String(seconds))], audit: audited ? .loginLocked : nil, reason: reason)
+    }
+
     public static let upstreamUnavailable = GatewayProblem(
         .badGateway, "upstream_unavailable", "The upstream service could not be reached.", audit: .upstreamError)
 
@@ -124,6 +132,12 @@ extension GatewayProblem {
     public static let upstreamTimeout = GatewayProblem(
         .gatewayTimeout, "upstream_timeout", "The upstream service did not answer in time.", closesConnection: true,
         audit: .upstreamError)
+
+    /// Tokens cannot be checked because no public key is available (the identity provider has not
+    /// answered yet and none was stored): not the client's fault, so 503 rather than 401.
+    public static let keysUnavailable = GatewayProblem(
+        .serviceUnavailable, "keys_unavailable", "The keys to verify tokens are not available; try again later.",
+        headers: [("Retry-After", "30")])
 
     public static let serviceUnavailable = GatewayProblem(
         .serviceUnavailable, "service_unavailable", "The gateway cannot serve this request right now.")

@@ -37,6 +37,7 @@ struct ConfigLoaderTests {
         #expect(route.methods == nil)
         #expect(route.stripPrefix == false)
         #expect(route.auth == .required)
+        #expect(route.login == false)
     }
 
     @Test("loads the example config at the repository root without problems")
@@ -51,9 +52,11 @@ struct ConfigLoaderTests {
         #expect(config.jwt.audience == "gateway")
         #expect(config.upstreams.map(\.name) == ["users"])
         #expect(config.upstreams.first?.address == HostPort(host: "127.0.0.1", port: 8081))
-        #expect(config.routes.map(\.path) == ["/auth", "/health", "/users", "/resources"])
-        #expect(config.routes.map(\.auth) == [.none, .none, .required, .required])
-        #expect(config.routes.map(\.methods) == [["POST"], ["GET"], nil, nil])
+        #expect(config.routes.map(\.path) == ["/auth", "/auth/login", "/health", "/users", "/resources"])
+        #expect(config.routes.map(\.auth) == [.none, .none, .none, .required, .required])
+        #expect(config.routes.map(\.methods) == [["POST"], ["POST"], ["GET"], nil, nil])
+        #expect(config.routes.map(\.login) == [false, true, false, false, false])
+        #expect(config.loginProtection == LoginProtectionConfig())
         #expect(config.store.path == "\(Self.repositoryRoot)/state/gateway.sqlite")
     }
 
@@ -122,7 +125,7 @@ struct ConfigLoaderTests {
             "/srv/gw.conf:7: upstream[0].url: https is not supported: upstreams are plain HTTP on a private network (allowed: http://host:port)",
             #"/srv/gw.conf:10: route[0].path: "/users/" must not end with "/" (allowed: "/users")"#,
             #"/srv/gw.conf:11: route[0].upstream: no upstream named "user" (allowed: users)"#,
-            "/srv/gw.conf:12: route[0].colour: unknown key (allowed: path, methods, upstream, strip_prefix, auth, scopes, roles)",
+            "/srv/gw.conf:12: route[0].colour: unknown key (allowed: path, methods, upstream, strip_prefix, auth, scopes, roles, login)",
             "/srv/gw.conf: tls.certificate: missing required key",
             "/srv/gw.conf: tls.private_key: missing required key",
         ])

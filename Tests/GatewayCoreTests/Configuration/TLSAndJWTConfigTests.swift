@@ -12,7 +12,11 @@ struct TLSAndJWTConfigTests {
             roles_claim = "groups"
             subject_header = "X-User"
             scopes_header = "X-User-Scopes"
+            claim_headers = ["email=X-User-Email"]
+            token_cache_entries = 0
             """)
+        #expect(config.jwt.claimHeaders == [ClaimHeader(claim: "email", header: "X-User-Email")])
+        #expect(config.jwt.tokenCacheEntries == 0)
         #expect(config.jwt.requireExpiry == false)
         #expect(config.jwt.maxTokenLifetime == .seconds(3600))
         #expect(config.jwt.rolesClaim == "groups")
@@ -31,8 +35,15 @@ struct TLSAndJWTConfigTests {
             #"/srv/gw.conf:2: jwt.algorithms: must name at least one algorithm (allowed: \#(allowed))"#
         ])
         #expect(ConfigFixture.problems("[jwt]\nalgorithms = [\"RS256\"]") == [
-            "/srv/gw.conf:2: jwt.algorithms: public-key algorithms need jwt.public_key_file or jwt.jwks_file"
+            "/srv/gw.conf:2: jwt.algorithms: public-key algorithms need jwt.public_key_file, jwt.jwks_file or jwt.jwks_url"
         ])
+        #expect(ConfigFixture.problems("[jwt]\nalgorithms = [\"ES256\"]\njwks_url = \"http://idp/jwks\"") == [
+            "/srv/gw.conf:2: jwt.algorithms: public-key algorithms need jwt.public_key_file, jwt.jwks_file or jwt.jwks_url",
+            #"/srv/gw.conf:3: jwt.jwks_url: "http://idp/jwks" is not an https URL (allowed: https://host[:port]/path)"#,
+        ])
+        let remote = try ConfigFixture.config("[jwt]\nalgorithms = [\"ES256\"]\njwks_url = \"https://idp.example/jwks.json\"")
+        #expect(remote.jwt.jwksURL == "https://idp.example/jwks.json")
+        #expect(remote.jwt.jwksRefresh == .seconds(600))
     }
 
     @Test("refuses identity header names the gateway cannot set safely")

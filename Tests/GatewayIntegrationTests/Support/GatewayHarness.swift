@@ -11,8 +11,9 @@ struct GatewayHarness {
     let server: GatewayServer
     let addresses: GatewayServer.BoundAddresses
     let client: HTTPClient
-    /// The real SQLite store (in memory unless the test gives a file) behind the audit trail and revocations.
-    let store: SQLiteStore
+    /// The store behind the audit trail, revocations and stored JWKS: a real in-memory SQLite store
+    /// unless the test gives another.
+    let store: any GatewayStore
     let recorder: AuditRecorder
     let revocations: RevocationList
 
@@ -38,7 +39,7 @@ struct GatewayHarness {
     /// and always shuts everything down.
     static func with<T>(
         _ config: GatewayConfig,
-        store: SQLiteStore? = nil,
+        store: (any GatewayStore)? = nil,
         _ body: (GatewayHarness) async throws -> T
     ) async throws -> T {
         let logger = Logger(label: "gateway-test")
@@ -46,13 +47,20 @@ struct GatewayHarness {
         let recorder = AuditRecorder(store: store, logger: logger)
         let revocations = RevocationList(store: store, refreshInterval: .milliseconds(200), logger: logger)
         try await revocations.refresh()
+        let remoteKeys = try config.jwt.jwksURL.map { url in
+            try RemoteKeySet(
+                url: url, refreshInterval: config.jwt.jwksRefresh, caFile: config.jwt.jwksCAFile, store: store, logger: logger)
+        }
+        await remoteKeys?.load()
         let runtime = try GatewayRuntime(
-            config: config, environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret], revocations: revocations)
+            config: config, environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret], revocations: revocations,
+            remoteKeys: remoteKeys)
         let server = GatewayServer(runtime: runtime, recorder: recorder, logger: logger)
         let background = Task {
             await withDiscardingTaskGroup { group in
                 group.addTask { await recorder.run() }
                 group.addTask { await revocations.run() }
+                if let remoteKeys { group.addTask { try? await remoteKeys.run() } }
             }
         }
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.clientConfiguration())
@@ -133,5 +141,16 @@ struct TestResponse {
 
     func upstreamHeader(_ name: String) -> [String] {
         upstreamHeaders.filter { $0.0 == name.lowercased() }.map(\.1)
+    }
+}
+
+extension GatewayHarness {
+    /// Sends a GET and reads the whole answer; returns its status and how long that took.
+    func timedGET(_ path: String) async throws -> (status: HTTPResponseStatus, latency: Duration) {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let response = try await client.execute(HTTPClientRequest(url: baseURL + path), timeout: .seconds(30))
+        _ = try await response.body.collect(upTo: 64 * 1024)
+        return (response.status, clock.now - start)
     }
 }

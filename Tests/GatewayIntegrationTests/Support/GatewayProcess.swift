@@ -38,7 +38,7 @@ final class GatewayProcess {
             guard process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        stop()
+        _ = await terminate()
         throw GatewayProcessError(log: log)
     }
 
@@ -53,14 +53,30 @@ final class GatewayProcess {
         return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
     }
 
-    /// SIGTERM, then wait for the exit.
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
+    /// How the process ended.
+    struct Exit: Sendable, Equatable {
+        let reason: Process.TerminationReason
+        let status: Int32
+
+        static let success = Exit(reason: .exit, status: 0)
     }
 
-    deinit { stop() }
+    /// Sends SIGTERM and waits for the exit on a Dispatch thread, so that the wait never holds one
+    /// of the threads the async tests share.
+    func terminate() async -> Exit {
+        let process = self.process
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                if process.isRunning { process.terminate() }
+                process.waitUntilExit()
+                continuation.resume(returning: Exit(reason: process.terminationReason, status: process.terminationStatus))
+            }
+        }
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
 }
 
 struct GatewayProcessError: Error, CustomStringConvertible {

@@ -15,14 +15,17 @@ public struct AuthPolicy: Sendable {
 
     /// The caller's identity for a route (`nil` when anonymous is allowed), or the problem to answer:
     /// 401 for a missing or bad token, 403 when the token lacks a scope or role the route requires.
-    public func authenticate(_ headers: HTTPHeaders, route: Route, now: Date) throws(GatewayProblem) -> VerifiedIdentity? {
+    /// Verified tokens are kept in `cache` (the event loop's own) and not verified again until they expire.
+    func authenticate(
+        _ headers: HTTPHeaders, route: Route, now: Date, cache: VerifiedTokenCache? = nil
+    ) throws(GatewayProblem) -> VerifiedIdentity? {
         switch route.auth {
         case .none:
             return nil
         case .optional where !headers.contains(name: "authorization") && route.scopes.isEmpty && route.roles.isEmpty:
             return nil
         case .optional, .required:
-            let identity = try verify(headers, now: now)
+            let identity = try verify(headers, now: now, cache: cache)
             try authorize(identity, for: route)
             return identity
         }
@@ -37,17 +40,22 @@ public struct AuthPolicy: Sendable {
         }
     }
 
-    private func verify(_ headers: HTTPHeaders, now: Date) throws(GatewayProblem) -> VerifiedIdentity {
+    private func verify(_ headers: HTTPHeaders, now: Date, cache: VerifiedTokenCache?) throws(GatewayProblem) -> VerifiedIdentity {
         guard let verifier else { throw .serviceUnavailable }
         let values = headers["authorization"]
         guard values.count == 1, let token = Self.bearerToken(values[0]) else {
             throw values.isEmpty ? .authRequired : .invalidToken(.malformedHeader)
         }
         let identity: VerifiedIdentity
-        do {
-            identity = try verifier.verify(token, now: now)
-        } catch {
-            throw .invalidToken(error)
+        if let cached = cache?.identity(for: token, now: now, leeway: verifier.leeway) {
+            identity = cached
+        } else {
+            do {
+                identity = try verifier.verify(token, now: now)
+            } catch {
+                throw error == .noKeys ? .keysUnavailable : .invalidToken(error)
+            }
+            cache?.insert(identity, for: token)
         }
         if revocations?.isRevoked(identity) == true { throw .invalidToken(.revoked) }
         return identity

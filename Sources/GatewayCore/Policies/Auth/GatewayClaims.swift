@@ -5,6 +5,8 @@ import JWTKit
 /// claim whose name the config chooses (passed in through the decoder's `userInfo`).
 struct GatewayClaims: JWTPayload {
     static let rolesClaimKey = CodingUserInfoKey(rawValue: "gateway.rolesClaim")!
+    /// The names of the claims forwarded as headers (`jwt.claim_headers`).
+    static let forwardedClaimsKey = CodingUserInfoKey(rawValue: "gateway.forwardedClaims")!
 
     var sub: SubjectClaim?
     var exp: ExpirationClaim?
@@ -15,6 +17,8 @@ struct GatewayClaims: JWTPayload {
     var jti: IDClaim?
     var scopes: [String]
     var roles: [String]
+    /// Forwarded claims that are a string, number or boolean, as text.
+    var forwarded: [String: String]
 
     private struct Key: CodingKey {
         var stringValue: String
@@ -40,6 +44,17 @@ struct GatewayClaims: JWTPayload {
             roles = Self.words(single)
         } else {
             roles = try container.decodeIfPresent([String].self, forKey: rolesKey) ?? []
+        }
+        forwarded = [:]
+        for name in decoder.userInfo[Self.forwardedClaimsKey] as? [String] ?? [] {
+            let key = Key(stringValue: name)
+            if let text = try? container.decodeIfPresent(String.self, forKey: key) {
+                forwarded[name] = text
+            } else if let number = try? container.decodeIfPresent(Int64.self, forKey: key) {
+                forwarded[name] = String(number)
+            } else if let flag = try? container.decodeIfPresent(Bool.self, forKey: key) {
+                forwarded[name] = String(flag)
+            }
         }
     }
 

@@ -16,10 +16,13 @@ struct JWTKeys: Sendable {
 
     let secret: SymmetricKey?
     let publicKeys: [PublicKey]
+    /// Keys fetched from `jwt.jwks_url`, refreshed in the background.
+    let remote: RemoteKeySet?
 
-    init(secret: [UInt8]?, publicKeys: [PublicKey]) {
+    init(secret: [UInt8]?, publicKeys: [PublicKey], remote: RemoteKeySet? = nil) {
         self.secret = secret.map { SymmetricKey(data: $0) }
         self.publicKeys = publicKeys
+        self.remote = remote
     }
 
     /// Reads `jwt.public_key_file` and `jwt.jwks_file`. Blocking file I/O: call off the event loops.
@@ -38,21 +41,38 @@ struct JWTKeys: Sendable {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw StartupError("jwt.jwks_file", "cannot read \(path)")
             }
-            guard let jwks = try? JSONDecoder().decode(JWKS.self, from: data) else {
-                throw StartupError("jwt.jwks_file", "\(path) is not a JWKS document")
-            }
-            for jwk in jwks.keys {
-                guard let key = JWSPublicKey(jwk: jwk) else {
-                    throw StartupError("jwt.jwks_file", "\(path) holds a key the gateway cannot use (kty \(jwk.keyType.rawValue))")
-                }
-                keys.append(PublicKey(keyID: jwk.keyIdentifier?.string, algorithm: jwk.algorithm?.rawValue, key: key))
+            do {
+                keys += try parseJWKS(data)
+            } catch {
+                throw StartupError("jwt.jwks_file", "\(path): \(error.message)")
             }
         }
         return keys
     }
 
+    /// Why a JWKS document was refused.
+    struct JWKSError: Error {
+        let message: String
+    }
+
+    /// The usable keys of a JWKS document; a key of a type the gateway cannot use is an error.
+    static func parseJWKS(_ data: Data) throws(JWKSError) -> [PublicKey] {
+        guard let jwks = try? JSONDecoder().decode(JWKS.self, from: data) else {
+            throw JWKSError(message: "not a JWKS document")
+        }
+        return try jwks.keys.map { jwk throws(JWKSError) in
+            guard let key = JWSPublicKey(jwk: jwk) else {
+                throw JWKSError(message: "holds a key the gateway cannot use (kty \(jwk.keyType.rawValue))")
+            }
+            return PublicKey(keyID: jwk.keyIdentifier?.string, algorithm: jwk.algorithm?.rawValue, key: key)
+        }
+    }
+
+    /// Whether any public key is available now (a JWKS URL may not have answered yet).
+    var hasPublicKeys: Bool { !publicKeys.isEmpty || !(remote?.keys.isEmpty ?? true) }
+
     /// Whether `signature` signs `input` under `algorithm`, with the key `keyID` names (or, without
-    /// a `kid`, any key). `nil` when `keyID` names no key.
+    /// a `kid`, any key). `nil` when `keyID` names no key; a JWKS URL is then asked to refresh.
     func verify(_ signature: Data, over input: ArraySlice<UInt8>, algorithm: JWSAlgorithm, keyID: String?) -> Bool? {
         if algorithm.isHMAC {
             guard let secret else { return false }
@@ -62,9 +82,12 @@ struct JWTKeys: Sendable {
             default: return HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: input, using: secret)
             }
         }
-        let candidates = keyID.map { id in publicKeys.filter { $0.keyID == id } }
-            ?? Array(publicKeys.prefix(Self.maximumUnnamedCandidates))
-        if keyID != nil, candidates.isEmpty { return nil }
+        let all = publicKeys + (remote?.keys ?? [])
+        let candidates = keyID.map { id in all.filter { $0.keyID == id } } ?? Array(all.prefix(Self.maximumUnnamedCandidates))
+        if keyID != nil, candidates.isEmpty {
+            remote?.requestRefresh()
+            return nil
+        }
         return candidates.contains { candidate in
             (candidate.algorithm == nil || candidate.algorithm == algorithm.rawValue)
                 && candidate.key.verifies(signature, over: input, algorithm: algorithm)

@@ -25,15 +25,18 @@ public final class RevocationList: Service, Sendable {
         current.withLock { $0 = revoked }
     }
 
-    /// Refreshes until graceful shutdown; a failed read keeps the last list and is logged.
+    /// Refreshes until graceful shutdown, which also cuts the wait short; a failed read keeps the
+    /// last list and is logged.
     public func run() async {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                try await refresh()
-            } catch {
-                logger.error("revocation refresh failed", metadata: ["gateway.store.error": "\(error)"])
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await self.refresh()
+                } catch {
+                    self.logger.error("revocation refresh failed", metadata: ["gateway.store.error": "\(error)"])
+                }
+                try await Task.sleep(for: self.refreshInterval)
             }
-            try? await Task.sleep(for: refreshInterval)
         }
     }
 

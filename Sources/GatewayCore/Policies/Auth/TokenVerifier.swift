@@ -15,8 +15,8 @@ public struct TokenVerifier: Sendable {
     private let keys: JWTKeys
     private let algorithms: Set<JWSAlgorithm>
     private let config: JWTConfig
-    private let leeway: TimeInterval
-    private let parser: DefaultJWTParser
+    let leeway: TimeInterval
+    let parser: DefaultJWTParser
 
     /// A verifier for HS256 tokens signed with `secret`, under the rest of `config`.
     public init(secret: [UInt8], config: JWTConfig) {
@@ -31,6 +31,7 @@ public struct TokenVerifier: Sendable {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .secondsSince1970
         decoder.userInfo[GatewayClaims.rolesClaimKey] = config.rolesClaim
+        decoder.userInfo[GatewayClaims.forwardedClaimsKey] = config.claimHeaders.map(\.claim)
         self.parser = DefaultJWTParser(jsonDecoder: decoder)
     }
 
@@ -53,6 +54,7 @@ public struct TokenVerifier: Sendable {
         guard let name = header.alg, let algorithm = JWSAlgorithm(rawValue: name), algorithms.contains(algorithm) else {
             throw .algorithm
         }
+        guard algorithm.isHMAC || keys.hasPublicKeys else { throw .noKeys }
         switch keys.verify(signature, over: bytes[..<lastPeriod], algorithm: algorithm, keyID: header.kid) {
         case nil: throw .unknownKey
         case false?: throw .signature
@@ -61,22 +63,51 @@ public struct TokenVerifier: Sendable {
     }
 
     private func check(_ claims: GatewayClaims, now: Date) throws(TokenRejection) -> VerifiedIdentity {
-        let expiry = claims.exp?.value
-        if expiry == nil, config.requireExpiry { throw .missingClaim("exp") }
-        if let expiry, expiry.timeIntervalSince(now) <= -leeway { throw .expired }
-        if let notBefore = claims.nbf?.value, notBefore.timeIntervalSince(now) > leeway { throw .notYetValid }
-        if let issuedAt = claims.iat?.value, issuedAt.timeIntervalSince(now) > leeway { throw .issuedInFuture }
-        if let maximum = config.maxTokenLifetime {
-            guard let issuedAt = claims.iat?.value else { throw .missingClaim("iat") }
-            guard let expiry, expiry.timeIntervalSince(issuedAt) <= TimeInterval(maximum.components.seconds) else {
-                throw .lifetime
-            }
+        for rule in ClaimRule.allCases {
+            if let rejection = refusal(of: claims, by: rule, now: now) { throw rejection }
         }
-        if let issuer = config.issuer, claims.iss?.value != issuer { throw .issuer }
-        if let audience = config.audience, !(claims.aud?.value.contains(audience) ?? false) { throw .audience }
-        guard let subject = claims.sub?.value, !subject.isEmpty else { throw .missingClaim("sub") }
-        return VerifiedIdentity(
-            subject: subject, scopes: claims.scopes, roles: claims.roles, expiresAt: expiry ?? .distantFuture,
-            tokenID: claims.jti?.value, issuedAt: claims.iat?.value)
+        return Self.identity(claims)
+    }
+
+    /// Who `claims` say the caller is; the subject is empty when they name none, which ``check`` refuses.
+    static func identity(_ claims: GatewayClaims) -> VerifiedIdentity {
+        VerifiedIdentity(
+            subject: claims.sub?.value ?? "", scopes: claims.scopes, roles: claims.roles,
+            expiresAt: claims.exp?.value ?? .distantFuture, tokenID: claims.jti?.value, issuedAt: claims.iat?.value,
+            claims: claims.forwarded)
+    }
+
+    /// The claim checks, in the order ``verify(_:now:)`` applies them after the signature.
+    enum ClaimRule: CaseIterable {
+        case expiry, notBefore, issuedAt, lifetime, issuer, audience, subject
+    }
+
+    /// Why `claims` fail `rule` at `now`, or `nil` when they pass it; `token inspect` asks about each.
+    func refusal(of claims: GatewayClaims, by rule: ClaimRule, now: Date) -> TokenRejection? {
+        switch rule {
+        case .expiry:
+            guard let expiry = claims.exp?.value else { return config.requireExpiry ? .missingClaim("exp") : nil }
+            return expiry.timeIntervalSince(now) <= -leeway ? .expired : nil
+        case .notBefore:
+            guard let notBefore = claims.nbf?.value else { return nil }
+            return notBefore.timeIntervalSince(now) > leeway ? .notYetValid : nil
+        case .issuedAt:
+            guard let issuedAt = claims.iat?.value else { return nil }
+            return issuedAt.timeIntervalSince(now) > leeway ? .issuedInFuture : nil
+        case .lifetime:
+            guard let maximum = config.maxTokenLifetime else { return nil }
+            guard let issuedAt = claims.iat?.value else { return .missingClaim("iat") }
+            guard let expiry = claims.exp?.value, expiry.timeIntervalSince(issuedAt) <= TimeInterval(maximum.components.seconds)
+            else { return .lifetime }
+            return nil
+        case .issuer:
+            guard let issuer = config.issuer else { return nil }
+            return claims.iss?.value == issuer ? nil : .issuer
+        case .audience:
+            guard let audience = config.audience else { return nil }
+            return claims.aud?.value.contains(audience) == true ? nil : .audience
+        case .subject:
+            return claims.sub?.value.isEmpty == false ? nil : .missingClaim("sub")
+        }
     }
 }

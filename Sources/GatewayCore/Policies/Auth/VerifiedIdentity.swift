@@ -14,9 +14,12 @@ public struct VerifiedIdentity: Sendable, Equatable {
     public let tokenID: String?
     /// The `iat` claim, when the token has one.
     public let issuedAt: Date?
+    /// The claims named in `jwt.claim_headers` that the token carries, as text.
+    public let claims: [String: String]
 
     public init(
-        subject: String, scopes: [String], roles: [String] = [], expiresAt: Date, tokenID: String? = nil, issuedAt: Date? = nil
+        subject: String, scopes: [String], roles: [String] = [], expiresAt: Date, tokenID: String? = nil, issuedAt: Date? = nil,
+        claims: [String: String] = [:]
     ) {
         self.subject = subject
         self.scopes = scopes
@@ -24,6 +27,7 @@ public struct VerifiedIdentity: Sendable, Equatable {
         self.expiresAt = expiresAt
         self.tokenID = tokenID
         self.issuedAt = issuedAt
+        self.claims = claims
     }
 }
 
@@ -31,7 +35,7 @@ public struct VerifiedIdentity: Sendable, Equatable {
 public struct TokenRejection: Error, Equatable, Sendable {
     private enum Code: Equatable, Sendable {
         case tooLarge, malformed, malformedHeader, algorithm, signature, expired, notYetValid, issuedInFuture, issuer
-        case audience, revoked, lifetime, unknownKey
+        case audience, revoked, lifetime, unknownKey, noKeys
         case missingClaim(String)
     }
 
@@ -52,6 +56,7 @@ public struct TokenRejection: Error, Equatable, Sendable {
         case .revoked: "token revoked"
         case .lifetime: "token lifetime too long"
         case .unknownKey: "unknown key id"
+        case .noKeys: "no verification keys available"
         case .missingClaim(let claim): "missing \(claim) claim"
         }
     }
@@ -69,6 +74,8 @@ public struct TokenRejection: Error, Equatable, Sendable {
     public static let revoked = TokenRejection(code: .revoked)
     public static let lifetime = TokenRejection(code: .lifetime)
     public static let unknownKey = TokenRejection(code: .unknownKey)
+    /// Not the token's fault: no public key is available yet (answered with 503, not 401).
+    public static let noKeys = TokenRejection(code: .noKeys)
     public static func missingClaim(_ claim: String) -> TokenRejection { TokenRejection(code: .missingClaim(claim)) }
 
     /// How the audit trail files this refusal.

@@ -30,6 +30,7 @@ public struct HeaderRules: Sendable {
     /// Where the verified identity goes upstream.
     let subjectHeader: String
     let scopesHeader: String
+    let claimHeaders: [ClaimHeader]
     /// Identity header names (lower-cased) never accepted from a client, besides the `x-auth-` prefix.
     let identityHeaders: Set<String>
 
@@ -37,7 +38,9 @@ public struct HeaderRules: Sendable {
         self.trustedProxies = trustedProxies
         self.subjectHeader = jwt.subjectHeader
         self.scopesHeader = jwt.scopesHeader
-        self.identityHeaders = [jwt.subjectHeader.lowercased(), jwt.scopesHeader.lowercased()]
+        self.claimHeaders = jwt.claimHeaders
+        self.identityHeaders = Set([jwt.subjectHeader, jwt.scopesHeader].map { $0.lowercased() })
+            .union(jwt.claimHeaders.map { $0.header.lowercased() })
         var security: [(String, String)] = [
             ("X-Content-Type-Options", "nosniff"),
             ("Referrer-Policy", "no-referrer"),
@@ -118,6 +121,11 @@ public struct HeaderRules: Sendable {
         if let identity {
             out.add(name: subjectHeader, value: identity.subject)
             out.add(name: scopesHeader, value: identity.scopes.joined(separator: " "))
+            for forwarded in claimHeaders {
+                if let value = identity.claims[forwarded.claim], Self.isSafeHeaderValue(value) {
+                    out.add(name: forwarded.header, value: value)
+                }
+            }
         }
         return out
     }
@@ -186,6 +194,11 @@ public struct HeaderRules: Sendable {
             else { return nil }
         }
         return String(host)
+    }
+
+    /// Printable text that cannot break the header section (no CR, LF or other controls).
+    static func isSafeHeaderValue(_ value: String) -> Bool {
+        value.utf8.count <= 1024 && value.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F }
     }
 
     /// 1–128 characters of `[A-Za-z0-9._:-]`.

@@ -16,7 +16,7 @@ struct AuditQueue {
         case none
         case wakeWriter(CheckedContinuation<Void, Never>)
         /// Dropped; `warn` at most once per second, with the total dropped so far.
-        case dropped(total: Int, warn: Bool)
+        case dropped(total: Int, warn: Bool, stopped: Bool)
     }
 
     /// Events queued plus events being written, at which the overflow policy starts.
@@ -57,7 +57,7 @@ struct AuditQueue {
             let time = now()
             let warn = lastDropWarning.map { time - $0 >= .seconds(1) } ?? true
             if warn { lastDropWarning = time }
-            return .dropped(total: dropped, warn: warn)
+            return .dropped(total: dropped, warn: warn, stopped: phase == .stopped)
         }
         events.append(event)
         accepted += 1

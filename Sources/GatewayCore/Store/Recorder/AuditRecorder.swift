@@ -71,10 +71,10 @@ public final class AuditRecorder: Service, Sendable {
             break
         case .wakeWriter(let writer):
             writer.resume()
-        case .dropped(let total, let warn):
+        case .dropped(let total, let warn, let stopped):
             if warn {
                 logger.warning(
-                    "audit queue full, dropping events",
+                    stopped ? "audit recorder stopped, dropping events" : "audit queue full, dropping events",
                     metadata: ["gateway.audit.dropped": "\(total)", "gateway.audit.capacity": "\(configuration.capacity)"])
             }
         }

@@ -1,0 +1,71 @@
+import Foundation
+import NIOCore
+
+/// A request on a `login = true` route. Its body is read whole, up to ``maximumBodyBytes``, before
+/// anything is forwarded, so that an attempt for a locked username never reaches the upstream.
+/// Owned by one ``Exchange`` and confined to its event loop.
+final class LoginAttempt {
+    /// Largest login body accepted (413 beyond): a username and a password need far less.
+    static let maximumBodyBytes = 8 * 1024
+
+    /// The resolved client address.
+    let clientAddress: String
+    private(set) var body = ByteBuffer()
+    /// What the attempt counts against, once the body is complete.
+    private(set) var keys: LoginKeys?
+
+    init(clientAddress: String) {
+        self.clientAddress = clientAddress
+    }
+
+    /// Adds a part of the body; false when that makes it larger than ``maximumBodyBytes``.
+    func append(_ part: ByteBuffer) -> Bool {
+        guard body.readableBytes + part.readableBytes <= Self.maximumBodyBytes else { return false }
+        body.writeImmutableBuffer(part)
+        return true
+    }
+
+    /// The body is complete: finds its username and returns the keys the attempt counts against.
+    func completeBody() throws(GatewayProblem) -> LoginKeys {
+        let keys = LoginKeys(
+            clientAddress: clientAddress, username: try LoginBody.username(in: Data(body.readableBytesView)))
+        self.keys = keys
+        return keys
+    }
+}
+
+/// Reads the username out of a JSON login body.
+enum LoginBody {
+    static let ambiguous = GatewayProblem.badRequest(
+        "ambiguous_login", "The login body names its username more than once.")
+
+    /// The string member `username` of a top-level JSON object; `nil` for any other body, which is
+    /// forwarded for the upstream to refuse.
+    ///
+    /// JSON parsers disagree on repeated members (Foundation's `JSONDecoder` takes the first, its
+    /// `JSONSerialization` the last), so a body whose first and last `username` differ is refused:
+    /// otherwise the lock would count one name while the upstream checks the password of another.
+    static func username(in json: Data) throws(GatewayProblem) -> String? {
+        guard !json.isEmpty, let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
+            return nil
+        }
+        let last = object["username"] as? String
+        let first = (try? JSONDecoder().decode(FirstUsername.self, from: json))?.username
+        guard first == last else { throw ambiguous }
+        return last
+    }
+
+    /// The first `username` member of an object, when it is a string.
+    private struct FirstUsername: Decodable {
+        let username: String?
+
+        enum CodingKeys: String, CodingKey {
+            case username
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            username = try? container.decodeIfPresent(String.self, forKey: .username)
+        }
+    }
+}

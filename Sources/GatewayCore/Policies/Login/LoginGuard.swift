@@ -1,0 +1,85 @@
+import Synchronization
+
+/// Brute-force protection for `login = true` routes: counts the upstream's 401 answers per client
+/// address and per username, and refuses further attempts from an address, or for a username, that
+/// failed too often within the window, until its cooldown ends.
+///
+/// Shared by every event loop (an attacker's connections land on all of them), so the counters sit
+/// behind two small `Mutex`es, each held for a few dictionary operations. Both tables are bounded.
+final class LoginGuard: Sendable {
+    /// Keys each table remembers at most.
+    static let defaultCapacity = 100_000
+
+    /// Which lock refused an attempt.
+    enum LockedKey: Equatable, Sendable {
+        case client
+        case username
+    }
+
+    /// An attempt refused because its client or username is locked.
+    struct Refusal: Equatable, Sendable {
+        let key: LockedKey
+        /// Whole seconds until the lock ends, at least 1: the `Retry-After` value.
+        let retryAfterSeconds: Int
+        /// True for the first refusal of a lock only: the audit trail records one per key per cooldown.
+        let isFirst: Bool
+    }
+
+    private let clients: Mutex<FailureTable>
+    private let usernames: Mutex<FailureTable>
+    private let now: @Sendable () -> ContinuousClock.Instant
+
+    init(
+        config: LoginProtectionConfig,
+        capacity: Int = defaultCapacity,
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
+    ) {
+        clients = Mutex(
+            FailureTable(maxFailures: config.maxFailuresPerClient, window: config.window, cooldown: config.cooldown, capacity: capacity))
+        usernames = Mutex(
+            FailureTable(maxFailures: config.maxFailuresPerUsername, window: config.window, cooldown: config.cooldown, capacity: capacity))
+        self.now = now
+    }
+
+    /// Why an attempt must be refused now, or `nil` when it may go upstream. The client's lock is
+    /// checked first; the username's only when the body named one.
+    func refusal(for keys: LoginKeys) -> Refusal? {
+        let now = now()
+        if let refusal = Self.refusal(.client, clients.withLock { $0.check(keys.client, now: now) }) {
+            return refusal
+        }
+        guard let username = keys.username else { return nil }
+        return Self.refusal(.username, usernames.withLock { $0.check(username, now: now) })
+    }
+
+    /// The upstream refused the credentials: counts a failure against the client and the username.
+    func recordFailure(_ keys: LoginKeys) {
+        let now = now()
+        clients.withLock { _ = $0.recordFailure(keys.client, now: now) }
+        if let username = keys.username {
+            usernames.withLock { _ = $0.recordFailure(username, now: now) }
+        }
+    }
+
+    /// The upstream accepted the credentials: the username's failures are forgotten.
+    ///
+    /// The client's are kept: otherwise an attacker could log into an account of their own between
+    /// guesses at someone else's and never be locked.
+    func recordSuccess(_ keys: LoginKeys) {
+        guard let username = keys.username else { return }
+        let now = now()
+        usernames.withLock { $0.clearFailures(username, now: now) }
+    }
+
+    /// Keys remembered now, per table (for tests).
+    var counts: (clients: Int, usernames: Int) {
+        (clients.withLock { $0.count }, usernames.withLock { $0.count })
+    }
+
+    private static func refusal(_ key: LockedKey, _ status: FailureTable.Status) -> Refusal? {
+        guard case .locked(let retryAfter, let first) = status else { return nil }
+        let (seconds, attoseconds) = retryAfter.components
+        let rounded = Int(seconds) + (attoseconds > 0 ? 1 : 0)
+        return Refusal(key: key, retryAfterSeconds: max(1, rounded), isFirst: first)
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import NIOCore
+import Testing
+
+@testable import GatewayCore
+
+@Suite("Login body: the username and the size cap")
+struct LoginBodyTests {
+    private func username(_ json: String) throws(GatewayProblem) -> String? {
+        try LoginBody.username(in: Data(json.utf8))
+    }
+
+    @Test("reads the username string of a top-level object")
+    func username() throws {
+        #expect(try username(#"{"username":"alice","password":"x"}"#) == "alice")
+        #expect(try username(#"{"password":"x", "user\u006eame" : "bob"}"#) == "bob")
+    }
+
+    @Test("finds no username in anything else, which is forwarded for the upstream to refuse", arguments: [
+        "", "not json", "[]", #"["username"]"#, #""alice""#, #"{"username":5}"#, #"{"username":null}"#,
+        #"{"user":{"username":"alice"}}"#, #"{"Username":"alice"}"#, #"{"username":"alice""#,
+    ])
+    func noUsername(body: String) throws {
+        #expect(try username(body) == nil)
+    }
+
+    @Test("refuses a username given twice with different values, since parsers disagree on which counts")
+    func duplicateUsername() throws {
+        #expect(throws: LoginBody.ambiguous) { try username(#"{"username":"victim","username":"decoy"}"#) }
+        #expect(throws: LoginBody.ambiguous) { try username(#"{"username":1,"username":"decoy"}"#) }
+        #expect(throws: LoginBody.ambiguous) { try username(#"{"username":"victim","username":{}}"#) }
+        #expect(try username(#"{"username":"alice","username":"alice"}"#) == "alice")
+    }
+
+    @Test("collects the body up to 8 KiB and no further")
+    func cap() throws {
+        let attempt = LoginAttempt(clientAddress: "192.0.2.1")
+        #expect(attempt.append(ByteBuffer(repeating: 0x20, count: 8 * 1024 - 20)))
+        #expect(attempt.append(ByteBuffer(string: #"{"username":"alice"}"#)))
+        #expect(!attempt.append(ByteBuffer(string: " ")))
+        #expect(try attempt.completeBody() == LoginKeys(clientAddress: "192.0.2.1", username: "alice"))
+        #expect(attempt.keys?.username == AuditEvent.fingerprint(ofToken: "alice"))
+    }
+}

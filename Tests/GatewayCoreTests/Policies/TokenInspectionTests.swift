@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+
+@testable import GatewayCore
+
+@Suite("Token inspection")
+struct TokenInspectionTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+    let config = JWTConfig(issuer: "userservice", audience: "gateway", leeway: .seconds(30), maxTokenLifetime: .seconds(7_200))
+
+    func inspect(_ token: String, revocations: [Revocation]? = []) -> TokenInspection {
+        let verifier = TokenVerifier(keys: JWTKeys(secret: TestTokens.secret, publicKeys: []), config: config)
+        return TokenInspection(token: Substring(token), verifier: verifier, hasSecret: true, revocations: revocations, now: now)
+    }
+
+    func failures(_ inspection: TokenInspection) -> [String] {
+        inspection.results.compactMap { result in
+            if case .failed(let reason) = result.outcome { reason } else { nil }
+        }
+    }
+
+    @Test("a valid token passes every check, in the order the gateway makes them")
+    func valid() {
+        let inspection = inspect(TestTokens.make(claims: TestTokens.claims(now: now)))
+        #expect(inspection.isAccepted)
+        #expect(inspection.results.map(\.check) == TokenCheck.allCases)
+        #expect(inspection.results.allSatisfy { $0.outcome == .passed })
+        #expect(inspection.claims?.subject == "42")
+    }
+
+    static let duplicateHeader = TestTokens.make(
+        header: #"{"alg":"HS256","alg":"none"}"#, payload: String(decoding: TestTokens.json(TestTokens.claims(now: Date())), as: UTF8.self))
+
+    @Test("the first failure is the verifier's own rejection", arguments: TokenVerifierTests.hostile + [(duplicateHeader, .malformed)])
+    func agreesWithVerifier(_ case_: (token: String, rejection: TokenRejection)) {
+        let inspection = inspect(case_.token)
+        #expect(!inspection.isAccepted)
+        #expect(failures(inspection).first == case_.rejection.reason)
+    }
+
+    @Test("a repeated header member fails its own check, not well-formedness")
+    func duplicateMember() {
+        let results = inspect(Self.duplicateHeader).results
+        #expect(results.first { $0.check == .wellFormed }?.outcome == .passed)
+        #expect(results.first { $0.check == .uniqueHeaderMembers }?.outcome == .failed(reason: TokenRejection.malformed.reason))
+    }
+
+    @Test("every failing claim is reported, not only the first")
+    func everyClaim() {
+        let claims = TestTokens.claims(expiresIn: -3_600, now: now, extra: ["iss": "other", "aud": "other"])
+        let inspection = inspect(TestTokens.make(claims: claims))
+        #expect(failures(inspection) == ["token expired", "issuer not accepted", "audience not accepted"])
+    }
+
+    @Test("a lifetime over jwt.max_token_lifetime fails the lifetime check")
+    func lifetime() {
+        let inspection = inspect(TestTokens.make(claims: TestTokens.claims(expiresIn: 7_201, now: now)))
+        #expect(failures(inspection) == [TokenRejection.lifetime.reason])
+    }
+
+    @Test("a subject revocation covers tokens issued before it")
+    func revokedSubject() {
+        let revocation = Revocation(kind: .subject("42"), revokedAt: now, expiresAt: nil)
+        let inspection = inspect(TestTokens.make(claims: TestTokens.claims(now: now)), revocations: [revocation])
+        #expect(!inspection.isAccepted)
+        #expect(failures(inspection) == [TokenRejection.revoked.reason])
+    }
+
+    @Test("without revocations the check is not made and does not refuse")
+    func noStore() {
+        let inspection = inspect(TestTokens.make(claims: TestTokens.claims(now: now)), revocations: nil)
+        #expect(inspection.isAccepted)
+        #expect(inspection.results.last?.outcome == .notChecked(reason: "store not found, revocation not checked"))
+    }
+}
