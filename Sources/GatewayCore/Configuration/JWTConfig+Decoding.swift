@@ -54,6 +54,9 @@ extension JWTConfig {
         if claimHeaders.contains(where: { identityNames.contains($0.header.lowercased()) }) {
             table.report(.claimHeaders, "must not reuse subject_header or scopes_header")
         }
+        if jwksRefresh < RemoteKeySet.refreshBounds.lowerBound {
+            table.report(.jwksRefresh, "must be at least 1m", allowed: "1m..24h")
+        }
         if algorithms.isEmpty {
             table.report(.algorithms, "must name at least one algorithm", allowed: Self.algorithmNames)
         }

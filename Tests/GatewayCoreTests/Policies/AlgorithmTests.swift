@@ -148,3 +148,48 @@ struct AlgorithmTests {
         #expect(throws: TokenRejection.signature) { try verifier([.es256]).verify(Substring(token), now: now) }
     }
 }
+
+@Suite("Key sets and header rules")
+struct KeySetTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test("a JWKS keeps its signing keys and skips keys it cannot use; one with none is refused")
+    func skipsUnusableKeys() throws {
+        let p256 = P256.Signing.PrivateKey().publicKey.x963Representation.dropFirst()
+        let signing: [String: Any] = [
+            "kty": "EC", "crv": "P-256", "kid": "s", "x": TestTokens.base64URL(p256.prefix(32)), "y": TestTokens.base64URL(p256.suffix(32)),
+        ]
+        var encryption = signing
+        encryption["use"] = "enc"
+        encryption["kid"] = "e"
+        let symmetric: [String: Any] = ["kty": "oct", "kid": "o", "k": "c2VjcmV0"]
+        let keys = try JWTKeys.parseJWKS(TestTokens.json(["keys": [symmetric, encryption, signing]]))
+        #expect(keys.map(\.keyID) == ["s"])
+        #expect(throws: JWTKeys.JWKSError.self) { try JWTKeys.parseJWKS(TestTokens.json(["keys": [symmetric]])) }
+        #expect(throws: JWTKeys.JWKSError.self) { try JWTKeys.parseJWKS(Data("[]".utf8)) }
+    }
+
+    @Test("a token with a crit header is refused")
+    func critical() {
+        let verifier = TokenVerifier(secret: TestTokens.secret, config: JWTConfig())
+        let token = TestTokens.make(
+            header: #"{"alg":"HS256","crit":["exp"]}"#, payload: String(decoding: TestTokens.json(TestTokens.claims(now: now)), as: UTF8.self))
+        #expect(throws: TokenRejection.malformed) { try verifier.verify(Substring(token), now: now) }
+    }
+
+    @Test("a subject or scope that could not travel as a header is refused")
+    func unsafeIdentity() {
+        let verifier = TokenVerifier(secret: TestTokens.secret, config: JWTConfig())
+        for claims in [TestTokens.claims(sub: "42\r\nX-Evil: 1", now: now), TestTokens.claims(now: now, extra: ["scope": "a\u{0}b"])] {
+            #expect(throws: TokenRejection.malformed) { try verifier.verify(Substring(TestTokens.make(claims: claims)), now: now) }
+        }
+    }
+
+    @Test("a cached token is verified again after five minutes")
+    func cacheMaximumAge() {
+        let cache = VerifiedTokenCache(capacity: 4)
+        cache.insert(VerifiedIdentity(subject: "42", scopes: [], expiresAt: now.addingTimeInterval(3600)), for: "t", now: now)
+        #expect(cache.identity(for: "t", now: now.addingTimeInterval(299), leeway: 0) != nil)
+        #expect(cache.identity(for: "t", now: now.addingTimeInterval(301), leeway: 0) == nil)
+    }
+}

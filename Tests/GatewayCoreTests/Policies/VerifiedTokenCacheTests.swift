@@ -29,7 +29,7 @@ struct VerifiedTokenCacheTests {
     @Test("an entry ends when its token expires")
     func expiry() {
         let cache = VerifiedTokenCache(capacity: 10)
-        cache.insert(identity(expiresIn: 60), for: "token")
+        cache.insert(identity(expiresIn: 60), for: "token", now: now)
         #expect(cache.identity(for: "token", now: now, leeway: 0) != nil)
         #expect(cache.identity(for: "token", now: now.addingTimeInterval(61), leeway: 0) == nil)
         #expect(cache.count == 0)
@@ -38,7 +38,7 @@ struct VerifiedTokenCacheTests {
     @Test("the cache holds at most its capacity, dropping the oldest first")
     func bounded() {
         let cache = VerifiedTokenCache(capacity: 3)
-        for index in 0..<5 { cache.insert(identity(), for: Substring("token-\(index)")) }
+        for index in 0..<5 { cache.insert(identity(), for: Substring("token-\(index)"), now: now) }
         #expect(cache.count == 3)
         #expect(cache.identity(for: "token-0", now: now, leeway: 0) == nil)
         #expect(cache.identity(for: "token-1", now: now, leeway: 0) == nil)

@@ -55,7 +55,7 @@ public struct AuthPolicy: Sendable {
             } catch {
                 throw error == .noKeys ? .keysUnavailable : .invalidToken(error)
             }
-            cache?.insert(identity, for: token)
+            cache?.insert(identity, for: token, now: now)
         }
         if revocations?.isRevoked(identity) == true { throw .invalidToken(.revoked) }
         return identity

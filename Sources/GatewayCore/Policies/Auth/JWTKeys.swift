@@ -11,8 +11,9 @@ struct JWTKeys: Sendable {
         let key: JWSPublicKey
     }
 
-    /// At most this many public keys are tried for a token without `kid`.
-    static let maximumUnnamedCandidates = 16
+    /// At most this many public keys are tried for a token without `kid` (each try may cost a
+    /// signature check, and a refused token is not cached).
+    static let maximumUnnamedCandidates = 4
 
     let secret: SymmetricKey?
     let publicKeys: [PublicKey]
@@ -55,17 +56,22 @@ struct JWTKeys: Sendable {
         let message: String
     }
 
-    /// The usable keys of a JWKS document; a key of a type the gateway cannot use is an error.
+    /// The signing keys of a JWKS document. Keys the gateway cannot use (another type, curve or
+    /// algorithm, or `use` other than `sig`) are skipped, so one encryption key published beside the
+    /// signing keys does not break the set; a document with no usable key is refused.
     static func parseJWKS(_ data: Data) throws(JWKSError) -> [PublicKey] {
-        guard let jwks = try? JSONDecoder().decode(JWKS.self, from: data) else {
-            throw JWKSError(message: "not a JWKS document")
-        }
-        return try jwks.keys.map { jwk throws(JWKSError) in
-            guard let key = JWSPublicKey(jwk: jwk) else {
-                throw JWKSError(message: "holds a key the gateway cannot use (kty \(jwk.keyType.rawValue))")
-            }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let entries = object["keys"] as? [[String: Any]]
+        else { throw JWKSError(message: "not a JWKS document") }
+        let keys = entries.compactMap { entry -> PublicKey? in
+            if let use = entry["use"] as? String, use != "sig" { return nil }
+            guard let json = try? JSONSerialization.data(withJSONObject: entry),
+                let jwk = try? JSONDecoder().decode(JWK.self, from: json), let key = JWSPublicKey(jwk: jwk)
+            else { return nil }
             return PublicKey(keyID: jwk.keyIdentifier?.string, algorithm: jwk.algorithm?.rawValue, key: key)
         }
+        guard !keys.isEmpty else { throw JWKSError(message: "holds no usable signing key") }
+        return keys
     }
 
     /// Whether any public key is available now (a JWKS URL may not have answered yet).

@@ -51,6 +51,8 @@ public struct TokenVerifier: Sendable {
             let lastPeriod = bytes.lastIndex(of: UInt8(ascii: ".")),
             !JSONKeys.hasDuplicateTopLevelKeys(base64URL: bytes[..<firstPeriod])
         else { throw .malformed }
+        // RFC 7515 §4.1.11: extensions the recipient does not understand must be refused; none are.
+        guard header.fields["crit"] == nil else { throw .malformed }
         guard let name = header.alg, let algorithm = JWSAlgorithm(rawValue: name), algorithms.contains(algorithm) else {
             throw .algorithm
         }
@@ -107,7 +109,12 @@ public struct TokenVerifier: Sendable {
             guard let audience = config.audience else { return nil }
             return claims.aud?.value.contains(audience) == true ? nil : .audience
         case .subject:
-            return claims.sub?.value.isEmpty == false ? nil : .missingClaim("sub")
+            guard let subject = claims.sub?.value, !subject.isEmpty else { return .missingClaim("sub") }
+            // Subject and scopes become upstream headers: refuse what could not travel as one.
+            guard HeaderRules.isSafeHeaderValue(subject), claims.scopes.allSatisfy(HeaderRules.isSafeHeaderValue) else {
+                return .malformed
+            }
+            return nil
         }
     }
 }

@@ -6,11 +6,20 @@ import NIOCore
 /// once per token rather than once per request.
 ///
 /// One cache per event loop, used only on that loop: no lock. Keyed by the token's SHA-256, never the
-/// token itself; an entry lasts until the token's `exp` (plus leeway). Revocation and the route's
-/// scopes and roles are still checked on every request. Bounded: the oldest entry goes first.
+/// token itself; an entry lasts until the token's `exp` (plus leeway) and at most ``maximumAge``, so
+/// a signing key the identity provider withdraws stops vouching for cached tokens soon. Revocation
+/// and the route's scopes and roles are still checked on every request. Bounded: the oldest entry
+/// goes first.
 final class VerifiedTokenCache {
+    static let maximumAge: TimeInterval = 300
+
+    private struct Entry {
+        let identity: VerifiedIdentity
+        let cachedAt: Date
+    }
+
     private let capacity: Int
-    private var entries: [SHA256Digest: VerifiedIdentity] = [:]
+    private var entries: [SHA256Digest: Entry] = [:]
     /// Insertion order, for eviction; a ring over `capacity` slots.
     private var order: [SHA256Digest] = []
     private var next = 0
@@ -26,18 +35,19 @@ final class VerifiedTokenCache {
     func identity(for token: Substring, now: Date, leeway: TimeInterval) -> VerifiedIdentity? {
         guard capacity > 0 else { return nil }
         let key = SHA256.hash(data: Array(token.utf8))
-        guard let identity = entries[key] else { return nil }
-        guard identity.expiresAt.timeIntervalSince(now) > -leeway else {
+        guard let entry = entries[key] else { return nil }
+        guard entry.identity.expiresAt.timeIntervalSince(now) > -leeway, now.timeIntervalSince(entry.cachedAt) < Self.maximumAge
+        else {
             entries[key] = nil
             return nil
         }
-        return identity
+        return entry.identity
     }
 
-    func insert(_ identity: VerifiedIdentity, for token: Substring) {
+    func insert(_ identity: VerifiedIdentity, for token: Substring, now: Date) {
         guard capacity > 0 else { return }
         let key = SHA256.hash(data: Array(token.utf8))
-        guard entries.updateValue(identity, forKey: key) == nil else { return }
+        guard entries.updateValue(Entry(identity: identity, cachedAt: now), forKey: key) == nil else { return }
         if order.count < capacity {
             order.append(key)
         } else {
