@@ -6,7 +6,7 @@ import Testing
 
 @Suite("Login body: the username and the size cap")
 struct LoginBodyTests {
-    private func username(_ json: String) throws(GatewayProblem) -> String? {
+    private func username(_ json: String) throws(GatewayProblem) -> String {
         try LoginBody.username(in: Data(json.utf8))
     }
 
@@ -16,12 +16,26 @@ struct LoginBodyTests {
         #expect(try username(#"{"password":"x", "user\u006eame" : "bob"}"#) == "bob")
     }
 
-    @Test("finds no username in anything else, which is forwarded for the upstream to refuse", arguments: [
+    @Test("refuses any other body: the username lock could not apply to it", arguments: [
         "", "not json", "[]", #"["username"]"#, #""alice""#, #"{"username":5}"#, #"{"username":null}"#,
-        #"{"user":{"username":"alice"}}"#, #"{"Username":"alice"}"#, #"{"username":"alice""#,
+        #"{"user":{"username":"alice"}}"#, #"{"username":"alice""#, #"{"username":""}"#,
     ])
-    func noUsername(body: String) throws {
-        #expect(try username(body) == nil)
+    func noUsername(body: String) {
+        #expect(throws: LoginBody.unreadable) { try username(body) }
+    }
+
+    @Test("refuses two members that differ only in letter case, which some frameworks bind alike")
+    func caseVariants() throws {
+        #expect(throws: LoginBody.ambiguous) { try username(#"{"UserName":"victim","username":"decoy"}"#) }
+        #expect(try username(#"{"Username":"alice"}"#) == "alice")
+    }
+
+    @Test("usernames that backends commonly treat alike share one key")
+    func normalisation() {
+        let key = LoginKeys(clientAddress: "192.0.2.1", username: "victim").username
+        for variant in [" Victim ", "VICTIM", "víctim", "\u{FF56}\u{FF49}\u{FF43}\u{FF54}\u{FF49}\u{FF4D}"] {
+            #expect(LoginKeys(clientAddress: "192.0.2.1", username: variant).username == key, "\(variant)")
+        }
     }
 
     @Test("refuses a username given twice with different values, since parsers disagree on which counts")

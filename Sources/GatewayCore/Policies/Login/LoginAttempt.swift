@@ -34,24 +34,33 @@ final class LoginAttempt {
     }
 }
 
-/// Reads the username out of a JSON login body.
+/// Reads the username out of a JSON login body, failing closed: a body the gateway cannot read a
+/// username from is refused rather than forwarded, since the username lock could not apply to it.
 enum LoginBody {
     static let ambiguous = GatewayProblem.badRequest(
         "ambiguous_login", "The login body names its username more than once.")
+    static let unreadable = GatewayProblem.badRequest(
+        "bad_login_body", "A login body must be a JSON object with a \"username\" string.")
 
-    /// The string member `username` of a top-level JSON object; `nil` for any other body, which is
-    /// forwarded for the upstream to refuse.
+    /// The one string member named `username` (in any letter case) of a top-level JSON object.
     ///
-    /// JSON parsers disagree on repeated members (Foundation's `JSONDecoder` takes the first, its
-    /// `JSONSerialization` the last), so a body whose first and last `username` differ is refused:
-    /// otherwise the lock would count one name while the upstream checks the password of another.
-    static func username(in json: Data) throws(GatewayProblem) -> String? {
+    /// JSON parsers and frameworks disagree on repeated members and on letter case (Foundation's
+    /// `JSONDecoder` takes the first of two, `JSONSerialization` the last; some frameworks bind
+    /// `UserName` to `username`), so any body with more than one candidate is refused: otherwise the
+    /// lock would count one name while the upstream checks the password of another.
+    static func username(in json: Data) throws(GatewayProblem) -> String {
         guard !json.isEmpty, let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
-            return nil
+            throw unreadable
         }
-        let last = object["username"] as? String
-        let first = (try? JSONDecoder().decode(FirstUsername.self, from: json))?.username
-        guard first == last else { throw ambiguous }
+        let candidates = object.filter { $0.key.lowercased() == "username" }
+        guard candidates.count <= 1 else { throw ambiguous }
+        guard let (name, value) = candidates.first else { throw unreadable }
+        let last = value as? String
+        if name == "username" {
+            let first = (try? JSONDecoder().decode(FirstUsername.self, from: json))?.username
+            guard first == last else { throw ambiguous }
+        }
+        guard let last, !last.isEmpty else { throw unreadable }
         return last
     }
 
