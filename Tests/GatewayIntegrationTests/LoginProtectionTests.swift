@@ -187,4 +187,19 @@ struct LoginProtectionTests {
             #expect(try await gateway.send("/health").status == .ok, "the gateway still serves new connections")
         }
     }
+
+    @Test("parallel guesses cannot outrun the lock: at most two attempts per client are in flight")
+    func parallelGuesses() async throws {
+        try await withStack { gateway in
+            try await register(gateway, "carol")
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponseStatus.self) { group in
+                for _ in 0..<12 { group.addTask { try await login(gateway, "carol").status } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let forwarded = statuses.filter { $0 == .unauthorized }.count
+            #expect(forwarded <= 4, "without the in-flight cap all 12 guesses would reach the userservice (\(forwarded) did)")
+            #expect(statuses.filter { $0 == .tooManyRequests }.count == 12 - forwarded)
+        }
+    }
+
 }

@@ -14,11 +14,12 @@ extension ProxyHandler {
         } catch {
             return error
         }
-        guard let refusal = runtime.loginGuard.refusal(for: keys) else { return nil }
+        guard let refusal = login.admit(by: runtime.loginGuard) else { return nil }
+        let busy = refusal.isFirst ? "locked" : "locked or busy"
         let reason =
             switch refusal.key {
-            case .client: "client locked"
-            case .username: "username locked; " + Self.usernameNote(keys)
+            case .client: "client \(busy)"
+            case .username: "username \(busy); " + Self.usernameNote(keys)
             }
         return .loginLocked(retryAfter: refusal.retryAfterSeconds, reason: reason, audited: refusal.isFirst)
     }

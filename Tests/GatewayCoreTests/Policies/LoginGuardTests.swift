@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 import Testing
 
@@ -198,5 +199,35 @@ struct FailureTableTests {
         #expect(table.count == 1)
         #expect(table.check("a", now: start + .seconds(60)) == .open)
         #expect(table.count == 0)
+    }
+}
+
+@Suite("Login attempts in flight")
+struct LoginInFlightTests {
+    let loginGuard = LoginGuard(
+        config: LoginProtectionConfig(maxFailuresPerClient: 5, maxFailuresPerUsername: 10, window: .seconds(60), cooldown: .seconds(60)))
+
+    @Test("a client or username has at most two attempts in flight; a finished one frees its place")
+    func cap() {
+        let keys = LoginKeys(clientAddress: "192.0.2.1", username: "alice")
+        #expect(loginGuard.admit(keys) == nil)
+        #expect(loginGuard.admit(keys) == nil)
+        #expect(loginGuard.admit(keys)?.key == .client)
+        #expect(loginGuard.admit(LoginKeys(clientAddress: "192.0.2.2", username: "alice"))?.key == .username)
+        #expect(loginGuard.admit(LoginKeys(clientAddress: "192.0.2.2", username: "bob")) == nil)
+        loginGuard.finish(keys)
+        #expect(loginGuard.admit(keys) == nil)
+    }
+
+    @Test("an attempt stops counting in flight when it goes away, however its exchange ended")
+    func releasedOnDeinit() throws {
+        do {
+            let attempt = LoginAttempt(clientAddress: "192.0.2.9")
+            #expect(attempt.append(ByteBuffer(string: #"{"username":"dave","password":"x"}"#)))
+            _ = try attempt.completeBody()
+            #expect(attempt.admit(by: loginGuard) == nil)
+            #expect(loginGuard.attemptsInFlight == 2)
+        }
+        #expect(loginGuard.attemptsInFlight == 0)
     }
 }

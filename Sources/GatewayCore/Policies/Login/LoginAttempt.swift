@@ -13,9 +13,24 @@ final class LoginAttempt {
     private(set) var body = ByteBuffer()
     /// What the attempt counts against, once the body is complete.
     private(set) var keys: LoginKeys?
+    /// The guard that counts this attempt in flight, once admitted; told when the attempt is gone.
+    private var admittedBy: LoginGuard?
 
     init(clientAddress: String) {
         self.clientAddress = clientAddress
+    }
+
+    /// However the exchange ends (answered, failed, abandoned), the attempt stops counting in flight.
+    deinit {
+        if let admittedBy, let keys { admittedBy.finish(keys) }
+    }
+
+    /// Asks `guard` to admit the attempt (body complete); the refusal, or `nil` once it counts in flight.
+    func admit(by loginGuard: LoginGuard) -> LoginGuard.Refusal? {
+        guard let keys else { return nil }
+        let refusal = loginGuard.admit(keys)
+        if refusal == nil { admittedBy = loginGuard }
+        return refusal
     }
 
     /// Adds a part of the body; false when that makes it larger than ``maximumBodyBytes``.

@@ -10,6 +10,11 @@ final class LoginGuard: Sendable {
     /// Keys each table remembers at most.
     static let defaultCapacity = 100_000
 
+    /// Attempts one client, or one username, may have in flight at once. Failures are only known
+    /// when the upstream answers, so without this cap N parallel guesses would all pass the check
+    /// before the first failure is counted.
+    static let maximumInFlight = 2
+
     /// Which lock refused an attempt.
     enum LockedKey: Equatable, Sendable {
         case client
@@ -27,6 +32,8 @@ final class LoginGuard: Sendable {
 
     private let clients: Mutex<FailureTable>
     private let usernames: Mutex<FailureTable>
+    /// Attempts admitted and not yet finished, by `c:` client or `u:` username key.
+    private let inFlight = Mutex<[String: Int]>([:])
     private let now: @Sendable () -> ContinuousClock.Instant
 
     init(
@@ -50,6 +57,38 @@ final class LoginGuard: Sendable {
         }
         guard let username = keys.username else { return nil }
         return Self.refusal(.username, usernames.withLock { $0.check(username, now: now) })
+    }
+
+    /// Refuses the attempt while its client or username is locked or already has
+    /// ``maximumInFlight`` attempts under way; otherwise counts it in flight until ``finish(_:)``.
+    func admit(_ keys: LoginKeys) -> Refusal? {
+        if let refusal = refusal(for: keys) { return refusal }
+        let counters = Self.inFlightKeys(keys)
+        let admitted = inFlight.withLock { inFlight in
+            guard let busy = counters.first(where: { inFlight[$0.key, default: 0] >= Self.maximumInFlight }) else {
+                for counter in counters { inFlight[counter.key, default: 0] += 1 }
+                return Refusal?.none
+            }
+            return Refusal(key: busy.lock, retryAfterSeconds: 1, isFirst: false)
+        }
+        return admitted
+    }
+
+    /// An admitted attempt is over (answered, failed or abandoned).
+    func finish(_ keys: LoginKeys) {
+        inFlight.withLock { inFlight in
+            for counter in Self.inFlightKeys(keys) {
+                let left = inFlight[counter.key, default: 1] - 1
+                inFlight[counter.key] = left > 0 ? left : nil
+            }
+        }
+    }
+
+    /// Attempts in flight now, all keys together (for tests).
+    var attemptsInFlight: Int { inFlight.withLock { $0.values.reduce(0, +) } }
+
+    private static func inFlightKeys(_ keys: LoginKeys) -> [(key: String, lock: LockedKey)] {
+        [("c:" + keys.client, .client)] + (keys.username.map { [("u:" + $0, .username)] } ?? [])
     }
 
     /// The upstream refused the credentials: counts a failure against the client and the username.
