@@ -54,6 +54,9 @@ extension JWTConfig {
         if claimHeaders.contains(where: { identityNames.contains($0.header.lowercased()) }) {
             table.report(.claimHeaders, "must not reuse subject_header or scopes_header")
         }
+        if Set(claimHeaders.map { $0.header.lowercased() }).count != claimHeaders.count {
+            table.report(.claimHeaders, "must not name the same header twice")
+        }
         if jwksRefresh < RemoteKeySet.refreshBounds.lowerBound {
             table.report(.jwksRefresh, "must be at least 1m", allowed: "1m..24h")
         }
@@ -97,7 +100,9 @@ extension JWTConfig {
         guard !text.isEmpty, text.utf8.count <= 64, text.utf8.allSatisfy(isNameByte) else {
             throw ConfigValueProblem("\(text.quotedForConfig) is not a valid header name", allowed: "letters, digits and -")
         }
-        guard !HeaderRules.reservedUpstreamHeaders.contains(text.lowercased()) else {
+        let lower = text.lowercased()
+        guard !HeaderRules.reservedUpstreamHeaders.contains(lower), !lower.hasPrefix("content-"), !lower.hasPrefix("proxy-")
+        else {
             throw ConfigValueProblem("\(text.quotedForConfig) is a header the gateway sets or strips itself")
         }
         return text

@@ -46,6 +46,16 @@ struct TLSAndJWTConfigTests {
         #expect(remote.jwt.jwksRefresh == .seconds(600))
     }
 
+    @Test("refuses claim headers that would touch framing or repeat a header")
+    func claimHeaderNames() {
+        #expect(ConfigFixture.problems("[jwt]\nclaim_headers = [\"x=Content-Type\"]") == [
+            #"/srv/gw.conf:2: jwt.claim_headers[0]: "Content-Type" is a header the gateway sets or strips itself"#
+        ])
+        #expect(ConfigFixture.problems("[jwt]\nclaim_headers = [\"a=X-A\", \"b=x-a\"]") == [
+            "/srv/gw.conf:2: jwt.claim_headers: must not name the same header twice"
+        ])
+    }
+
     @Test("refuses identity header names the gateway cannot set safely")
     func badIdentityHeaders() {
         let problems = ConfigFixture.problems("""

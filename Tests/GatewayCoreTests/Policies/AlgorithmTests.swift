@@ -138,6 +138,7 @@ struct AlgorithmTests {
         #expect(throws: TokenRejection.malformed) { try verifier([.hs256]).verify(Substring(token), now: now) }
         #expect(JSONKeys.hasDuplicateTopLevelKeys(Array(#"{"a":{"b":1,"b":2}}"#.utf8)) == false)
         #expect(JSONKeys.hasDuplicateTopLevelKeys(Array(#"{"a\"b":1,"a\"b":2}"#.utf8)))
+        #expect(JSONKeys.hasDuplicateTopLevelKeys(Array(#"{"alg":"HS256","\u0061lg":"none"}"#.utf8)), "escapes are resolved")
     }
 
     @Test("an ECDSA signature in DER form instead of raw r||s is refused")

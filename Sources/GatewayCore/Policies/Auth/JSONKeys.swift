@@ -3,8 +3,8 @@ import Foundation
 /// Finds duplicate member names in a JSON object, which JSON decoders silently resolve one way or
 /// another (and different parsers differently): a token header with two `alg` is refused.
 enum JSONKeys {
-    /// Whether the base64url-encoded JSON object repeats a top-level member name. Escapes in names
-    /// are compared as written; malformed input reports no duplicates (the decoder refuses it).
+    /// Whether the base64url-encoded JSON object repeats a top-level member name, escapes resolved;
+    /// malformed input reports no duplicates (the decoder refuses it).
     static func hasDuplicateTopLevelKeys(base64URL encoded: ArraySlice<UInt8>) -> Bool {
         var text = String(decoding: encoded, as: UTF8.self).replacingOccurrences(of: "-", with: "+")
             .replacingOccurrences(of: "_", with: "/")
@@ -13,8 +13,15 @@ enum JSONKeys {
         return hasDuplicateTopLevelKeys(Array(json))
     }
 
+    /// A quoted JSON string's value, escapes resolved (`"\u0061lg"` is `alg`); as written if invalid.
+    private static func unescaped(_ quoted: ArraySlice<UInt8>) -> String {
+        let data = Data(quoted)
+        return (try? JSONSerialization.jsonObject(with: data, options: .fragmentsAllowed) as? String)
+            ?? String(decoding: quoted, as: UTF8.self)
+    }
+
     static func hasDuplicateTopLevelKeys(_ json: [UInt8]) -> Bool {
-        var names = Set<ArraySlice<UInt8>>()
+        var names = Set<String>()
         var depth = 0
         var index = 0
         var expectingName = false
@@ -33,8 +40,8 @@ enum JSONKeys {
                 while end < json.count, json[end] != UInt8(ascii: "\"") {
                     end += json[end] == UInt8(ascii: "\\") ? 2 : 1
                 }
-                if expectingName, end <= json.count {
-                    if !names.insert(json[(index + 1)..<min(end, json.count)]).inserted { return true }
+                if expectingName, end < json.count {
+                    if !names.insert(unescaped(json[index...end])).inserted { return true }
                     expectingName = false
                 }
                 index = end
