@@ -4,6 +4,8 @@ import NIOHTTP1
 extension ProxyHandler {
     /// Longest path kept in an audit event; the query is never kept (it may carry credentials).
     static let auditedPathBytes = 512
+    /// Events about a presented token: they carry its fingerprint.
+    private static let tokenEvents: Set<AuditEventType> = [.authMissing, .authInvalid, .authExpired, .authRevoked]
 
     /// Records the security decision behind `problem`, if it is one. Never blocks: the recorder
     /// only queues the event.
@@ -17,7 +19,7 @@ extension ProxyHandler {
         let head = currentHead
         let peer = context.channel.remoteAddress
         let path = head.map { Self.auditedPath($0.uri) }
-        let isAuthEvent = [.authMissing, .authInvalid, .authExpired, .authRevoked].contains(type)
+        let isAuthEvent = Self.tokenEvents.contains(type)
         recorder.record(
             AuditEvent(
                 time: runtime.now(), type: type, requestID: requestID,

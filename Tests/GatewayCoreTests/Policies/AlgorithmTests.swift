@@ -60,7 +60,7 @@ struct SigningKeys {
 
     private func write(_ name: String, _ data: Data) -> String {
         let path = directory.appendingPathComponent(name).path
-        FileManager.default.createFile(atPath: path, contents: data)
+        _ = FileManager.default.createFile(atPath: path, contents: data)
         return path
     }
 }

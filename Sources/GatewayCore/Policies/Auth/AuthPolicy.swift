@@ -61,13 +61,13 @@ public struct AuthPolicy: Sendable {
         return identity
     }
 
-    /// The token from `Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1).
     /// The token of a request's `Authorization: Bearer` header, if it has exactly one.
     static func bearerToken(_ headers: HTTPHeaders) -> Substring? {
         let values = headers["authorization"]
         return values.count == 1 ? bearerToken(values[0]) : nil
     }
 
+    /// The token from `Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1).
     static func bearerToken(_ value: String) -> Substring? {
         let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }

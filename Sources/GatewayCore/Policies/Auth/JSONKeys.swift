@@ -6,10 +6,7 @@ enum JSONKeys {
     /// Whether the base64url-encoded JSON object repeats a top-level member name, escapes resolved;
     /// malformed input reports no duplicates (the decoder refuses it).
     static func hasDuplicateTopLevelKeys(base64URL encoded: ArraySlice<UInt8>) -> Bool {
-        var text = String(decoding: encoded, as: UTF8.self).replacingOccurrences(of: "-", with: "+")
-            .replacingOccurrences(of: "_", with: "/")
-        text += String(repeating: "=", count: (4 - text.utf8.count % 4) % 4)
-        guard let json = Data(base64Encoded: text) else { return false }
+        guard let json = Base64URL.decode(String(decoding: encoded, as: UTF8.self)) else { return false }
         return hasDuplicateTopLevelKeys(Array(json))
     }
 

@@ -83,8 +83,6 @@ enum JWSPublicKey: Sendable {
     }
 
     private static func base64URL(_ text: String) -> [UInt8]? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        return Data(base64Encoded: base64).map(Array.init)
+        Base64URL.decode(text).map(Array.init)
     }
 }

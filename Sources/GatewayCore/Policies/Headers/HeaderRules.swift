@@ -27,6 +27,8 @@ public struct HeaderRules: Sendable {
 
     let trustedProxies: [CIDR]
     let securityHeaders: [(String, String)]
+    /// Their names, lower-cased: upstream copies are dropped in favour of the gateway's.
+    private let securityHeaderNames: Set<String>
     /// Where the verified identity goes upstream.
     let subjectHeader: String
     let scopesHeader: String
@@ -50,6 +52,7 @@ public struct HeaderRules: Sendable {
             security.insert(("Strict-Transport-Security", "max-age=\(tls.hstsMaxAge.components.seconds)"), at: 0)
         }
         self.securityHeaders = security
+        self.securityHeaderNames = Set(security.map { $0.0.lowercased() })
     }
 
     /// Whether the directly connected peer is a configured trusted proxy.
@@ -138,7 +141,7 @@ public struct HeaderRules: Sendable {
         for (name, value) in upstream {
             let lower = name.lowercased()
             if Self.hopByHop.contains(lower) || Self.revealing.contains(lower) || lower.hasPrefix("proxy-")
-                || named.contains(lower) || lower == "x-request-id" || isSecurityHeader(lower)
+                || named.contains(lower) || lower == "x-request-id" || securityHeaderNames.contains(lower)
             {
                 continue
             }
@@ -154,9 +157,6 @@ public struct HeaderRules: Sendable {
         headers.replaceOrAdd(name: "X-Request-ID", value: requestID)
     }
 
-    private func isSecurityHeader(_ lowercasedName: String) -> Bool {
-        securityHeaders.contains { $0.0.lowercased() == lowercasedName }
-    }
 
     static func connectionTokens(_ headers: HTTPHeaders) -> Set<String> {
         var tokens = Set<String>()
