@@ -47,19 +47,18 @@ extension GatewayCommand {
             let store = try StoreAccess.open(path: config.store.path)
             let revocations = RevocationList(store: store, logger: logger)
             try await revocations.refresh()
-            let remoteKeys = try config.jwt.jwksURL.map { url in
-                try RemoteKeySet(
-                    url: url, refreshInterval: config.jwt.jwksRefresh, caFile: config.jwt.jwksCAFile, store: store, logger: logger)
-            }
-            await remoteKeys?.load()
-            let runtime = try ConfigCheck.makeRuntime(config, revocations: revocations, remoteKeys: remoteKeys)
+            let remoteKeys = try RemoteKeySet.keySets(for: config.jwt, store: store, logger: logger)
+            for keySet in remoteKeys { await keySet.load() }
+            let runtime = try ConfigCheck.makeRuntime(
+                config, revocations: revocations, remoteKeys: remoteKeys,
+                usernameFingerprint: UsernameFingerprint(key: try await store.installKey()))
             let recorder = AuditRecorder(store: store, configuration: .init(config.store), logger: logger)
             let retention = StoreRetention(store: store, auditRetention: config.store.auditRetention, logger: logger)
             let server = GatewayServer(runtime: runtime, recorder: recorder, logger: logger)
             // Shut down in reverse: the server first, the recorder last so that it drains every event.
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [recorder, retention, revocations] + (remoteKeys.map { [$0] } ?? []) + [server],
+                    services: [recorder, retention, revocations] + remoteKeys + [server],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             try await group.run()
@@ -101,14 +100,15 @@ enum ConfigCheck {
     }
 
     static func makeRuntime(
-        _ config: GatewayConfig, revocations: RevocationList? = nil, remoteKeys: RemoteKeySet? = nil
+        _ config: GatewayConfig, revocations: RevocationList? = nil, remoteKeys: [RemoteKeySet] = [],
+        usernameFingerprint: UsernameFingerprint = .ephemeral()
     ) throws -> GatewayRuntime {
         do {
-            return try GatewayRuntime(config: config, revocations: revocations, remoteKeys: remoteKeys)
+            return try GatewayRuntime(
+                config: config, revocations: revocations, remoteKeys: remoteKeys, usernameFingerprint: usernameFingerprint)
         } catch {
             Console.printError("\(config.sourcePath): \(error)")
             throw ExitCode.failure
         }
     }
-
 }

@@ -7,8 +7,8 @@ extension GatewayCommand.Token {
         static let configuration = CommandConfiguration(
             abstract: "Decode a token and show which checks it passes under the current config.",
             discussion: """
-                Uses the keys serve uses (jwt.secret_file or JWT_SECRET_KEY, jwt.public_key_file, jwt.jwks_file \
-                and the copy of jwt.jwks_url saved in the store) and the revocations in the store. Prints the \
+                Uses the keys serve uses (each issuer's secret_file or JWT_SECRET_KEY, public_key_file, jwks_file \
+                and the copy of its jwks_url saved in the store) and the revocations in the store. Prints the \
                 header, the claims and every check; never the signature, a key or the token itself, only its \
                 fingerprint as the audit trail shows it. Exits 0 when the gateway would accept the token, 1 otherwise.
                 """
@@ -53,23 +53,24 @@ extension GatewayCommand.Token {
 struct StoreSnapshot {
     let path: String
     let revocations: [Revocation]?
-    let savedJWKS: Data?
+    /// The JWKS documents last saved, by URL.
+    let savedJWKS: [String: Data]
 
     init(_ config: GatewayConfig) async throws {
         path = config.store.path
         guard FileManager.default.fileExists(atPath: path) else {
             revocations = nil
-            savedJWKS = nil
+            savedJWKS = [:]
             return
         }
         let store = try StoreAccess.open(path: path)
         do {
             revocations = try await store.revocations()
-            if let url = config.jwt.jwksURL {
-                savedJWKS = try await store.lastGoodJWKS(source: url)?.document
-            } else {
-                savedJWKS = nil
+            var saved: [String: Data] = [:]
+            for url in config.jwt.issuers.compactMap(\.jwksURL) {
+                saved[url] = try await store.lastGoodJWKS(source: url)?.document
             }
+            savedJWKS = saved
         } catch {
             Console.printError("\(path): \(error)")
             throw ExitCode.failure

@@ -93,6 +93,7 @@ struct TokenInspectionReport {
         case .size: "size ≤ 8 KiB"
         case .wellFormed: "well-formed"
         case .uniqueHeaderMembers: "no duplicate header members"
+        case .trustedIssuer: "issuer trusted"
         case .algorithm: "alg on the allowlist"
         case .key: "key found"
         case .signature: "signature valid"
@@ -114,8 +115,13 @@ struct TokenInspectionReport {
         switch check {
         case .size: return "\(inspection.byteCount) bytes"
         case .wellFormed, .uniqueHeaderMembers, .signature, .subject: return nil
+        case .trustedIssuer:
+            if let issuer = inspection.issuer { return "verified under \(issuer.configPath)" }
+            let trusted = jwt.issuers.compactMap(\.issuer).map(Self.quoted).joined(separator: ", ")
+            return "\(Self.quoted(claims?.issuer)); trusted: \(trusted)"
         case .algorithm:
-            let allowed = "allowed: " + jwt.algorithms.map(\.rawValue).joined(separator: ", ")
+            guard let issuer = inspection.issuer else { return nil }
+            let allowed = "allowed: " + issuer.algorithms.map(\.rawValue).joined(separator: ", ")
             return inspection.header.map { ($0.algorithm ?? "no alg") + "; " + allowed }
         case .key: return keyDetail
         case .expiry:
@@ -128,10 +134,12 @@ struct TokenInspectionReport {
             return claims.map { $0.issuedAt.map { Self.relative($0, to: now) + ", " + leeway } ?? "no iat claim" }
         case .lifetime: return lifetimeDetail
         case .issuer:
-            guard let required = jwt.issuer else { return "jwt.issuer not set" }
+            guard let issuer = inspection.issuer else { return nil }
+            guard let required = issuer.issuer else { return "\(issuer.configPath).issuer not set" }
             return "\(Self.quoted(claims?.issuer)), required \(Self.quoted(required))"
         case .audience:
-            guard let required = jwt.audience else { return "jwt.audience not set" }
+            guard let issuer = inspection.issuer else { return nil }
+            guard let required = issuer.audience else { return "\(issuer.configPath).audience not set" }
             let audience = claims?.audience ?? []
             return "\(audience.isEmpty ? "none" : audience.map(Self.quoted).joined(separator: ", ")), required \(Self.quoted(required))"
         case .notRevoked:

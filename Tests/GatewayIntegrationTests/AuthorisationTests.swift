@@ -12,9 +12,10 @@ struct GatewayAuthorisationTests {
         RouteConfig(path: "/admin", upstream: "test", roles: ["admin"]),
     ]
 
-    func withGateway(jwt: JWTConfig = JWTConfig(issuer: "userservice", audience: "gateway"), _ body: (GatewayHarness) async throws -> Void)
-        async throws
-    {
+    func withGateway(
+        jwt: JWTConfig = JWTConfig(issuers: [IssuerConfig(issuer: "userservice", audience: "gateway")]),
+        _ body: (GatewayHarness) async throws -> Void
+    ) async throws {
         try await TestUpstream.with { upstream in
             var config = GatewayHarness.config(upstreams: ["test": upstream.port], routes: Self.routes)
             config.jwt = jwt
@@ -39,6 +40,17 @@ struct GatewayAuthorisationTests {
             let identified = try await gateway.send("/open/echo", token: Self.token())
             #expect(identified.upstreamHeader("x-auth-subject") == ["42"])
             #expect(try await gateway.send("/open/echo", token: "not.a.token").status == .unauthorized)
+        }
+    }
+
+    @Test("a path in other letter case gets the route's policy, and reaches the upstream as written")
+    func letterCase() async throws {
+        try await withGateway { gateway in
+            #expect(try await gateway.send("/ADMIN/echo", token: Self.token()).status == .forbidden)
+            #expect(try await gateway.send("/Admin/echo").status == .unauthorized)
+            let allowed = try await gateway.send("/Admin/echo", token: Self.token(roles: ["admin"]))
+            #expect(allowed.status == .ok)
+            #expect(allowed.json["uri"] as? String == "/Admin/echo")
         }
     }
 
@@ -68,7 +80,7 @@ struct GatewayAuthorisationTests {
 
     @Test("identity goes upstream under the configured header names; client copies of every x-auth header are stripped")
     func configuredHeaders() async throws {
-        var jwt = JWTConfig(issuer: "userservice", audience: "gateway")
+        var jwt = JWTConfig(issuers: [IssuerConfig(issuer: "userservice", audience: "gateway")])
         jwt.subjectHeader = "X-User"
         jwt.scopesHeader = "X-User-Scopes"
         jwt.claimHeaders = [ClaimHeader(claim: "email", header: "X-User-Email"), ClaimHeader(claim: "tenant", header: "X-Tenant")]

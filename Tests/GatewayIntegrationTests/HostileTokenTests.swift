@@ -67,7 +67,7 @@ struct HostileTokenTests {
         try await TestUpstream.with { upstream in
             var config = GatewayHarness.config(upstreams: ["test": upstream.port], routes: [RouteConfig(path: "/", upstream: "test")])
             config.server.maxHeaderBytes = 32 * 1024
-            config.jwt = JWTConfig(algorithms: [.hs256, .rs256], publicKeyFile: pemPath, issuer: "userservice", audience: "gateway")
+            config.jwt = JWTConfig(issuers: [IssuerConfig(issuer: "userservice", algorithms: [.hs256, .rs256], publicKeyFile: pemPath, audience: "gateway")])
             try await GatewayHarness.with(config, store: store) { gateway in
                 for hostile in cases {
                     let response = try await gateway.send("/echo", token: hostile.token)

@@ -28,7 +28,7 @@ struct JWKSTests {
 
     func config(url: String, upstream: Int) -> GatewayConfig {
         var config = GatewayHarness.config(upstreams: ["test": upstream], routes: [RouteConfig(path: "/", upstream: "test")])
-        config.jwt = JWTConfig(algorithms: [.es256], jwksURL: url, jwksCAFile: Fixtures.caCertificate, issuer: "idp", audience: "gateway")
+        config.jwt = JWTConfig(issuers: [IssuerConfig(issuer: "idp", algorithms: [.es256], jwksURL: url, jwksCAFile: Fixtures.caCertificate, audience: "gateway")])
         return config
     }
 
@@ -68,6 +68,22 @@ struct JWKSTests {
             try await GatewayHarness.with(config(url: url, upstream: upstream.port), store: store) { gateway in
                 let response = try await gateway.send("/echo", token: token(kid: "a", key: keyA))
                 #expect(response.status == .ok)
+            }
+        }
+        withExtendedLifetime(refusing) {}
+    }
+
+    @Test("a stored JWKS older than jwks_max_stale no longer verifies tokens: 503 until the provider answers")
+    func staleStoredCopy() async throws {
+        let store = try SQLiteStore.inMemory()
+        let refusing = try RefusingPort()
+        let url = "https://localhost:\(refusing.port)/jwks.json"
+        let eightDaysAgo = Date().addingTimeInterval(-8 * 86_400)
+        try await store.saveJWKS(source: url, document: Data(Self.jwks([("a", keyA)]).utf8), fetchedAt: eightDaysAgo)
+        try await TestUpstream.with { upstream in
+            try await GatewayHarness.with(config(url: url, upstream: upstream.port), store: store) { gateway in
+                let response = try await gateway.send("/echo", token: token(kid: "a", key: keyA))
+                #expect(response.status == .serviceUnavailable)
             }
         }
         withExtendedLifetime(refusing) {}

@@ -62,7 +62,7 @@ struct LoginProtectionTests {
 
             let failed = try await events(gateway, .loginFailed)
             #expect(failed.count == 3)
-            let fingerprint = AuditEvent.fingerprint(ofToken: "alice")
+            let fingerprint = try await gateway.usernameFingerprint("alice")
             for event in failed {
                 #expect(event.reason == "bad credentials; user fp \(fingerprint)")
                 #expect(event.status == 401)
@@ -120,7 +120,8 @@ struct LoginProtectionTests {
             #expect(locked.status == .tooManyRequests)
             #expect(locked.json["code"] as? String == "login_locked")
             let event = try #require(try await events(gateway, .loginLocked).first)
-            #expect(event.reason == "username locked; user fp \(AuditEvent.fingerprint(ofToken: "bob"))")
+            let fingerprint = try await gateway.usernameFingerprint("bob")
+            #expect(event.reason == "username locked; user fp \(fingerprint)")
             #expect(try await events(gateway, .loginFailed).count == 5, "the refused attempt never reached the userservice")
             try await register(gateway, "carol")
             #expect(try await login(gateway, "carol", password: Self.password, from: "198.51.100.9").status == .ok)

@@ -27,11 +27,21 @@ struct ConfigTable<Key: ConfigKeys> {
     private let reportsMissingKeys: Bool
 
     init(_ table: TOMLTable, path: String, context: ConfigContext, reportsMissingKeys: Bool = true) {
+        self.init(table, path: path, context: context, reportsMissingKeys: reportsMissingKeys, reportsUnknownKeys: true)
+    }
+
+    private init(_ table: TOMLTable, path: String, context: ConfigContext, reportsMissingKeys: Bool, reportsUnknownKeys: Bool) {
         self.table = table
         self.path = path
         self.context = context
         self.reportsMissingKeys = reportsMissingKeys
-        reportUnknownKeys()
+        if reportsUnknownKeys { reportUnknownKeys() }
+    }
+
+    /// The same table read through a subset of its keys, e.g. the issuer keys a lone issuer sets in
+    /// `[jwt]` itself. Unknown keys were reported by this table already.
+    func narrowed<Subset: ConfigKeys>(to _: Subset.Type) -> ConfigTable<Subset> {
+        ConfigTable<Subset>(table, path: path, context: context, reportsMissingKeys: reportsMissingKeys, reportsUnknownKeys: false)
     }
 
     func keyPath(_ key: Key) -> String {
@@ -50,7 +60,7 @@ struct ConfigTable<Key: ConfigKeys> {
         context.report(keyPath(key), problem)
     }
 
-    private func contains(_ key: Key) -> Bool {
+    func contains(_ key: Key) -> Bool {
         table[key.rawValue] != nil
     }
 
@@ -176,14 +186,15 @@ struct ConfigTable<Key: ConfigKeys> {
         )
     }
 
-    /// The entries of an array of tables (`[[key]]`), of which there must be at least one.
-    func entries<EntryKey>(_ key: Key, keys _: EntryKey.Type) -> [ConfigTable<EntryKey>] {
-        let expected = "an array of tables ([[\(key.rawValue)]])"
+    /// The entries of an array of tables (`[[key]]`), of which there must be at least one when `required`.
+    func entries<EntryKey>(_ key: Key, keys _: EntryKey.Type, required: Bool = true) -> [ConfigTable<EntryKey>] {
+        let name = path.isEmpty ? key.rawValue : keyPath(key)
+        let expected = "an array of tables ([[\(name)]])"
         guard let array = value(key, expected: expected, required: false, { $0.array }) else {
-            if !contains(key) { report(key, "at least one [[\(key.rawValue)]] is required") }
+            if required, !contains(key) { report(key, "at least one [[\(name)]] is required") }
             return []
         }
-        if array.isEmpty { report(key, "at least one [[\(key.rawValue)]] is required") }
+        if array.isEmpty { report(key, "at least one [[\(name)]] is required") }
         return array.enumerated().compactMap { index, item in
             guard let table = item.table else {
                 context.report(elementPath(key, index), "expected a table, found \(Self.describe(item.type))")

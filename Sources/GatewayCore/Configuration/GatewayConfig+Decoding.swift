@@ -35,6 +35,7 @@ extension GatewayConfig {
         checkUpstreamNamesAreUnique(upstreamTables)
         checkRouteUpstreamsExist(routeTables)
         checkRoutesDoNotOverlap(routeTables)
+        for (route, table) in zip(routes, routeTables) { route.checkIssuersExist(table, jwt: jwt) }
     }
 
     private func checkUpstreamNamesAreUnique(_ tables: [ConfigTable<UpstreamConfig.Key>]) {
@@ -58,7 +59,8 @@ extension GatewayConfig {
 
     private func checkRoutesDoNotOverlap(_ tables: [ConfigTable<RouteConfig.Key>]) {
         for (index, route) in routes.enumerated() where !route.path.isEmpty {
-            for (earlierIndex, earlier) in routes[..<index].enumerated() where earlier.path == route.path {
+            // Routing ignores letter case, so "/Admin" and "/admin" are one prefix.
+            for (earlierIndex, earlier) in routes[..<index].enumerated() where earlier.path.lowercased() == route.path.lowercased() {
                 let shared = route.sharedMethods(with: earlier)
                 guard shared.map({ !$0.isEmpty }) ?? true else { continue }
                 let methods = shared?.joined(separator: ", ") ?? "every method"

@@ -14,6 +14,16 @@ extension GatewayConfig {
         for upstream in upstreams {
             lines.append("  \(upstream.name) → http://\(upstream.address)")
         }
+        lines.append("token issuers:")
+        for issuer in jwt.issuers {
+            let name = issuer.issuer.map { "\"\($0)\"" } ?? "any iss"
+            let keys = [
+                issuer.secretFile.map { _ in "secret_file" } ?? (issuer.usesEnvironmentSecret ? "JWT_SECRET_KEY" : nil),
+                issuer.publicKeyFile.map { _ in "public_key_file" }, issuer.jwksFile.map { _ in "jwks_file" }, issuer.jwksURL,
+            ].compactMap { $0 }.joined(separator: ", ")
+            let algorithms = issuer.algorithms.map(\.rawValue).joined(separator: ",")
+            lines.append("  \(name) (\(algorithms); keys: \(keys.isEmpty ? "none" : keys); audience \(issuer.audience ?? "not checked"))")
+        }
         lines.append("routes:")
         for route in routes {
             let methods = route.methods?.joined(separator: ",") ?? "*"

@@ -122,27 +122,13 @@ public struct TLSConfig: Sendable {
     }
 }
 
-/// `[jwt]`: how bearer tokens are verified. The secret itself is read from `secret_file` or the
-/// `JWT_SECRET_KEY` environment variable, never from the config file.
+/// `[jwt]`: how bearer tokens are verified, and what of a verified token goes upstream.
+///
+/// Each token is verified under the issuer its `iss` claim names (``IssuerConfig``). A config
+/// with one issuer sets its keys in `[jwt]` itself; with several, each is a `[[jwt.issuers]]` entry.
 public struct JWTConfig: Sendable {
-    /// The `alg` values accepted; anything else is refused. Default `["HS256"]`.
-    public var algorithms: [JWSAlgorithm]
-    /// The HMAC secret's file, for HS algorithms (else `JWT_SECRET_KEY`).
-    public var secretFile: String?
-    /// A PEM public key (RSA, P-256, P-384 or Ed25519), for the other algorithms.
-    public var publicKeyFile: String?
-    /// A JWKS document of public keys, selected by the token's `kid`.
-    public var jwksFile: String?
-    /// An `https` JWKS URL, fetched and refreshed in the background.
-    public var jwksURL: String?
-    /// How often the JWKS URL is refetched when its answer sets no `max-age`. Default 10m.
-    public var jwksRefresh: Duration
-    /// An extra PEM trust root for the JWKS URL's certificate. Optional.
-    public var jwksCAFile: String?
-    /// Required `iss` claim, if set.
-    public var issuer: String?
-    /// Required `aud` claim member, if set.
-    public var audience: String?
+    /// The issuers tokens are accepted from; at least one, and each names its `iss` when there are several.
+    public var issuers: [IssuerConfig]
     /// Clock skew allowed for `exp`, `nbf` and `iat`. Default 30s.
     public var leeway: Duration
     /// Refuse tokens without `exp`. Default true.
@@ -155,6 +141,8 @@ public struct JWTConfig: Sendable {
     public var subjectHeader: String
     /// Header that carries the verified scopes upstream, space-separated. Default `X-Auth-Scopes`.
     public var scopesHeader: String
+    /// Header that carries the verified `iss` upstream, when the token has one. Default `X-Auth-Issuer`.
+    public var issuerHeader: String
     /// Further claims sent upstream, each under its own header (`claim=Header`). Default none.
     public var claimHeaders: [ClaimHeader]
     /// Verified tokens remembered per event loop, so a signature is checked once per token; 0 turns
@@ -162,41 +150,81 @@ public struct JWTConfig: Sendable {
     public var tokenCacheEntries: Int
 
     public init(
-        algorithms: [JWSAlgorithm] = [.hs256],
-        secretFile: String? = nil,
-        publicKeyFile: String? = nil,
-        jwksFile: String? = nil,
-        jwksURL: String? = nil,
-        jwksRefresh: Duration = .seconds(600),
-        jwksCAFile: String? = nil,
-        issuer: String? = nil,
-        audience: String? = nil,
+        issuers: [IssuerConfig] = [IssuerConfig()],
         leeway: Duration = .seconds(30),
         requireExpiry: Bool = true,
         maxTokenLifetime: Duration? = nil,
         rolesClaim: String = "roles",
         subjectHeader: String = "X-Auth-Subject",
         scopesHeader: String = "X-Auth-Scopes",
+        issuerHeader: String = "X-Auth-Issuer",
         claimHeaders: [ClaimHeader] = [],
         tokenCacheEntries: Int = 10_000
     ) {
-        self.algorithms = algorithms
-        self.secretFile = secretFile
-        self.publicKeyFile = publicKeyFile
-        self.jwksFile = jwksFile
-        self.jwksURL = jwksURL
-        self.jwksRefresh = jwksRefresh
-        self.jwksCAFile = jwksCAFile
-        self.issuer = issuer
-        self.audience = audience
+        self.issuers = issuers
         self.leeway = leeway
         self.requireExpiry = requireExpiry
         self.maxTokenLifetime = maxTokenLifetime
         self.rolesClaim = rolesClaim
         self.subjectHeader = subjectHeader
         self.scopesHeader = scopesHeader
+        self.issuerHeader = issuerHeader
         self.claimHeaders = claimHeaders
         self.tokenCacheEntries = tokenCacheEntries
+    }
+}
+
+/// One token issuer: the `iss` its tokens carry, the algorithms and keys they are verified with,
+/// and the audience they must name. Its HMAC secret is read from `secret_file` or the
+/// `JWT_SECRET_KEY` environment variable, never from the config file.
+public struct IssuerConfig: Sendable {
+    /// Required `iss` claim, which also selects this issuer for a token; optional for a lone issuer.
+    public var issuer: String?
+    /// The `alg` values accepted; anything else is refused. Default `["HS256"]`.
+    public var algorithms: [JWSAlgorithm]
+    /// The HMAC secret's file, for HS algorithms (else `JWT_SECRET_KEY`).
+    public var secretFile: String?
+    /// A PEM public key (RSA, P-256, P-384 or Ed25519), for the other algorithms.
+    public var publicKeyFile: String?
+    /// A JWKS document of public keys, selected by the token's `kid`.
+    public var jwksFile: String?
+    /// An `https` JWKS URL, fetched and refreshed in the background.
+    public var jwksURL: String?
+    /// How often the JWKS URL is refetched when its answer sets no `max-age`. Default 10m.
+    public var jwksRefresh: Duration
+    /// How long keys fetched from the JWKS URL keep serving while it cannot be reached. Default 7d.
+    public var jwksMaxStale: Duration
+    /// An extra PEM trust root for the JWKS URL's certificate. Optional.
+    public var jwksCAFile: String?
+    /// Required `aud` claim member, if set.
+    public var audience: String?
+    /// Where this issuer is configured (`jwt`, `jwt.issuers[1]`), for messages.
+    public var configPath: String
+
+    public init(
+        issuer: String? = nil,
+        algorithms: [JWSAlgorithm] = [.hs256],
+        secretFile: String? = nil,
+        publicKeyFile: String? = nil,
+        jwksFile: String? = nil,
+        jwksURL: String? = nil,
+        jwksRefresh: Duration = .seconds(600),
+        jwksMaxStale: Duration = .seconds(7 * 86_400),
+        jwksCAFile: String? = nil,
+        audience: String? = nil,
+        configPath: String = "jwt"
+    ) {
+        self.issuer = issuer
+        self.algorithms = algorithms
+        self.secretFile = secretFile
+        self.publicKeyFile = publicKeyFile
+        self.jwksFile = jwksFile
+        self.jwksURL = jwksURL
+        self.jwksRefresh = jwksRefresh
+        self.jwksMaxStale = jwksMaxStale
+        self.jwksCAFile = jwksCAFile
+        self.audience = audience
+        self.configPath = configPath
     }
 }
 
@@ -264,12 +292,14 @@ public struct RouteConfig: Sendable {
     public var scopes: [String]
     /// Roles the token must all carry (the `jwt.roles_claim` claim). Default none.
     public var roles: [String]
+    /// The issuers (their `iss`) whose tokens the route accepts. Default: every configured issuer.
+    public var issuers: [String]
     /// A login endpoint: its upstream 401s count towards `[login_protection]` locks. Default false.
     public var login: Bool
 
     public init(
         path: String, methods: [String]? = nil, upstream: String, stripPrefix: Bool = false, auth: AuthMode = .required,
-        scopes: [String] = [], roles: [String] = [], login: Bool = false
+        scopes: [String] = [], roles: [String] = [], issuers: [String] = [], login: Bool = false
     ) {
         self.path = path
         self.methods = methods
@@ -278,6 +308,7 @@ public struct RouteConfig: Sendable {
         self.auth = auth
         self.scopes = scopes
         self.roles = roles
+        self.issuers = issuers
         self.login = login
     }
 }

@@ -8,6 +8,7 @@ extension RouteConfig {
         case auth
         case scopes
         case roles
+        case issuers
         case login
     }
 
@@ -25,10 +26,21 @@ extension RouteConfig {
             auth: table.choice(.auth) ?? defaults.auth,
             scopes: table.array(.scopes, Self.validateToken) ?? defaults.scopes,
             roles: table.array(.roles, Self.validateToken) ?? defaults.roles,
+            issuers: table.array(.issuers) { text throws(ConfigValueProblem) in text } ?? defaults.issuers,
             login: table.bool(.login) ?? defaults.login
         )
-        if auth == .none, !scopes.isEmpty || !roles.isEmpty {
-            table.report(.auth, "must not be \"none\" on a route that requires scopes or roles", allowed: "required, optional")
+        if auth == .none, !scopes.isEmpty || !roles.isEmpty || !issuers.isEmpty {
+            table.report(.auth, "must not be \"none\" on a route that requires scopes, roles or issuers", allowed: "required, optional")
+        }
+    }
+
+    /// Every name in `issuers` must be the `issuer` of a `[jwt]` issuer.
+    func checkIssuersExist(_ table: ConfigTable<Key>, jwt: JWTConfig) {
+        let known = jwt.issuers.compactMap(\.issuer)
+        for (index, name) in issuers.enumerated() where !known.contains(name) {
+            table.context.report(
+                table.elementPath(.issuers, index), "no [jwt] issuer is \(name.quotedForConfig)",
+                allowed: known.isEmpty ? "set jwt.issuer" : known.map(\.quotedForConfig).joined(separator: ", "))
         }
     }
 

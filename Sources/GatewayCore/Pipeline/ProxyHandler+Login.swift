@@ -10,7 +10,7 @@ extension ProxyHandler {
         guard let login = exchange.login else { return nil }
         let keys: LoginKeys
         do {
-            keys = try login.completeBody()
+            keys = try login.completeBody(fingerprint: runtime.usernameFingerprint)
         } catch {
             return error
         }

@@ -10,6 +10,8 @@ public struct Route: Sendable {
     public let auth: AuthMode
     public let scopes: [String]
     public let roles: [String]
+    /// The issuers whose tokens the route accepts; empty for every issuer.
+    public let issuers: Set<String>
     /// Upstream 401s count towards the login locks; the body is read whole before forwarding.
     public let login: Bool
 
@@ -22,6 +24,7 @@ public struct Route: Sendable {
         self.auth = config.auth
         self.scopes = config.scopes
         self.roles = config.roles
+        self.issuers = Set(config.issuers)
         self.login = config.login
     }
 
@@ -36,7 +39,9 @@ public struct Route: Sendable {
     }
 }
 
-/// Longest-prefix routing on path-segment boundaries.
+/// Longest-prefix routing on path-segment boundaries, ignoring ASCII letter case: many backends
+/// treat `/Admin` as `/admin`, so a request must not slip past the stricter route's policy by
+/// changing case. The upstream still receives the path as the client wrote it.
 public struct RouteTable: Sendable {
     /// The result of looking up a request.
     public enum Match {
@@ -52,7 +57,7 @@ public struct RouteTable: Sendable {
     public init(_ routes: [RouteConfig]) {
         var byPrefix: [String: [Route]] = [:]
         for (index, config) in routes.enumerated() {
-            byPrefix[config.path, default: []].append(Route(index: index, config: config))
+            byPrefix[config.path.lowercased(), default: []].append(Route(index: index, config: config))
         }
         groups = byPrefix.map { (prefix: $0.key, routes: $0.value) }.sorted { $0.prefix.utf8.count > $1.prefix.utf8.count }
     }
@@ -67,10 +72,20 @@ public struct RouteTable: Sendable {
         return .methodNotAllowed(allow: allow.sorted())
     }
 
+    /// Whether `path` is `prefix` or below it; `prefix` is lower-case.
     static func path(_ path: String, isUnder prefix: String) -> Bool {
         guard prefix != "/" else { return true }
-        guard path.hasPrefix(prefix) else { return false }
-        let rest = path.utf8.dropFirst(prefix.utf8.count)
-        return rest.isEmpty || rest.first == UInt8(ascii: "/")
+        var pathBytes = path.utf8.makeIterator()
+        for expected in prefix.utf8 {
+            guard let byte = pathBytes.next(), byte.asciiLowercased == expected else { return false }
+        }
+        let next = pathBytes.next()
+        return next == nil || next == UInt8(ascii: "/")
+    }
+}
+
+extension UInt8 {
+    fileprivate var asciiLowercased: UInt8 {
+        self >= UInt8(ascii: "A") && self <= UInt8(ascii: "Z") ? self | 0x20 : self
     }
 }

@@ -39,4 +39,9 @@ public protocol GatewayStore: Sendable {
 
     /// The JWKS last saved for `source`, if any.
     func lastGoodJWKS(source: String) async throws -> (document: Data, fetchedAt: Date)?
+
+    /// This install's random 32-byte key, made when the store was created: fingerprints of
+    /// personal data (usernames) are keyed with it, so they cannot be looked up in a table made
+    /// elsewhere or matched across installs.
+    func installKey() async throws -> [UInt8]
 }

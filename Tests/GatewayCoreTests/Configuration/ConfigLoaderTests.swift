@@ -25,9 +25,9 @@ struct ConfigLoaderTests {
         #expect(config.tls.minVersion == .v1_2)
         #expect(config.tls.hsts)
         #expect(config.tls.hstsMaxAge == .seconds(365 * 86_400))
-        #expect(config.jwt.secretFile == nil)
-        #expect(config.jwt.issuer == nil)
-        #expect(config.jwt.audience == nil)
+        #expect(config.jwt.issuers[0].secretFile == nil)
+        #expect(config.jwt.issuers[0].issuer == nil)
+        #expect(config.jwt.issuers[0].audience == nil)
         #expect(config.jwt.leeway == .seconds(30))
         let upstream = try #require(config.upstreams.first)
         #expect(upstream.connectTimeout == .seconds(2))
@@ -47,9 +47,9 @@ struct ConfigLoaderTests {
         #expect(config.server.listen == HostPort(host: "127.0.0.1", port: 8443))
         #expect(config.tls.certificatePath == "\(Self.repositoryRoot)/certs/dev/server.crt")
         #expect(config.tls.privateKeyPath == "\(Self.repositoryRoot)/certs/dev/server.key")
-        #expect(config.jwt.secretFile == "\(Self.repositoryRoot)/state/jwt-secret")
-        #expect(config.jwt.issuer == "userservice")
-        #expect(config.jwt.audience == "gateway")
+        #expect(config.jwt.issuers[0].secretFile == "\(Self.repositoryRoot)/state/jwt-secret")
+        #expect(config.jwt.issuers[0].issuer == "userservice")
+        #expect(config.jwt.issuers[0].audience == "gateway")
         #expect(config.upstreams.map(\.name) == ["users"])
         #expect(config.upstreams.first?.address == HostPort(host: "127.0.0.1", port: 8081))
         #expect(config.routes.map(\.path) == ["/auth", "/auth/login", "/health", "/users", "/resources"])
@@ -73,7 +73,7 @@ struct ConfigLoaderTests {
         let config = try ConfigLoader.parse(text: text, sourcePath: "/etc/gateway/gateway.conf")
         #expect(config.tls.certificatePath == "/etc/gateway/certs/server.crt")
         #expect(config.tls.privateKeyPath == "/etc/keys/server.key")
-        #expect(config.jwt.secretFile == "/run/credentials/jwt")
+        #expect(config.jwt.issuers[0].secretFile == "/run/credentials/jwt")
     }
 
     @Test("resolves paths in a relatively named config file against the working directory")
@@ -125,7 +125,7 @@ struct ConfigLoaderTests {
             "/srv/gw.conf:7: upstream[0].url: https is not supported: upstreams are plain HTTP on a private network (allowed: http://host:port)",
             #"/srv/gw.conf:10: route[0].path: "/users/" must not end with "/" (allowed: "/users")"#,
             #"/srv/gw.conf:11: route[0].upstream: no upstream named "user" (allowed: users)"#,
-            "/srv/gw.conf:12: route[0].colour: unknown key (allowed: path, methods, upstream, strip_prefix, auth, scopes, roles, login)",
+            "/srv/gw.conf:12: route[0].colour: unknown key (allowed: path, methods, upstream, strip_prefix, auth, scopes, roles, issuers, login)",
             "/srv/gw.conf: tls.certificate: missing required key",
             "/srv/gw.conf: tls.private_key: missing required key",
         ])

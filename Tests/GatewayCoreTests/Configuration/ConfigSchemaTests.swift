@@ -52,7 +52,7 @@ struct ConfigSchemaTests {
             timeout = "5s"
             """)
         #expect(problems == [
-            "/srv/gw.conf:12: route[1].timeout: unknown key (allowed: path, methods, upstream, strip_prefix, auth, scopes, roles, login)"
+            "/srv/gw.conf:12: route[1].timeout: unknown key (allowed: path, methods, upstream, strip_prefix, auth, scopes, roles, issuers, login)"
         ])
     }
 

@@ -30,6 +30,8 @@ struct GatewayConfigSummaryTests {
             trusted proxies: 10.0.0.0/8
             upstreams:
               users → http://127.0.0.1:8081
+            token issuers:
+              any iss (HS256; keys: JWT_SECRET_KEY; audience not checked)
             routes:
               POST,OPTIONS /auth (auth none, strip prefix) → users
               * /users (auth required) → users

@@ -75,7 +75,7 @@ struct RouteConfigTests {
         #expect(self.problems(path: "/users", #"scopes = ["read", "write"]"# + "\n" + #"roles = ["admin"]"#).isEmpty)
         #expect(
             self.problems(path: "/users", #"auth = "none""# + "\n" + #"scopes = ["read"]"#) == [
-                #"/srv/gw.conf:4: route[0].auth: must not be "none" on a route that requires scopes or roles (allowed: required, optional)"#
+                #"/srv/gw.conf:4: route[0].auth: must not be "none" on a route that requires scopes, roles or issuers (allowed: required, optional)"#
             ])
         #expect(
             self.problems(path: "/users", #"scopes = ["read write"]"#) == [
@@ -117,6 +117,20 @@ struct RouteConfigTests {
             upstream = "users"
             """)
         #expect(problems == [#"/srv/gw.conf:6: route[1].path: "/users" is already routed by route[0] for every method"#])
+    }
+
+    @Test("rejects two routes whose paths differ only in letter case, since routing ignores it")
+    func overlappingByCase() {
+        let problems = ConfigFixture.problems("""
+            [[route]]
+            path = "/users"
+            upstream = "users"
+
+            [[route]]
+            path = "/Users"
+            upstream = "users"
+            """)
+        #expect(problems == [#"/srv/gw.conf:6: route[1].path: "/Users" is already routed by route[0] for every method"#])
     }
 
     @Test("accepts routes for the same path with disjoint methods")

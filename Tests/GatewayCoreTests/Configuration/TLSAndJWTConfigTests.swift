@@ -26,7 +26,7 @@ struct TLSAndJWTConfigTests {
 
     @Test("refuses none and unknown algorithms, and public-key algorithms without a key")
     func algorithms() throws {
-        #expect(try ConfigFixture.config("[jwt]\nalgorithms = [\"HS256\", \"HS512\"]").jwt.algorithms == [.hs256, .hs512])
+        #expect(try ConfigFixture.config("[jwt]\nalgorithms = [\"HS256\", \"HS512\"]").jwt.issuers[0].algorithms == [.hs256, .hs512])
         let allowed = "HS256, HS384, HS512, RS256, RS384, RS512, PS256, ES256, ES384, EdDSA"
         #expect(ConfigFixture.problems("[jwt]\nalgorithms = [\"none\"]") == [
             #"/srv/gw.conf:2: jwt.algorithms[0]: unsupported algorithm "none" (allowed: \#(allowed))"#
@@ -42,8 +42,8 @@ struct TLSAndJWTConfigTests {
             #"/srv/gw.conf:3: jwt.jwks_url: "http://idp/jwks" is not an https URL (allowed: https://host[:port]/path)"#,
         ])
         let remote = try ConfigFixture.config("[jwt]\nalgorithms = [\"ES256\"]\njwks_url = \"https://idp.example/jwks.json\"")
-        #expect(remote.jwt.jwksURL == "https://idp.example/jwks.json")
-        #expect(remote.jwt.jwksRefresh == .seconds(600))
+        #expect(remote.jwt.issuers[0].jwksURL == "https://idp.example/jwks.json")
+        #expect(remote.jwt.issuers[0].jwksRefresh == .seconds(600))
     }
 
     @Test("refuses claim headers that would touch framing or repeat a header")

@@ -31,6 +31,15 @@ struct RouteTableTests {
         #expect(table.match(path: "/api/", method: "GET").route?.prefix == "/api")
     }
 
+    @Test("letter case cannot steer a request past a stricter route to a case-insensitive backend")
+    func ignoresCase() throws {
+        #expect(table.match(path: "/API/private", method: "GET").route?.auth == .required)
+        #expect(table.match(path: "/Api/Public/x", method: "GET").route?.prefix == "/api/public")
+        #expect(table.match(path: "/APIARY", method: "GET").route?.prefix == "/")
+        let route = try #require(table.match(path: "/V1/Users", method: "GET").route)
+        #expect(route.upstreamPath(for: "/V1/Users") == "/Users")
+    }
+
     @Test("a method the route does not allow is 405 with Allow")
     func methodNotAllowed() {
         guard case .methodNotAllowed(let allow) = table.match(path: "/auth/login", method: "GET") else {

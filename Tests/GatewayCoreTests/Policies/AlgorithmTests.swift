@@ -72,10 +72,9 @@ struct AlgorithmTests {
     var claims: [String: Any] { TestTokens.claims(now: now) }
 
     func verifier(_ algorithms: [JWSAlgorithm], publicKeyFile: String? = nil, jwks: Bool = true) throws -> TokenVerifier {
-        let config = JWTConfig(
-            algorithms: algorithms, publicKeyFile: publicKeyFile, jwksFile: jwks ? Self.keys.jwksFile() : nil)
-        return TokenVerifier(
-            keys: JWTKeys(secret: TestTokens.secret, publicKeys: try JWTKeys.loadPublicKeys(config)), config: config)
+        let issuer = IssuerConfig(algorithms: algorithms, publicKeyFile: publicKeyFile, jwksFile: jwks ? Self.keys.jwksFile() : nil)
+        let keys = JWTKeys(secret: TestTokens.secret, publicKeys: try JWTKeys.loadPublicKeys(issuer))
+        return TokenVerifier(issuers: [TokenIssuer(config: issuer, keys: keys)], config: JWTConfig(issuers: [issuer]))
     }
 
     static let kids: [JWSAlgorithm: String] = [

@@ -30,6 +30,16 @@ struct LoginBodyTests {
         #expect(try username(#"{"Username":"alice"}"#) == "alice")
     }
 
+    @Test("a username is named by a keyed fingerprint: neither the name nor its plain hash")
+    func keyedFingerprint() throws {
+        let fingerprint = try #require(LoginKeys(clientAddress: "192.0.2.1", username: "alice").username)
+        #expect(fingerprint.count == 16)
+        #expect(!fingerprint.contains("alice"))
+        #expect(!AuditEvent.fingerprint(ofToken: "alice").hasPrefix(fingerprint.prefix(12)))
+        let otherInstall = LoginKeys(clientAddress: "192.0.2.1", username: "alice", fingerprint: .ephemeral()).username
+        #expect(otherInstall != fingerprint)
+    }
+
     @Test("usernames that backends commonly treat alike share one key")
     func normalisation() {
         let key = LoginKeys(clientAddress: "192.0.2.1", username: "victim").username
@@ -52,7 +62,7 @@ struct LoginBodyTests {
         #expect(attempt.append(ByteBuffer(repeating: 0x20, count: 8 * 1024 - 20)))
         #expect(attempt.append(ByteBuffer(string: #"{"username":"alice"}"#)))
         #expect(!attempt.append(ByteBuffer(string: " ")))
-        #expect(try attempt.completeBody() == LoginKeys(clientAddress: "192.0.2.1", username: "alice"))
-        #expect(attempt.keys?.username == AuditEvent.fingerprint(ofToken: "alice"))
+        #expect(try attempt.completeBody(fingerprint: .test) == LoginKeys(clientAddress: "192.0.2.1", username: "alice"))
+        #expect(attempt.keys?.username == UsernameFingerprint.test.of("alice"))
     }
 }

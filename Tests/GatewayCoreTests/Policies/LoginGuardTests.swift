@@ -142,8 +142,7 @@ struct LoginGuardTests {
     @Test("keeps a username only as the fingerprint of its lower-cased form")
     func usernameFingerprint() {
         let key = LoginKeys(clientAddress: "192.0.2.1", username: "Alice")
-        #expect(key.username == AuditEvent.fingerprint(ofToken: "alice"))
-        #expect(key.username?.count == 12)
+        #expect(key.username == UsernameFingerprint.test.of("alice"))
         #expect(LoginKeys(clientAddress: "192.0.2.1", username: "").username == nil)
     }
 }
@@ -180,6 +179,16 @@ struct FailureTableTests {
         #expect(table.check("locked", now: start + .seconds(110)) != .open)
         table.recordFailure("recent", now: start + .seconds(111))
         #expect(table.check("recent", now: start + .seconds(111)) != .open, "recent kept its first failure")
+    }
+
+    @Test("never evicts a lock: a flood of new keys cannot lift it")
+    func keepsLocks() {
+        var table = table(capacity: 3)
+        table.recordFailure("victim-lock", now: start)
+        table.recordFailure("victim-lock", now: start)
+        for index in 0..<1_000 { table.recordFailure("flood-\(index)", now: start + .milliseconds(index)) }
+        #expect(table.check("victim-lock", now: start + .seconds(2)) != .open)
+        #expect(table.count == 3, "unlocked keys are still evicted to make room")
     }
 
     @Test("stays bounded under a flood of distinct keys")
@@ -224,7 +233,7 @@ struct LoginInFlightTests {
         do {
             let attempt = LoginAttempt(clientAddress: "192.0.2.9")
             #expect(attempt.append(ByteBuffer(string: #"{"username":"dave","password":"x"}"#)))
-            _ = try attempt.completeBody()
+            _ = try attempt.completeBody(fingerprint: .test)
             #expect(attempt.admit(by: loginGuard) == nil)
             #expect(loginGuard.attemptsInFlight == 2)
         }

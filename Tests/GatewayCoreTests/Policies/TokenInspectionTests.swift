@@ -6,11 +6,12 @@ import Testing
 @Suite("Token inspection")
 struct TokenInspectionTests {
     let now = Date(timeIntervalSince1970: 1_800_000_000)
-    let config = JWTConfig(issuer: "userservice", audience: "gateway", leeway: .seconds(30), maxTokenLifetime: .seconds(7_200))
+    let config = JWTConfig(
+        issuers: [IssuerConfig(issuer: "userservice", audience: "gateway")], leeway: .seconds(30), maxTokenLifetime: .seconds(7_200))
 
     func inspect(_ token: String, revocations: [Revocation]? = []) -> TokenInspection {
-        let verifier = TokenVerifier(keys: JWTKeys(secret: TestTokens.secret, publicKeys: []), config: config)
-        return TokenInspection(token: Substring(token), verifier: verifier, hasSecret: true, revocations: revocations, now: now)
+        let verifier = TokenVerifier(secret: TestTokens.secret, config: config)
+        return TokenInspection(token: Substring(token), verifier: verifier, revocations: revocations, now: now)
     }
 
     func failures(_ inspection: TokenInspection) -> [String] {
@@ -71,5 +72,24 @@ struct TokenInspectionTests {
         let inspection = inspect(TestTokens.make(claims: TestTokens.claims(now: now)), revocations: nil)
         #expect(inspection.isAccepted)
         #expect(inspection.results.last?.outcome == .notChecked(reason: "store not found, revocation not checked"))
+    }
+
+    @Test("with several issuers, a token naming none of them fails the trusted-issuer check before its signature")
+    func untrustedIssuer() {
+        let config = JWTConfig(issuers: [IssuerConfig(issuer: "a"), IssuerConfig(issuer: "b", audience: "elsewhere")])
+        let verifier = TokenVerifier(secret: TestTokens.secret, config: config)
+        let token = TestTokens.make(claims: TestTokens.claims(now: now, extra: ["iss": "c"]))
+        let inspection = TokenInspection(token: Substring(token), verifier: verifier, revocations: [], now: now)
+        let outcome = { (check: TokenCheck) in inspection.results.first { $0.check == check }?.outcome }
+        #expect(outcome(.trustedIssuer) == .failed(reason: "issuer not trusted"))
+        #expect(outcome(.signature) == .notChecked(reason: "not checked: needs the checks above"))
+        #expect(inspection.issuer == nil)
+        #expect(!inspection.isAccepted)
+
+        let known = TokenInspection(
+            token: Substring(TestTokens.make(claims: TestTokens.claims(now: now, extra: ["iss": "b"]))), verifier: verifier,
+            revocations: [], now: now)
+        #expect(known.issuer?.issuer == "b")
+        #expect(failures(known) == ["audience not accepted"], "b's audience applies, a's does not")
     }
 }

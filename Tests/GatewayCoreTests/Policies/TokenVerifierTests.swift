@@ -7,7 +7,7 @@ import Testing
 struct TokenVerifierTests {
     let now = Date(timeIntervalSince1970: 1_800_000_000)
     let verifier = TokenVerifier(
-        secret: TestTokens.secret, config: JWTConfig(issuer: "userservice", audience: "gateway", leeway: .seconds(30)))
+        secret: TestTokens.secret, config: JWTConfig(issuers: [IssuerConfig(issuer: "userservice", audience: "gateway")], leeway: .seconds(30)))
 
     func verify(_ token: String) throws(TokenRejection) -> VerifiedIdentity {
         try verifier.verify(Substring(token), now: now)

@@ -54,4 +54,8 @@ final class ControlledStore: GatewayStore {
     func lastGoodJWKS(source: String) async throws -> (document: Data, fetchedAt: Date)? {
         try await base.lastGoodJWKS(source: source)
     }
+
+    func installKey() async throws -> [UInt8] {
+        try await base.installKey()
+    }
 }

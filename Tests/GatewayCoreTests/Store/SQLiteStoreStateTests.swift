@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GRDB
 import Testing
 
 @Suite("SQLite store: revocations, JWKS and the file")
@@ -39,6 +40,18 @@ struct SQLiteStoreStateTests {
         let saved = try #require(try await store.lastGoodJWKS(source: "https://idp/jwks"))
         #expect(saved.document == Data("{\"keys\":[1]}".utf8))
         #expect(saved.fetchedAt == now.addingTimeInterval(1))
+    }
+
+    @Test("each store has its own random install key, the same every time the file is opened")
+    func installKey() async throws {
+        let other = try await SQLiteStore.inMemory().installKey()
+        try await StoreFixture.withFileStore { store, database in
+            let key = try await store.installKey()
+            #expect(key.count == 32)
+            #expect(key != other)
+            let reopened = try await SQLiteStore(path: database.path).installKey()
+            #expect(reopened == key)
+        }
     }
 
     @Test("the database file is created 0600, in new directories 0700")

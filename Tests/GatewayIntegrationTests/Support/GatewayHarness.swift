@@ -26,7 +26,7 @@ struct GatewayHarness {
             sourcePath: "test",
             server: ServerConfig(listen: HostPort(host: "127.0.0.1", port: 0)),
             tls: TLSConfig(certificatePath: Fixtures.serverCertificate, privateKeyPath: Fixtures.serverKey),
-            jwt: JWTConfig(issuer: "userservice", audience: "gateway"),
+            jwt: JWTConfig(issuers: [IssuerConfig(issuer: "userservice", audience: "gateway")]),
             upstreams: upstreams.map { name, port in
                 UpstreamConfig(
                     name: name, address: HostPort(host: "127.0.0.1", port: port), connectTimeout: .seconds(5),
@@ -47,20 +47,17 @@ struct GatewayHarness {
         let recorder = AuditRecorder(store: store, logger: logger)
         let revocations = RevocationList(store: store, refreshInterval: .milliseconds(200), logger: logger)
         try await revocations.refresh()
-        let remoteKeys = try config.jwt.jwksURL.map { url in
-            try RemoteKeySet(
-                url: url, refreshInterval: config.jwt.jwksRefresh, caFile: config.jwt.jwksCAFile, store: store, logger: logger)
-        }
-        await remoteKeys?.load()
+        let remoteKeys = try RemoteKeySet.keySets(for: config.jwt, store: store, logger: logger)
+        for keySet in remoteKeys { await keySet.load() }
         let runtime = try GatewayRuntime(
             config: config, environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret], revocations: revocations,
-            remoteKeys: remoteKeys)
+            remoteKeys: remoteKeys, usernameFingerprint: UsernameFingerprint(key: try await store.installKey()))
         let server = GatewayServer(runtime: runtime, recorder: recorder, logger: logger)
         let background = Task {
             await withDiscardingTaskGroup { group in
                 group.addTask { await recorder.run() }
                 group.addTask { await revocations.run() }
-                if let remoteKeys { group.addTask { try? await remoteKeys.run() } }
+                for keySet in remoteKeys { group.addTask { try? await keySet.run() } }
             }
         }
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.clientConfiguration())
@@ -87,6 +84,11 @@ struct GatewayHarness {
     func auditEvents() async throws -> [AuditEvent] {
         await recorder.flush()
         return try await store.auditEvents(AuditQuery(limit: 1000)).map(\.event)
+    }
+
+    /// How the audit trail names `username` (already normalised), under the store's install key.
+    func usernameFingerprint(_ username: String) async throws -> String {
+        UsernameFingerprint(key: try await store.installKey()).of(username)
     }
 
     static func clientConfiguration() -> HTTPClient.Configuration {

@@ -38,4 +38,8 @@ final class SlowAuditStore: GatewayStore {
     func lastGoodJWKS(source: String) async throws -> (document: Data, fetchedAt: Date)? {
         try await base.lastGoodJWKS(source: source)
     }
+
+    func installKey() async throws -> [UInt8] {
+        try await base.installKey()
+    }
 }

@@ -31,8 +31,12 @@ public struct AuthPolicy: Sendable {
         }
     }
 
-    /// Every scope and role the route names must be on the token (RFC 6750 `insufficient_scope`).
+    /// The token's issuer must be one the route accepts (401: the token is not valid here), and
+    /// every scope and role the route names must be on it (403, RFC 6750 `insufficient_scope`).
     private func authorize(_ identity: VerifiedIdentity, for route: Route) throws(GatewayProblem) {
+        guard route.issuers.isEmpty || identity.issuer.map(route.issuers.contains) == true else {
+            throw .invalidToken(.routeIssuer)
+        }
         let missingScopes = route.scopes.filter { !identity.scopes.contains($0) }
         let missingRoles = route.roles.filter { !identity.roles.contains($0) }
         guard missingScopes.isEmpty, missingRoles.isEmpty else {

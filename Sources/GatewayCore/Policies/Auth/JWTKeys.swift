@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import JWTKit
 
-/// The keys tokens are verified with: the HMAC secret and the public keys, loaded once at start.
+/// The keys one issuer's tokens are verified with: the HMAC secret and the public keys, loaded once at start.
 struct JWTKeys: Sendable {
     /// A public key with the `kid` and `alg` its JWK gave it, if any.
     struct PublicKey: Sendable {
@@ -17,7 +17,7 @@ struct JWTKeys: Sendable {
 
     let secret: SymmetricKey?
     let publicKeys: [PublicKey]
-    /// Keys fetched from `jwt.jwks_url`, refreshed in the background.
+    /// Keys fetched from the issuer's `jwks_url`, refreshed in the background.
     let remote: RemoteKeySet?
 
     init(secret: [UInt8]?, publicKeys: [PublicKey], remote: RemoteKeySet? = nil) {
@@ -26,26 +26,24 @@ struct JWTKeys: Sendable {
         self.remote = remote
     }
 
-    /// Reads `jwt.public_key_file` and `jwt.jwks_file`. Blocking file I/O: call off the event loops.
-    static func loadPublicKeys(_ config: JWTConfig) throws(StartupError) -> [PublicKey] {
+    /// Reads the issuer's `public_key_file` and `jwks_file`. Blocking file I/O: call off the event loops.
+    static func loadPublicKeys(_ config: IssuerConfig) throws(StartupError) -> [PublicKey] {
         var keys: [PublicKey] = []
         if let path = config.publicKeyFile {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw StartupError("jwt.public_key_file", "cannot read \(path)")
+            let key = "\(config.configPath).public_key_file"
+            guard let data = FileManager.default.contents(atPath: path) else { throw StartupError(key, "cannot read \(path)") }
+            guard let publicKey = JWSPublicKey(pem: String(decoding: data, as: UTF8.self)) else {
+                throw StartupError(key, "\(path) holds no PEM RSA, P-256, P-384 or Ed25519 public key")
             }
-            guard let key = JWSPublicKey(pem: String(decoding: data, as: UTF8.self)) else {
-                throw StartupError("jwt.public_key_file", "\(path) holds no PEM RSA, P-256, P-384 or Ed25519 public key")
-            }
-            keys.append(PublicKey(keyID: nil, algorithm: nil, key: key))
+            keys.append(PublicKey(keyID: nil, algorithm: nil, key: publicKey))
         }
         if let path = config.jwksFile {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw StartupError("jwt.jwks_file", "cannot read \(path)")
-            }
+            let key = "\(config.configPath).jwks_file"
+            guard let data = FileManager.default.contents(atPath: path) else { throw StartupError(key, "cannot read \(path)") }
             do {
                 keys += try parseJWKS(data)
             } catch {
-                throw StartupError("jwt.jwks_file", "\(path): \(error.message)")
+                throw StartupError(key, "\(path): \(error.message)")
             }
         }
         return keys

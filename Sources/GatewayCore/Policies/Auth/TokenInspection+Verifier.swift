@@ -2,28 +2,25 @@ import Foundation
 import JWTKit
 
 extension TokenInspection {
-    /// Inspects `token` with the keys `serve` uses: the HMAC secret from `jwt.secret_file` or
-    /// `JWT_SECRET_KEY`, and the public keys of `jwt.public_key_file` and `jwt.jwks_file`.
+    /// Inspects `token` with the keys `serve` uses: each issuer's HMAC secret (its `secret_file` or
+    /// `JWT_SECRET_KEY`), and the public keys of its `public_key_file` and `jwks_file`.
     /// Blocking file I/O. Throws what `serve` would refuse to start with.
     ///
     /// - Parameters:
-    ///   - savedJWKS: the document the store last saved for `jwt.jwks_url`, whose keys join the
-    ///     others; inspecting never fetches it.
+    ///   - savedJWKS: the documents the store last saved, by JWKS URL, whose keys join the issuers'
+    ///     others; inspecting never fetches them.
     ///   - revocations: the store's; `nil` without a store, and the revocation check is then not made.
     public init(
-        token: Substring, config: JWTConfig, environment: [String: String], savedJWKS: Data? = nil,
+        token: Substring, config: JWTConfig, environment: [String: String], savedJWKS: [String: Data] = [:],
         revocations: [Revocation]?, now: Date
     ) throws(StartupError) {
-        let secret = try JWTSecret.load(config, environment: environment)
-        var publicKeys = try JWTKeys.loadPublicKeys(config)
-        if let savedJWKS, let saved = try? JWTKeys.parseJWKS(savedJWKS) { publicKeys += saved }
-        let verifier = TokenVerifier(keys: JWTKeys(secret: secret, publicKeys: publicKeys), config: config)
-        self.init(token: token, verifier: verifier, hasSecret: secret != nil, revocations: revocations, now: now)
+        let issuers = try TokenIssuer.load(config, environment: environment, savedJWKS: savedJWKS, requireSecrets: false)
+        self.init(token: token, verifier: TokenVerifier(issuers: issuers, config: config), revocations: revocations, now: now)
     }
 
     /// The verdict is `verifier.verify`'s own. Its first failure names the failing step of the
     /// signature stage; the claims are then put to each of the verifier's claim rules in turn.
-    init(token: Substring, verifier: TokenVerifier, hasSecret: Bool, revocations: [Revocation]?, now: Date) {
+    init(token: Substring, verifier: TokenVerifier, revocations: [Revocation]?, now: Date) {
         let decoded = try? verifier.parser.parse(Array(token.utf8), as: GatewayClaims.self)
         var rejection: TokenRejection?
         do {
@@ -32,12 +29,14 @@ extension TokenInspection {
             rejection = error
         }
         let algorithm = decoded?.header.alg.flatMap(JWSAlgorithm.init(rawValue:))
-        let missingSecret = !hasSecret && algorithm?.isHMAC == true
+        let issuer = decoded.flatMap { verifier.issuer(of: $0.payload) }
+        let missingSecret = algorithm?.isHMAC == true && issuer?.keys.secret == nil ? issuer?.config : nil
         let revocation = Self.revocationOutcome(decoded?.payload, revocations)
         fingerprint = AuditEvent.fingerprint(ofToken: token)
         byteCount = token.utf8.count
         header = decoded.map { Header($0.header) }
         claims = decoded.map { Claims($0.payload) }
+        self.issuer = issuer?.config
         results =
             Self.signatureResults(rejection, decoded: decoded != nil, missingSecret: missingSecret)
             + Self.claimResults(decoded?.payload, verifier: verifier, now: now)
@@ -47,15 +46,19 @@ extension TokenInspection {
 
     /// The checks up to the signature, in ``TokenVerifier/verify(_:now:)``'s order: those before
     /// the one `rejection` names passed, those after it were not made.
-    private static func signatureResults(_ rejection: TokenRejection?, decoded: Bool, missingSecret: Bool) -> [Result] {
-        let stages: [TokenCheck] = [.size, .wellFormed, .uniqueHeaderMembers, .algorithm, .key, .signature]
+    /// `missingSecret` is the issuer whose HMAC secret is not configured, if the token needs it.
+    private static func signatureResults(_ rejection: TokenRejection?, decoded: Bool, missingSecret: IssuerConfig?) -> [Result] {
+        let stages: [TokenCheck] = [.size, .wellFormed, .uniqueHeaderMembers, .trustedIssuer, .algorithm, .key, .signature]
         let failing = rejection.flatMap { stage(failing: $0, decoded: decoded) }
         let failingIndex = failing.flatMap(stages.firstIndex) ?? stages.endIndex
         return stages.enumerated().map { index, check in
             if index < failingIndex { return Result(check: check, outcome: .passed) }
             if index > failingIndex { return Result(check: check, outcome: .notChecked(reason: "not checked: needs the checks above")) }
             let reason = rejection?.reason ?? ""
-            let hint = check == .signature && missingSecret ? " (no HMAC secret: set jwt.secret_file or JWT_SECRET_KEY)" : ""
+            let hint =
+                check == .signature
+                ? missingSecret.map { " (no HMAC secret: set \($0.configPath).secret_file or \(JWTSecret.environmentVariable))" } ?? ""
+                : ""
             return Result(check: check, outcome: .failed(reason: reason + hint))
         }
     }
@@ -66,6 +69,7 @@ extension TokenInspection {
         switch rejection {
         case .tooLarge: .size
         case .malformed: decoded ? .uniqueHeaderMembers : .wellFormed
+        case .untrustedIssuer: .trustedIssuer
         case .algorithm: .algorithm
         case .unknownKey, .noKeys: .key
         case .signature: .signature

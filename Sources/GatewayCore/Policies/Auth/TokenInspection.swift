@@ -6,6 +6,7 @@ public enum TokenCheck: String, Sendable, CaseIterable {
     case size
     case wellFormed = "well_formed"
     case uniqueHeaderMembers = "unique_header_members"
+    case trustedIssuer = "trusted_issuer"
     case algorithm
     case key
     case signature
@@ -65,6 +66,8 @@ public struct TokenInspection: Sendable {
     /// `nil` when the token does not decode.
     public let header: Header?
     public let claims: Claims?
+    /// The issuer the token was checked against: the lone one, or the one its `iss` names.
+    public let issuer: IssuerConfig?
     /// One per ``TokenCheck``, in order.
     public let results: [Result]
     /// Whether the gateway would accept the token now: it verifies and is not revoked.

@@ -5,27 +5,27 @@ import JWTKit
 /// Verifies bearer tokens synchronously, so it runs on the event loop.
 ///
 /// JWTKit parses the compact form and decodes the claims; swift-crypto checks the signature. The
-/// token's `alg` must be on `jwt.algorithms`; HMAC algorithms only ever use the secret and the
-/// others only the public keys, so a key can never be used as the wrong kind (key confusion).
+/// token's issuer is the one its `iss` names (or the lone issuer), and its `alg` must be on that
+/// issuer's `algorithms`; HMAC algorithms only ever use the issuer's secret and the others only its
+/// public keys, so a key can never be used as the wrong kind (key confusion) or for another issuer.
 /// Header parameters that point elsewhere (`jku`, `x5u`, `jwk`, `x5c`) are ignored, never fetched.
 public struct TokenVerifier: Sendable {
     /// Tokens longer than this are refused before any parsing.
     public static let maximumTokenBytes = 8 * 1024
 
-    private let keys: JWTKeys
-    private let algorithms: Set<JWSAlgorithm>
+    private let issuers: [TokenIssuer]
     private let config: JWTConfig
     let leeway: TimeInterval
     let parser: DefaultJWTParser
 
-    /// A verifier for HS256 tokens signed with `secret`, under the rest of `config`.
+    /// A verifier whose issuers all sign their HMAC tokens with `secret`, under the rest of `config`.
     public init(secret: [UInt8], config: JWTConfig) {
-        self.init(keys: JWTKeys(secret: secret, publicKeys: []), config: config)
+        let issuers = config.issuers.map { TokenIssuer(config: $0, keys: JWTKeys(secret: secret, publicKeys: [])) }
+        self.init(issuers: issuers, config: config)
     }
 
-    init(keys: JWTKeys, config: JWTConfig) {
-        self.keys = keys
-        self.algorithms = Set(config.algorithms)
+    init(issuers: [TokenIssuer], config: JWTConfig) {
+        self.issuers = issuers
         self.config = config
         self.leeway = TimeInterval(config.leeway.components.seconds)
         let decoder = JSONDecoder()
@@ -35,7 +35,7 @@ public struct TokenVerifier: Sendable {
         self.parser = DefaultJWTParser(jsonDecoder: decoder)
     }
 
-    /// Checks the signature, then `exp`, `nbf`, `iat`, the lifetime, `iss`, `aud` and `sub`.
+    /// Selects the issuer, checks the signature, then `exp`, `nbf`, `iat`, the lifetime, `iss`, `aud` and `sub`.
     public func verify(_ token: Substring, now: Date) throws(TokenRejection) -> VerifiedIdentity {
         guard token.utf8.count <= Self.maximumTokenBytes else { throw .tooLarge }
         let bytes = Array(token.utf8)
@@ -53,15 +53,24 @@ public struct TokenVerifier: Sendable {
         else { throw .malformed }
         // RFC 7515 §4.1.11: extensions the recipient does not understand must be refused; none are.
         guard header.fields["crit"] == nil else { throw .malformed }
-        guard let name = header.alg, let algorithm = JWSAlgorithm(rawValue: name), algorithms.contains(algorithm) else {
+        guard let issuer = issuer(of: claims) else { throw .untrustedIssuer }
+        guard let name = header.alg, let algorithm = JWSAlgorithm(rawValue: name), issuer.algorithms.contains(algorithm) else {
             throw .algorithm
         }
-        guard algorithm.isHMAC || keys.hasPublicKeys else { throw .noKeys }
-        switch keys.verify(signature, over: bytes[..<lastPeriod], algorithm: algorithm, keyID: header.kid) {
+        guard algorithm.isHMAC || issuer.keys.hasPublicKeys else { throw .noKeys }
+        switch issuer.keys.verify(signature, over: bytes[..<lastPeriod], algorithm: algorithm, keyID: header.kid) {
         case nil: throw .unknownKey
         case false?: throw .signature
         case true?: return try check(claims, now: now)
         }
+    }
+
+    /// The issuer that vouches for `claims`: the lone one, else the one their (unverified) `iss` names.
+    /// Its keys then decide whether the claims were really signed by it.
+    func issuer(of claims: GatewayClaims) -> TokenIssuer? {
+        guard issuers.count > 1 else { return issuers.first }
+        guard let name = claims.iss?.value else { return nil }
+        return issuers.first { $0.config.issuer == name }
     }
 
     private func check(_ claims: GatewayClaims, now: Date) throws(TokenRejection) -> VerifiedIdentity {
@@ -74,7 +83,7 @@ public struct TokenVerifier: Sendable {
     /// Who `claims` say the caller is; the subject is empty when they name none, which ``check`` refuses.
     static func identity(_ claims: GatewayClaims) -> VerifiedIdentity {
         VerifiedIdentity(
-            subject: claims.sub?.value ?? "", scopes: claims.scopes, roles: claims.roles,
+            subject: claims.sub?.value ?? "", issuer: claims.iss?.value, scopes: claims.scopes, roles: claims.roles,
             expiresAt: claims.exp?.value ?? .distantFuture, tokenID: claims.jti?.value, issuedAt: claims.iat?.value,
             claims: claims.forwarded)
     }
@@ -103,15 +112,19 @@ public struct TokenVerifier: Sendable {
             else { return .lifetime }
             return nil
         case .issuer:
-            guard let issuer = config.issuer else { return nil }
-            return claims.iss?.value == issuer ? nil : .issuer
+            guard let issuer = issuer(of: claims) else { return .untrustedIssuer }
+            guard let name = issuer.config.issuer else { return nil }
+            return claims.iss?.value == name ? nil : .issuer
         case .audience:
-            guard let audience = config.audience else { return nil }
+            guard let issuer = issuer(of: claims) else { return .untrustedIssuer }
+            guard let audience = issuer.config.audience else { return nil }
             return claims.aud?.value.contains(audience) == true ? nil : .audience
         case .subject:
             guard let subject = claims.sub?.value, !subject.isEmpty else { return .missingClaim("sub") }
-            // Subject and scopes become upstream headers: refuse what could not travel as one.
-            guard HeaderRules.isSafeHeaderValue(subject), claims.scopes.allSatisfy(HeaderRules.isSafeHeaderValue) else {
+            // Subject, issuer and scopes become upstream headers: refuse what could not travel as one.
+            guard HeaderRules.isSafeHeaderValue(subject), claims.iss.map({ HeaderRules.isSafeHeaderValue($0.value) }) ?? true,
+                claims.scopes.allSatisfy(HeaderRules.isSafeHeaderValue)
+            else {
                 return .malformed
             }
             return nil

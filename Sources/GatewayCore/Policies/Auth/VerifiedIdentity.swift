@@ -4,6 +4,8 @@ import Foundation
 public struct VerifiedIdentity: Sendable, Equatable {
     /// The `sub` claim.
     public let subject: String
+    /// The `iss` claim, when the token has one.
+    public let issuer: String?
     /// The `scope` claim split on spaces, or the `scp` array.
     public let scopes: [String]
     /// The roles claim (`jwt.roles_claim`).
@@ -18,10 +20,11 @@ public struct VerifiedIdentity: Sendable, Equatable {
     public let claims: [String: String]
 
     public init(
-        subject: String, scopes: [String], roles: [String] = [], expiresAt: Date, tokenID: String? = nil, issuedAt: Date? = nil,
-        claims: [String: String] = [:]
+        subject: String, issuer: String? = nil, scopes: [String], roles: [String] = [], expiresAt: Date, tokenID: String? = nil,
+        issuedAt: Date? = nil, claims: [String: String] = [:]
     ) {
         self.subject = subject
+        self.issuer = issuer
         self.scopes = scopes
         self.roles = roles
         self.expiresAt = expiresAt
@@ -34,8 +37,8 @@ public struct VerifiedIdentity: Sendable, Equatable {
 /// Why a bearer token was refused; `reason` is safe to show to the client.
 public struct TokenRejection: Error, Equatable, Sendable {
     private enum Code: Equatable, Sendable {
-        case tooLarge, malformed, malformedHeader, algorithm, signature, expired, notYetValid, issuedInFuture, issuer
-        case audience, revoked, lifetime, unknownKey, noKeys
+        case tooLarge, malformed, malformedHeader, untrustedIssuer, algorithm, signature, expired, notYetValid, issuedInFuture
+        case issuer, audience, revoked, lifetime, unknownKey, noKeys, routeIssuer
         case missingClaim(String)
     }
 
@@ -46,6 +49,7 @@ public struct TokenRejection: Error, Equatable, Sendable {
         case .tooLarge: "token too large"
         case .malformed: "malformed token"
         case .malformedHeader: "malformed authorization header"
+        case .untrustedIssuer: "issuer not trusted"
         case .algorithm: "algorithm not allowed"
         case .signature: "signature invalid"
         case .expired: "token expired"
@@ -57,6 +61,7 @@ public struct TokenRejection: Error, Equatable, Sendable {
         case .lifetime: "token lifetime too long"
         case .unknownKey: "unknown key id"
         case .noKeys: "no verification keys available"
+        case .routeIssuer: "issuer not accepted on this route"
         case .missingClaim(let claim): "missing \(claim) claim"
         }
     }
@@ -64,6 +69,8 @@ public struct TokenRejection: Error, Equatable, Sendable {
     public static let tooLarge = TokenRejection(code: .tooLarge)
     public static let malformed = TokenRejection(code: .malformed)
     public static let malformedHeader = TokenRejection(code: .malformedHeader)
+    /// With several issuers: the token's `iss` names none of them.
+    public static let untrustedIssuer = TokenRejection(code: .untrustedIssuer)
     public static let algorithm = TokenRejection(code: .algorithm)
     public static let signature = TokenRejection(code: .signature)
     public static let expired = TokenRejection(code: .expired)
@@ -76,6 +83,8 @@ public struct TokenRejection: Error, Equatable, Sendable {
     public static let unknownKey = TokenRejection(code: .unknownKey)
     /// Not the token's fault: no public key is available yet (answered with 503, not 401).
     public static let noKeys = TokenRejection(code: .noKeys)
+    /// The token verifies, but its issuer is not among the route's `issuers`.
+    public static let routeIssuer = TokenRejection(code: .routeIssuer)
     public static func missingClaim(_ claim: String) -> TokenRejection { TokenRejection(code: .missingClaim(claim)) }
 
     /// How the audit trail files this refusal.

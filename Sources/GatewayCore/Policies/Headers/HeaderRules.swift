@@ -32,6 +32,7 @@ public struct HeaderRules: Sendable {
     /// Where the verified identity goes upstream.
     let subjectHeader: String
     let scopesHeader: String
+    let issuerHeader: String
     let claimHeaders: [ClaimHeader]
     /// Identity header names (lower-cased) never accepted from a client, besides the `x-auth-` prefix.
     let identityHeaders: Set<String>
@@ -40,8 +41,9 @@ public struct HeaderRules: Sendable {
         self.trustedProxies = trustedProxies
         self.subjectHeader = jwt.subjectHeader
         self.scopesHeader = jwt.scopesHeader
+        self.issuerHeader = jwt.issuerHeader
         self.claimHeaders = jwt.claimHeaders
-        self.identityHeaders = Set([jwt.subjectHeader, jwt.scopesHeader].map { $0.lowercased() })
+        self.identityHeaders = Set([jwt.subjectHeader, jwt.scopesHeader, jwt.issuerHeader].map { $0.lowercased() })
             .union(jwt.claimHeaders.map { $0.header.lowercased() })
         var security: [(String, String)] = [
             ("X-Content-Type-Options", "nosniff"),
@@ -124,6 +126,7 @@ public struct HeaderRules: Sendable {
         if let identity {
             out.add(name: subjectHeader, value: identity.subject)
             out.add(name: scopesHeader, value: identity.scopes.joined(separator: " "))
+            if let issuer = identity.issuer { out.add(name: issuerHeader, value: issuer) }
             for forwarded in claimHeaders {
                 if let value = identity.claims[forwarded.claim], Self.isSafeHeaderValue(value) {
                     out.add(name: forwarded.header, value: value)

@@ -1,11 +1,13 @@
 import NIOCore
 
 /// Recent failed logins and active locks for one kind of key (client addresses, or usernames),
-/// bounded to `capacity` keys.
+/// bounded to `capacity` keys that are not locked.
 ///
 /// A value type kept behind ``LoginGuard``'s `Mutex`: each method is a few dictionary operations,
 /// except when the table is full, where spent keys are swept out (at most once a second) and the
-/// least recently failed keys are evicted.
+/// least recently failed unlocked keys are evicted. A lock is never evicted, so a flood of new keys
+/// cannot lift one; locks alone may take the table past `capacity`, by at most the locks one
+/// cooldown can gather, and each leaves when its cooldown ends.
 struct FailureTable {
     typealias Instant = ContinuousClock.Instant
 
@@ -38,8 +40,12 @@ struct FailureTable {
             return true
         }
 
+        func isLocked(at now: Instant) -> Bool {
+            lockedUntil.map { now < $0 } ?? false
+        }
+
         func isSpent(at now: Instant, window: Duration) -> Bool {
-            if let lockedUntil, now < lockedUntil { return false }
+            if isLocked(at: now) { return false }
             guard let last = failures.last else { return true }
             return now - last >= window
         }
@@ -114,9 +120,16 @@ struct FailureTable {
             entries = entries.filter { !$0.value.isSpent(at: now, window: window) }
             nextSweep = now + Self.sweepInterval
         }
-        while entries.count >= capacity, let (key, sequence) = order.popFirst() {
-            if entries[key]?.sequence == sequence { entries[key] = nil }
+        var locked: [(key: String, sequence: UInt64)] = []
+        while entries.count >= capacity, let item = order.popFirst() {
+            guard let entry = entries[item.key], entry.sequence == item.sequence else { continue }
+            if entry.isLocked(at: now) {
+                locked.append(item)
+            } else {
+                entries[item.key] = nil
+            }
         }
+        for item in locked.reversed() { order.prepend(item) }
     }
 
     private mutating func compactOrderIfStale() {

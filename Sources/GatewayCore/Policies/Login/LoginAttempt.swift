@@ -41,9 +41,10 @@ final class LoginAttempt {
     }
 
     /// The body is complete: finds its username and returns the keys the attempt counts against.
-    func completeBody() throws(GatewayProblem) -> LoginKeys {
+    func completeBody(fingerprint: UsernameFingerprint) throws(GatewayProblem) -> LoginKeys {
         let keys = LoginKeys(
-            clientAddress: clientAddress, username: try LoginBody.username(in: Data(body.readableBytesView)))
+            clientAddress: clientAddress, username: try LoginBody.username(in: Data(body.readableBytesView)),
+            fingerprint: fingerprint)
         self.keys = keys
         return keys
     }

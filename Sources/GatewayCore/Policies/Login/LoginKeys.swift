@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// What a login attempt counts against: its client address and, when the body names one, its
@@ -5,13 +6,13 @@ import Foundation
 struct LoginKeys: Equatable, Sendable {
     /// The resolved client address; an IPv6 address stands for its /64, which one host usually has whole.
     let client: String
-    /// ``AuditEvent/fingerprint(ofToken:)`` of the normalised username. The name itself is never
-    /// kept or audited: it may be a password typed into the wrong field.
+    /// The ``UsernameFingerprint`` of the normalised username. The name itself is never kept or
+    /// audited: it may be a password typed into the wrong field.
     let username: String?
 
-    init(clientAddress: String, username: String?) {
+    init(clientAddress: String, username: String?, fingerprint: UsernameFingerprint) {
         self.client = Self.clientKey(clientAddress)
-        self.username = username.flatMap { $0.isEmpty ? nil : AuditEvent.fingerprint(ofToken: Self.normalize($0)) }
+        self.username = username.flatMap { $0.isEmpty ? nil : fingerprint.of(Self.normalize($0)) }
     }
 
     /// One key for the spellings backends commonly treat as the same user: surrounding spaces,
@@ -25,5 +26,26 @@ struct LoginKeys: Equatable, Sendable {
     static func clientKey(_ address: String) -> String {
         guard address.contains(":"), !address.contains("."), let network = CIDR("\(address)/64") else { return address }
         return network.description
+    }
+}
+
+/// Names a username without revealing it: the first 16 hexadecimal digits of its HMAC-SHA256 under
+/// the install key (``GatewayStore/installKey()``). Unlike a plain hash, a list of likely usernames
+/// or passwords cannot be hashed elsewhere and matched against the audit trail.
+public struct UsernameFingerprint: Sendable {
+    private let key: SymmetricKey
+
+    public init(key: [UInt8]) {
+        self.key = SymmetricKey(data: key)
+    }
+
+    /// A key of this process only: its fingerprints match no other run's (`check-config`, tests).
+    public static func ephemeral() -> UsernameFingerprint {
+        UsernameFingerprint(key: SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
+    }
+
+    /// The fingerprint of `username` as given (``LoginKeys`` normalises it first).
+    public func of(_ username: String) -> String {
+        String(HMAC<SHA256>.authenticationCode(for: Array(username.utf8), using: key).hexString.prefix(16))
     }
 }

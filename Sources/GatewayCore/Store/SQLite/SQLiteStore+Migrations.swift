@@ -1,3 +1,5 @@
+import Crypto
+import Foundation
 import GRDB
 
 extension SQLiteStore {
@@ -51,6 +53,15 @@ extension SQLiteStore {
                 t.column("document", .blob).notNull()
                 t.column("fetched_at_ms", .integer).notNull()
             }
+        }
+
+        migrator.registerMigration("createInstallKey") { db in
+            try db.create(table: "install_key") { t in
+                t.primaryKey("id", .integer).check { $0 == 1 }
+                t.column("key", .blob).notNull()
+            }
+            let key = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+            try db.execute(sql: "INSERT INTO install_key (id, key) VALUES (1, ?)", arguments: [key])
         }
 
         return migrator

@@ -7,22 +7,29 @@ import NIOSSL
 import ServiceLifecycle
 import Synchronization
 
-/// The public keys of a JWKS URL: fetched with a timeout, refreshed in the background (at the
-/// document's `Cache-Control: max-age`, else `jwt.jwks_refresh`), and refetched early — once,
-/// coalesced, at most every `refetchCooldown` — when a token names an unknown `kid`.
+/// The public keys of an issuer's JWKS URL: fetched within one overall deadline, refreshed in the
+/// background (at the document's `Cache-Control: max-age`, else its `jwks_refresh`), and refetched
+/// early — once, coalesced, at most every `refetchCooldown` — when a token names an unknown `kid`.
 ///
 /// Requests read ``keys`` (a snapshot under a tiny lock) and never wait for the network. When a
-/// refresh fails the last keys keep serving; the last good document is kept in the store so that a
-/// cold start works while the identity provider is down.
+/// refresh fails the last keys keep serving, for at most `jwks_max_stale` after they were fetched,
+/// and the fetch is retried with exponential backoff; the last good document is kept in the store
+/// so that a cold start works while the identity provider is down.
 public final class RemoteKeySet: Service, Sendable {
     /// Shortest and longest refresh interval a `max-age` may set.
     static let refreshBounds: ClosedRange<Duration> = .seconds(60)...Duration.seconds(86_400)
-    static let fetchTimeout = Duration.seconds(5)
+    /// The whole fetch, from connecting to the last byte of the document.
+    static let fetchDeadline = Duration.seconds(5)
+    /// The first retry after a failed fetch; each further failure doubles it, up to ``maximumBackoff``
+    /// (and never beyond the refresh interval).
+    static let initialBackoff = Duration.seconds(5)
+    static let maximumBackoff = Duration.seconds(300)
     /// Largest JWKS document accepted.
     static let maximumDocumentBytes = 1024 * 1024
 
     let url: String
     private let refreshInterval: Duration
+    private let maxStale: Duration
     private let refetchCooldown: Duration
     private let store: (any GatewayStore)?
     private let client: HTTPClient
@@ -33,28 +40,44 @@ public final class RemoteKeySet: Service, Sendable {
 
     private struct State {
         var keys: [JWTKeys.PublicKey] = []
+        /// When the keys were fetched; they stop serving ``maxStale`` later.
+        var fetchedAt = Date.distantPast
         var refreshRequested = false
+        var failures = 0
     }
 
-    /// `caFile` adds a trust root for the identity provider's certificate (tests, private CAs).
-    public init(
-        url: String, refreshInterval: Duration, caFile: String?, store: (any GatewayStore)?, logger: Logger,
-        refetchCooldown: Duration = .seconds(30)
-    ) throws {
+    /// The key set of `issuer.jwks_url`. Its `jwks_ca_file` adds a trust root for the identity
+    /// provider's certificate (tests, private CAs).
+    public init(issuer: IssuerConfig, url: String, store: (any GatewayStore)?, logger: Logger, refetchCooldown: Duration = .seconds(30))
+        throws
+    {
         self.url = url
-        self.refreshInterval = refreshInterval
+        self.refreshInterval = issuer.jwksRefresh
+        self.maxStale = issuer.jwksMaxStale
         self.refetchCooldown = refetchCooldown
         self.store = store
         self.logger = logger
         var tls = TLSConfiguration.makeClientConfiguration()
-        if let caFile { tls.additionalTrustRoots = [.file(caFile)] }
+        if let caFile = issuer.jwksCAFile { tls.additionalTrustRoots = [.file(caFile)] }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow)
         configuration.timeout = .init(connect: .seconds(3), read: .seconds(5))
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    /// The keys in force; empty until a fetch or the store produced some.
-    var keys: [JWTKeys.PublicKey] { state.withLock { $0.keys } }
+    /// One key set per distinct JWKS URL of `config`'s issuers.
+    public static func keySets(for config: JWTConfig, store: (any GatewayStore)?, logger: Logger) throws -> [RemoteKeySet] {
+        try config.issuers.compactMap { issuer in
+            try issuer.jwksURL.map { try RemoteKeySet(issuer: issuer, url: $0, store: store, logger: logger) }
+        }
+    }
+
+    /// The keys in force; empty until a fetch or the store produced some, and once they are
+    /// older than `jwks_max_stale`.
+    var keys: [JWTKeys.PublicKey] {
+        state.withLock { state in
+            Date().timeIntervalSince(state.fetchedAt) <= TimeInterval(maxStale.components.seconds) ? state.keys : []
+        }
+    }
 
     /// Asks for an early refetch (a token named an unknown `kid`); never waits.
     func requestRefresh() {
@@ -68,7 +91,7 @@ public final class RemoteKeySet: Service, Sendable {
         if keys.isEmpty, let saved = try? await store?.lastGoodJWKS(source: url),
             let stored = try? JWTKeys.parseJWKS(saved.document)
         {
-            publish(stored)
+            publish(stored, fetchedAt: saved.fetchedAt)
             logger.notice("using the stored JWKS until the identity provider answers", metadata: ["gateway.jwks_url": "\(url)"])
         }
         return await refresh()
@@ -106,35 +129,74 @@ public final class RemoteKeySet: Service, Sendable {
         return false
     }
 
-    /// One fetch; on success publishes and stores the keys. Returns the delay until the next one.
+    /// One fetch; on success publishes and stores the keys. Returns the delay until the next one:
+    /// the document's max-age or the refresh interval, or after a failure the backoff.
     private func refresh() async -> Duration {
         do {
-            var request = HTTPClientRequest(url: url)
-            request.headers.add(name: "Accept", value: "application/jwk-set+json, application/json")
-            let response = try await client.execute(request, timeout: .seconds(Self.fetchTimeout.components.seconds))
-            guard response.status == .ok else { throw FetchError("status \(response.status.code)") }
-            let body = try await response.body.collect(upTo: Self.maximumDocumentBytes)
-            let document = Data(body.readableBytesView)
+            let (document, headers) = try await fetch()
             let keys: [JWTKeys.PublicKey]
             do {
                 keys = try JWTKeys.parseJWKS(document)
             } catch {
                 throw FetchError(error.message)
             }
-            publish(keys)
-            try? await store?.saveJWKS(source: url, document: document, fetchedAt: Date())
+            let now = Date()
+            publish(keys, fetchedAt: now)
+            try? await store?.saveJWKS(source: url, document: document, fetchedAt: now)
             logger.info("JWKS refreshed", metadata: ["gateway.jwks_url": "\(url)", "gateway.jwks_keys": "\(keys.count)"])
-            return Self.maxAge(response.headers) ?? refreshInterval
+            return Self.maxAge(headers) ?? refreshInterval
         } catch {
+            let (failures, fetchedAt) = state.withLock { state in
+                state.failures += 1
+                return (state.failures, state.fetchedAt)
+            }
+            let backoff = Self.backoff(afterFailures: failures, refreshInterval: refreshInterval)
+            let servingUntil = fetchedAt == .distantPast ? "none" : "\(fetchedAt.addingTimeInterval(TimeInterval(maxStale.components.seconds)))"
             logger.warning(
-                "JWKS refresh failed; the last keys keep serving",
-                metadata: ["gateway.jwks_url": "\(url)", "error": "\(error)", "gateway.jwks_keys": "\(keys.count)"])
-            return min(refreshInterval, Self.refreshBounds.lowerBound)
+                "JWKS refresh failed; the last keys keep serving until they are jwks_max_stale old",
+                metadata: [
+                    "gateway.jwks_url": "\(url)", "error": "\(error)", "gateway.jwks_keys": "\(keys.count)",
+                    "gateway.jwks_serving_until": "\(servingUntil)", "gateway.jwks_retry_in": "\(backoff)",
+                ])
+            return backoff
         }
     }
 
-    private func publish(_ keys: [JWTKeys.PublicKey]) {
-        state.withLock { $0.keys = keys }
+    /// The document and the response headers, all within ``fetchDeadline``.
+    private func fetch() async throws -> (Data, HTTPHeaders) {
+        try await withThrowingTaskGroup(of: (Data, HTTPHeaders)?.self) { group in
+            group.addTask {
+                var request = HTTPClientRequest(url: self.url)
+                request.headers.add(name: "Accept", value: "application/jwk-set+json, application/json")
+                let response = try await self.client.execute(request, timeout: .seconds(Self.fetchDeadline.components.seconds))
+                guard response.status == .ok else { throw FetchError("status \(response.status.code)") }
+                let body = try await response.body.collect(upTo: Self.maximumDocumentBytes)
+                return (Data(body.readableBytesView), response.headers)
+            }
+            group.addTask {
+                try await Task.sleep(for: Self.fetchDeadline)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let result = first else {
+                throw FetchError("no complete answer within \(Self.fetchDeadline)")
+            }
+            return result
+        }
+    }
+
+    /// The delay before retrying after `failures` failed fetches in a row.
+    static func backoff(afterFailures failures: Int, refreshInterval: Duration) -> Duration {
+        let doubled = initialBackoff * (1 << min(max(failures - 1, 0), 16))
+        return min(doubled, maximumBackoff, refreshInterval)
+    }
+
+    private func publish(_ keys: [JWTKeys.PublicKey], fetchedAt: Date) {
+        state.withLock { state in
+            state.keys = keys
+            state.fetchedAt = fetchedAt
+            state.failures = 0
+        }
     }
 
     /// `Cache-Control: max-age`, clamped to ``refreshBounds``.

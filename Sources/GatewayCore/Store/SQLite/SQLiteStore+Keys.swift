@@ -35,3 +35,11 @@ extension SQLiteStore {
         return record.map { ($0.document, Date(storeMilliseconds: $0.fetchedAtMilliseconds)) }
     }
 }
+
+extension SQLiteStore {
+    public func installKey() async throws -> [UInt8] {
+        let key = try await writer.read { db in try Data.fetchOne(db, sql: "SELECT key FROM install_key WHERE id = 1") }
+        guard let key, key.count == 32 else { throw StoreError.unreadableRow(in: "install_key", "the key is missing or not 32 bytes") }
+        return Array(key)
+    }
+}
