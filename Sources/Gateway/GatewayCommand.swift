@@ -12,7 +12,7 @@ struct GatewayCommand: AsyncParsableCommand {
         commandName: "gateway",
         abstract: "A TLS-terminating API gateway: JWT authentication and request hardening in front of plain HTTP services.",
         version: GatewayVersion.string,
-        subcommands: [Serve.self, CheckConfig.self, Audit.self, Token.self],
+        subcommands: [Serve.self, CheckConfig.self, Audit.self, Token.self, Limits.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -49,16 +49,20 @@ extension GatewayCommand {
             try await revocations.refresh()
             let remoteKeys = try RemoteKeySet.keySets(for: config.jwt, store: store, logger: logger)
             for keySet in remoteKeys { await keySet.load() }
+            let rateLimiter = RateLimiter(maxKeys: config.rateLimit.maxKeys)
+            let rateLimits = RateLimitPersistence(limiter: rateLimiter, store: store, logger: logger)
+            try await rateLimits.restore()
             let runtime = try ConfigCheck.makeRuntime(
                 config, revocations: revocations, remoteKeys: remoteKeys,
-                usernameFingerprint: UsernameFingerprint(key: try await store.installKey()))
+                usernameFingerprint: UsernameFingerprint(key: try await store.installKey()), rateLimiter: rateLimiter)
             let recorder = AuditRecorder(store: store, configuration: .init(config.store), logger: logger)
             let retention = StoreRetention(store: store, auditRetention: config.store.auditRetention, logger: logger)
             let server = GatewayServer(runtime: runtime, recorder: recorder, logger: logger)
-            // Shut down in reverse: the server first, the recorder last so that it drains every event.
+            // Shut down in reverse: the server first, then the last counters are saved, and the
+            // recorder goes last so that it drains every event.
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [recorder, retention, revocations] + remoteKeys + [server],
+                    services: [recorder, retention, revocations] + remoteKeys + [rateLimits, server],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             try await group.run()
@@ -101,11 +105,12 @@ enum ConfigCheck {
 
     static func makeRuntime(
         _ config: GatewayConfig, revocations: RevocationList? = nil, remoteKeys: [RemoteKeySet] = [],
-        usernameFingerprint: UsernameFingerprint = .ephemeral()
+        usernameFingerprint: UsernameFingerprint = .ephemeral(), rateLimiter: RateLimiter? = nil
     ) throws -> GatewayRuntime {
         do {
             return try GatewayRuntime(
-                config: config, revocations: revocations, remoteKeys: remoteKeys, usernameFingerprint: usernameFingerprint)
+                config: config, revocations: revocations, remoteKeys: remoteKeys, usernameFingerprint: usernameFingerprint,
+                rateLimiter: rateLimiter)
         } catch {
             Console.printError("\(config.sourcePath): \(error)")
             throw ExitCode.failure

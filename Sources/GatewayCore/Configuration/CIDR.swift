@@ -166,3 +166,13 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
 extension Character {
     fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }
+
+extension CIDR {
+    /// What a per-client counter keys `address` by: an IPv4 (or IPv4-mapped) address itself, an
+    /// IPv6 address by its network of `ipv6Prefix` bits, since one host usually has a whole /64.
+    static func clientKey(_ address: String, ipv6Prefix: Int) -> String {
+        guard ipv6Prefix < 128, address.contains(":"), !address.contains("."), let network = CIDR("\(address)/\(ipv6Prefix)")
+        else { return address }
+        return network.description
+    }
+}

@@ -174,6 +174,33 @@ struct ConfigTable<Key: ConfigKeys> {
         return elements.count == array.count ? elements : nil
     }
 
+    /// An array whose elements are each a string or an inline table, e.g.
+    /// `["50/hour", { rate = "10/minute", key = "ip" }]`. Strings go to `parse`, tables to `decode`
+    /// (which reports its own problems and returns `nil` for a bad one). `nil` if absent or if any
+    /// element is unacceptable.
+    func array<Element, EntryKey>(
+        _ key: Key, _ parse: (String) throws(ConfigValueProblem) -> Element, or _: EntryKey.Type,
+        _ decode: (ConfigTable<EntryKey>) -> Element?
+    ) -> [Element]? {
+        guard let array = value(key, expected: "an array", required: false, { $0.array }) else { return nil }
+        var elements: [Element] = []
+        for (index, item) in array.enumerated() {
+            let elementPath = elementPath(key, index)
+            if let table = item.table {
+                if let element = decode(ConfigTable<EntryKey>(table, path: elementPath, context: context)) { elements.append(element) }
+            } else if let text = item.string {
+                do {
+                    elements.append(try parse(text))
+                } catch {
+                    context.report(elementPath, error)
+                }
+            } else {
+                context.report(elementPath, "expected a string or an inline table, found \(Self.describe(item.type))")
+            }
+        }
+        return elements.count == array.count ? elements : nil
+    }
+
     /// The sub-table at `key`; an empty one when absent, so that its required keys are
     /// reported as missing, or when not a table (reported once, its keys are not).
     func section<SectionKey>(_ key: Key) -> ConfigTable<SectionKey> {

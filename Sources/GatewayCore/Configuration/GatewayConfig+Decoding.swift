@@ -11,6 +11,7 @@ extension GatewayConfig {
         case route
         case store
         case loginProtection = "login_protection"
+        case rateLimit = "rate_limit"
     }
 
     /// Decodes and validates the whole document, reporting every problem to `context`.
@@ -30,12 +31,16 @@ extension GatewayConfig {
             upstreams: upstreamTables.map(UpstreamConfig.init(decoding:)),
             routes: routeTables.map(RouteConfig.init(decoding:)),
             store: StoreConfig(decoding: document.section(.store)),
-            loginProtection: LoginProtectionConfig(decoding: document.section(.loginProtection))
+            loginProtection: LoginProtectionConfig(decoding: document.section(.loginProtection)),
+            rateLimit: RateLimitConfig(decoding: document.section(.rateLimit))
         )
         checkUpstreamNamesAreUnique(upstreamTables)
         checkRouteUpstreamsExist(routeTables)
         checkRoutesDoNotOverlap(routeTables)
-        for (route, table) in zip(routes, routeTables) { route.checkIssuersExist(table, jwt: jwt) }
+        for (route, table) in zip(routes, routeTables) {
+            route.checkIssuersExist(table, jwt: jwt)
+            route.checkRateLimitKeys(table, defaults: rateLimit.defaultPolicies, defaultsPath: "rate_limit.default")
+        }
     }
 
     private func checkUpstreamNamesAreUnique(_ tables: [ConfigTable<UpstreamConfig.Key>]) {

@@ -13,6 +13,7 @@ public struct GatewayConfig: Sendable {
     public var routes: [RouteConfig]
     public var store: StoreConfig
     public var loginProtection: LoginProtectionConfig
+    public var rateLimit: RateLimitConfig
 
     public init(
         sourcePath: String,
@@ -22,7 +23,8 @@ public struct GatewayConfig: Sendable {
         upstreams: [UpstreamConfig],
         routes: [RouteConfig],
         store: StoreConfig = StoreConfig(),
-        loginProtection: LoginProtectionConfig = LoginProtectionConfig()
+        loginProtection: LoginProtectionConfig = LoginProtectionConfig(),
+        rateLimit: RateLimitConfig = RateLimitConfig()
     ) {
         self.sourcePath = sourcePath
         self.server = server
@@ -32,6 +34,7 @@ public struct GatewayConfig: Sendable {
         self.routes = routes
         self.store = store
         self.loginProtection = loginProtection
+        self.rateLimit = rateLimit
     }
 }
 
@@ -296,10 +299,13 @@ public struct RouteConfig: Sendable {
     public var issuers: [String]
     /// A login endpoint: its upstream 401s count towards `[login_protection]` locks. Default false.
     public var login: Bool
+    /// The route's own rate policies, counted for it alone; `[]` turns limits off. Default: `[rate_limit] default`.
+    public var rateLimit: [RatePolicyConfig]?
 
     public init(
         path: String, methods: [String]? = nil, upstream: String, stripPrefix: Bool = false, auth: AuthMode = .required,
-        scopes: [String] = [], roles: [String] = [], issuers: [String] = [], login: Bool = false
+        scopes: [String] = [], roles: [String] = [], issuers: [String] = [], login: Bool = false,
+        rateLimit: [RatePolicyConfig]? = nil
     ) {
         self.path = path
         self.methods = methods
@@ -310,6 +316,7 @@ public struct RouteConfig: Sendable {
         self.roles = roles
         self.issuers = issuers
         self.login = login
+        self.rateLimit = rateLimit
     }
 }
 

@@ -10,6 +10,7 @@ extension RouteConfig {
         case roles
         case issuers
         case login
+        case rateLimit = "rate_limit"
     }
 
     /// The methods a route may name, in the order they are listed in messages.
@@ -27,10 +28,25 @@ extension RouteConfig {
             scopes: table.array(.scopes, Self.validateToken) ?? defaults.scopes,
             roles: table.array(.roles, Self.validateToken) ?? defaults.roles,
             issuers: table.array(.issuers) { text throws(ConfigValueProblem) in text } ?? defaults.issuers,
-            login: table.bool(.login) ?? defaults.login
+            login: table.bool(.login) ?? defaults.login,
+            rateLimit: RatePolicyConfig.list(table, .rateLimit)
         )
         if auth == .none, !scopes.isEmpty || !roles.isEmpty || !issuers.isEmpty {
             table.report(.auth, "must not be \"none\" on a route that requires scopes, roles or issuers", allowed: "required, optional")
+        }
+    }
+
+    /// Policies keyed by subject or claim need a token on every request they count.
+    func checkRateLimitKeys(_ table: ConfigTable<Key>, defaults: [RatePolicyConfig], defaultsPath: String) {
+        guard auth != .required else { return }
+        let policies = rateLimit ?? defaults
+        for (index, policy) in policies.enumerated() where policy.key.needsIdentity {
+            let message = "key \(policy.key) needs auth = \"required\" on \(table.path) (\(path)); use subject_or_ip or ip"
+            if rateLimit != nil {
+                table.context.report(table.elementPath(.rateLimit, index), message)
+            } else {
+                table.context.report("\(defaultsPath)[\(index)]", message)
+            }
         }
     }
 

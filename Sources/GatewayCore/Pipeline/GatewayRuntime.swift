@@ -14,6 +14,9 @@ public final class GatewayRuntime: Sendable {
     /// How login usernames are named in the lock tables and the audit trail.
     let usernameFingerprint: UsernameFingerprint
     let auth: AuthPolicy
+    /// The node's rate limit counters: shared by every connection, and kept across reloads.
+    public let rateLimiter: RateLimiter
+    let rateLimitKeying: RateLimitKeying
     let tlsContext: NIOSSLContext
     /// The clock policies read; injectable for tests.
     let now: @Sendable () -> Date
@@ -28,10 +31,13 @@ public final class GatewayRuntime: Sendable {
         revocations: RevocationList? = nil,
         remoteKeys: [RemoteKeySet] = [],
         usernameFingerprint: UsernameFingerprint = .ephemeral(),
+        rateLimiter: RateLimiter? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
     ) throws(StartupError) {
         self.config = config
-        self.routes = RouteTable(config.routes)
+        self.routes = RouteTable(config.routes, defaultRateLimits: config.rateLimit.defaultPolicies)
+        self.rateLimiter = rateLimiter ?? RateLimiter(maxKeys: config.rateLimit.maxKeys)
+        self.rateLimitKeying = RateLimitKeying(ipv6Prefix: config.rateLimit.ipv6Prefix)
         self.headerRules = HeaderRules(trustedProxies: config.server.trustedProxies, tls: config.tls, jwt: config.jwt)
         self.loginGuard = LoginGuard(config: config.loginProtection)
         self.usernameFingerprint = usernameFingerprint
@@ -39,8 +45,15 @@ public final class GatewayRuntime: Sendable {
         let needsTokens = config.routes.contains { $0.auth != .none }
         let issuers = try TokenIssuer.load(config.jwt, environment: environment, remoteKeys: remoteKeys, requireSecrets: needsTokens)
         self.auth = AuthPolicy(
-            verifier: needsTokens ? TokenVerifier(issuers: issuers, config: config.jwt) : nil, revocations: revocations)
+            verifier: needsTokens ? TokenVerifier(issuers: issuers, config: config.jwt, keyClaims: Self.rateLimitClaims(config)) : nil,
+            revocations: revocations)
         self.now = now
+    }
+
+    /// The claims rate policies key requests by, which verified identities must carry.
+    private static func rateLimitClaims(_ config: GatewayConfig) -> [String] {
+        let policies = config.rateLimit.defaultPolicies + config.routes.flatMap { $0.rateLimit ?? [] }
+        return policies.compactMap { if case .claim(let name) = $0.key { name } else { nil } }
     }
 
     func upstream(named name: String) -> UpstreamConfig? {

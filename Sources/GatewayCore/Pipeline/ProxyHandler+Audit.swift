@@ -11,11 +11,12 @@ extension ProxyHandler {
     /// only queues the event.
     func audit(_ problem: GatewayProblem, requestID: String) {
         guard let type = problem.auditType else { return }
-        audit(type, reason: problem.auditReason, status: Int(problem.status.code), requestID: requestID)
+        audit(type, reason: problem.auditReason, status: Int(problem.status.code), requestID: requestID, subject: problem.auditSubject)
     }
 
-    /// Records a security decision about the current request.
-    func audit(_ type: AuditEventType, reason: String, status: Int, requestID: String) {
+    /// Records a security decision about the current request; `status` is `nil` when the request
+    /// goes on (a shadow rate policy's refusal).
+    func audit(_ type: AuditEventType, reason: String, status: Int?, requestID: String, subject: String? = nil) {
         let head = currentHead
         let peer = context.channel.remoteAddress
         let path = head.map { Self.auditedPath($0.uri) }
@@ -24,7 +25,7 @@ extension ProxyHandler {
             AuditEvent(
                 time: runtime.now(), type: type, requestID: requestID,
                 client: runtime.headerRules.clientAddress(peer: peer, headers: head?.headers ?? [:]),
-                route: head.flatMap(routePrefix), method: head?.method.rawValue, path: path,
+                route: head.flatMap(routePrefix), method: head?.method.rawValue, path: path, subject: subject,
                 reason: reason, status: status,
                 tokenFingerprint: isAuthEvent ? head.flatMap { AuthPolicy.bearerToken($0.headers) }.map(AuditEvent.fingerprint) : nil))
     }

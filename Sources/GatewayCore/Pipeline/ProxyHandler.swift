@@ -141,6 +141,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             respond(keepOpen ? error : error.closingConnection(), requestID: requestID, bodyPending: bodyPending)
             return
         }
+        for refusal in admitted.rateLimit.shadowRefusals where refusal.audited {
+            audit(.rateLimited, reason: refusal.reason, status: nil, requestID: requestID, subject: admitted.identity?.subject)
+        }
         guard let upstreamConfig = runtime.upstream(named: admitted.route.upstream),
             let pool = pools.pool(upstreamConfig.name, on: context.eventLoop)
         else {
@@ -254,6 +257,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             exchange.responseStarted = true
             exchange.upstreamKeepAlive = head.isKeepAlive
             var headers = runtime.headerRules.clientResponseHeaders(head.headers, requestID: exchange.requestID)
+            for (name, value) in exchange.admitted.rateLimit.responseHeaders { headers.add(name: name, value: value) }
             if exchange.clientHead.version == .http1_0, !headers.contains(name: "content-length") {
                 exchange.clientKeepAlive = false  // HTTP/1.0 has no chunking: the close ends the body
             }

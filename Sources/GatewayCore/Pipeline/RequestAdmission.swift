@@ -10,10 +10,12 @@ struct AdmittedRequest {
     let identity: VerifiedIdentity?
     /// The client sent `Expect: 100-continue`; the gateway answers it once the head is admitted.
     let expectsContinue: Bool
+    /// `RateLimit` headers for the response, and shadow policies the request went over.
+    let rateLimit: RateLimitPolicySet.Admission
 }
 
 /// The ordered checks a request head goes through before anything is forwarded:
-/// limits, framing, target normalisation, routing, body size, authentication.
+/// limits, framing, target normalisation, routing, body size, authentication, rate limits.
 enum RequestAdmission {
     /// Longest request target accepted (414 beyond), capped by `max_header_bytes`.
     static let maximumTargetBytes = 8 * 1024
@@ -46,7 +48,12 @@ enum RequestAdmission {
         case .notFound: throw .notFound
         }
         if case .length(let length) = framing, length > server.maxBodyBytes { throw .bodyTooLarge }
-        let identity = try runtime.auth.authenticate(head.headers, route: route, now: runtime.now(), cache: tokenCache)
+        let now = runtime.now()
+        let identity = try runtime.auth.authenticate(head.headers, route: route, now: now, cache: tokenCache)
+        let rateLimit = try route.rateLimits.admit(
+            limiter: runtime.rateLimiter, keying: runtime.rateLimitKeying,
+            client: runtime.headerRules.clientAddress(peer: peer, headers: head.headers), identity: identity, headers: head.headers,
+            now: now, responseHeaders: runtime.config.rateLimit.responseHeaders)
 
         var upstreamTarget = target
         upstreamTarget.path = route.upstreamPath(for: target.path)
@@ -56,7 +63,7 @@ enum RequestAdmission {
             version: .http1_1, method: head.method, uri: upstreamTarget.uri, headers: headers)
         return AdmittedRequest(
             route: route, upstreamHead: upstreamHead, framing: framing, identity: identity,
-            expectsContinue: expectsContinue)
+            expectsContinue: expectsContinue, rateLimit: rateLimit)
     }
 
     /// Request line plus header fields as they appeared on the wire (CRLFs included).

@@ -14,8 +14,10 @@ public struct Route: Sendable {
     public let issuers: Set<String>
     /// Upstream 401s count towards the login locks; the body is read whole before forwarding.
     public let login: Bool
+    /// The route's own policies, or the shared defaults.
+    let rateLimits: RateLimitPolicySet
 
-    init(index: Int, config: RouteConfig) {
+    init(index: Int, config: RouteConfig, defaultRateLimits: RateLimitPolicySet = RateLimitPolicySet([])) {
         self.index = index
         self.prefix = config.path
         self.methods = Set(config.methods ?? Self.standardMethods)
@@ -26,6 +28,8 @@ public struct Route: Sendable {
         self.roles = config.roles
         self.issuers = Set(config.issuers)
         self.login = config.login
+        let scope = RateLimitPolicy.scope(of: config)
+        self.rateLimits = config.rateLimit.map { RateLimitPolicySet($0.map { RateLimitPolicy($0, scope: scope) }) } ?? defaultRateLimits
     }
 
     /// What a route without `methods` takes. CONNECT, TRACE and unknown methods are never forwarded.
@@ -54,10 +58,12 @@ public struct RouteTable: Sendable {
     /// Routes grouped by prefix, longest prefix first.
     private let groups: [(prefix: String, routes: [Route])]
 
-    public init(_ routes: [RouteConfig]) {
+    /// `defaultRateLimits` are the policies of routes without their own (`[rate_limit] default`).
+    public init(_ routes: [RouteConfig], defaultRateLimits: [RatePolicyConfig] = []) {
+        let defaults = RateLimitPolicySet(defaultRateLimits.map { RateLimitPolicy($0, scope: RateLimitPolicy.defaultScope) })
         var byPrefix: [String: [Route]] = [:]
         for (index, config) in routes.enumerated() {
-            byPrefix[config.path.lowercased(), default: []].append(Route(index: index, config: config))
+            byPrefix[config.path.lowercased(), default: []].append(Route(index: index, config: config, defaultRateLimits: defaults))
         }
         groups = byPrefix.map { (prefix: $0.key, routes: $0.value) }.sorted { $0.prefix.utf8.count > $1.prefix.utf8.count }
     }

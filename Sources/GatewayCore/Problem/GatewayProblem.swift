@@ -20,6 +20,8 @@ public struct GatewayProblem: Error, Sendable, Equatable {
     public let auditType: AuditEventType?
     /// The short reason the audit trail keeps: the token check that failed, else the code.
     public let auditReason: String
+    /// The verified subject the decision concerns, when the request had one.
+    public let auditSubject: String?
 
     private init(
         _ status: HTTPResponseStatus,
@@ -28,7 +30,8 @@ public struct GatewayProblem: Error, Sendable, Equatable {
         headers: [(String, String)] = [],
         closesConnection: Bool = false,
         audit auditType: AuditEventType? = nil,
-        reason: String? = nil
+        reason: String? = nil,
+        subject: String? = nil
     ) {
         self.status = status
         self.code = code
@@ -37,18 +40,20 @@ public struct GatewayProblem: Error, Sendable, Equatable {
         self.closesConnection = closesConnection
         self.auditType = auditType
         self.auditReason = reason ?? code
+        self.auditSubject = subject
     }
 
     public static func == (lhs: GatewayProblem, rhs: GatewayProblem) -> Bool {
         lhs.status == rhs.status && lhs.code == rhs.code && lhs.detail == rhs.detail
             && lhs.closesConnection == rhs.closesConnection && lhs.auditType == rhs.auditType
-            && lhs.auditReason == rhs.auditReason
+            && lhs.auditReason == rhs.auditReason && lhs.auditSubject == rhs.auditSubject
             && lhs.headers.map { "\($0.0):\($0.1)" } == rhs.headers.map { "\($0.0):\($0.1)" }
     }
 
     /// The same problem, forcing the connection to close afterwards.
     public func closingConnection() -> GatewayProblem {
-        GatewayProblem(status, code, detail, headers: headers, closesConnection: true, audit: auditType, reason: auditReason)
+        GatewayProblem(
+            status, code, detail, headers: headers, closesConnection: true, audit: auditType, reason: auditReason, subject: auditSubject)
     }
 }
 
@@ -120,6 +125,17 @@ extension GatewayProblem {
         GatewayProblem(
             .tooManyRequests, "login_locked", "Too many failed login attempts; try again later.",
             headers: [("Retry-After", String(seconds))], audit: audited ? .loginLocked : nil, reason: reason)
+    }
+
+    /// An enforced rate policy is exhausted: `Retry-After` says when the next request would pass.
+    /// Only sampled refusals are audited (``RateLimiter/auditSampling``).
+    public static func rateLimited(
+        retryAfter seconds: Int64, headers: [(String, String)], reason: String, subject: String?, audited: Bool
+    ) -> GatewayProblem {
+        GatewayProblem(
+            .tooManyRequests, "rate_limited", "Too many requests; try again later.",
+            headers: [("Retry-After", String(max(seconds, 1)))] + headers, audit: audited ? .rateLimited : nil, reason: reason,
+            subject: subject)
     }
 
     public static let upstreamUnavailable = GatewayProblem(

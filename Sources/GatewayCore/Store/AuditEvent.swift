@@ -76,4 +76,6 @@ public enum AuditEventType: String, Sendable, CaseIterable {
     case tokenRevoked = "token_revoked"
     case loginFailed = "login_failed"
     case loginLocked = "login_locked"
+    /// An operator gave a client its quotas back (`gateway limits reset`).
+    case rateLimitReset = "rate_limit_reset"
 }

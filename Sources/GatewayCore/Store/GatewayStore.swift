@@ -40,6 +40,21 @@ public protocol GatewayStore: Sendable {
     /// The JWKS last saved for `source`, if any.
     func lastGoodJWKS(source: String) async throws -> (document: Data, fetchedAt: Date)?
 
+    /// In one transaction: deletes every counter of the `resetKeys`, writes the counters that
+    /// changed, and deletes every counter whose `tat` is at or before `now` (back at its full quota).
+    func saveRateLimitCounters(_ counters: [RateLimitCounter], resetKeys: [String], now: Int64) async throws
+
+    /// The stored rate limit counters still short of their full quota at `now`; only those of
+    /// `key` when given.
+    func rateLimitCounters(now: Int64, key: String?) async throws -> [RateLimitCounter]
+
+    /// Deletes every counter of `key` and records the reset for running gateways to apply.
+    /// Returns how many counters were deleted.
+    func resetRateLimits(key: String, at time: Date) async throws -> Int
+
+    /// The resets recorded after the one numbered `after` (0 for all), oldest first.
+    func rateLimitResets(after: Int64) async throws -> [RateLimitReset]
+
     /// This install's random 32-byte key, made when the store was created: fingerprints of
     /// personal data (usernames) are keyed with it, so they cannot be looked up in a table made
     /// elsewhere or matched across installs.

@@ -49,14 +49,19 @@ struct GatewayHarness {
         try await revocations.refresh()
         let remoteKeys = try RemoteKeySet.keySets(for: config.jwt, store: store, logger: logger)
         for keySet in remoteKeys { await keySet.load() }
+        let rateLimiter = RateLimiter(maxKeys: config.rateLimit.maxKeys)
+        let rateLimits = RateLimitPersistence(limiter: rateLimiter, store: store, logger: logger)
+        try await rateLimits.restore()
         let runtime = try GatewayRuntime(
             config: config, environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret], revocations: revocations,
-            remoteKeys: remoteKeys, usernameFingerprint: UsernameFingerprint(key: try await store.installKey()))
+            remoteKeys: remoteKeys, usernameFingerprint: UsernameFingerprint(key: try await store.installKey()),
+            rateLimiter: rateLimiter)
         let server = GatewayServer(runtime: runtime, recorder: recorder, logger: logger)
         let background = Task {
             await withDiscardingTaskGroup { group in
                 group.addTask { await recorder.run() }
                 group.addTask { await revocations.run() }
+                group.addTask { await rateLimits.run() }
                 for keySet in remoteKeys { group.addTask { try? await keySet.run() } }
             }
         }

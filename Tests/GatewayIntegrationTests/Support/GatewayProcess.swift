@@ -74,6 +74,18 @@ final class GatewayProcess {
         }
     }
 
+    /// Sends SIGKILL: no graceful shutdown at all. Waits like ``terminate()``.
+    func kill() async -> Exit {
+        let process = self.process
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+                process.waitUntilExit()
+                continuation.resume(returning: Exit(reason: process.terminationReason, status: process.terminationStatus))
+            }
+        }
+    }
+
     deinit {
         if process.isRunning { process.terminate() }
     }

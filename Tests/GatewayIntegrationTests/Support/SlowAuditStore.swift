@@ -39,6 +39,22 @@ final class SlowAuditStore: GatewayStore {
         try await base.lastGoodJWKS(source: source)
     }
 
+    func saveRateLimitCounters(_ counters: [RateLimitCounter], resetKeys: [String], now: Int64) async throws {
+        try await base.saveRateLimitCounters(counters, resetKeys: resetKeys, now: now)
+    }
+
+    func rateLimitCounters(now: Int64, key: String?) async throws -> [RateLimitCounter] {
+        try await base.rateLimitCounters(now: now, key: key)
+    }
+
+    func resetRateLimits(key: String, at time: Date) async throws -> Int {
+        try await base.resetRateLimits(key: key, at: time)
+    }
+
+    func rateLimitResets(after: Int64) async throws -> [RateLimitReset] {
+        try await base.rateLimitResets(after: after)
+    }
+
     func installKey() async throws -> [UInt8] {
         try await base.installKey()
     }

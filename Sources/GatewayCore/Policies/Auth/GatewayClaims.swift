@@ -5,7 +5,7 @@ import JWTKit
 /// claim whose name the config chooses (passed in through the decoder's `userInfo`).
 struct GatewayClaims: JWTPayload {
     static let rolesClaimKey = CodingUserInfoKey(rawValue: "gateway.rolesClaim")!
-    /// The names of the claims forwarded as headers (`jwt.claim_headers`).
+    /// The names of the claims an identity carries: those forwarded as headers (`jwt.claim_headers`) and those rate policies key by.
     static let forwardedClaimsKey = CodingUserInfoKey(rawValue: "gateway.forwardedClaims")!
 
     var sub: SubjectClaim?
@@ -17,7 +17,7 @@ struct GatewayClaims: JWTPayload {
     var jti: IDClaim?
     var scopes: [String]
     var roles: [String]
-    /// Forwarded claims that are a string, number or boolean, as text.
+    /// Those claims (``forwardedClaimsKey``) that are a string, number or boolean, as text.
     var forwarded: [String: String]
 
     private struct Key: CodingKey {

@@ -24,14 +24,15 @@ public struct TokenVerifier: Sendable {
         self.init(issuers: issuers, config: config)
     }
 
-    init(issuers: [TokenIssuer], config: JWTConfig) {
+    /// `keyClaims` are claims identities carry besides `claim_headers`' (rate policies key by them).
+    init(issuers: [TokenIssuer], config: JWTConfig, keyClaims: [String] = []) {
         self.issuers = issuers
         self.config = config
         self.leeway = TimeInterval(config.leeway.components.seconds)
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .secondsSince1970
         decoder.userInfo[GatewayClaims.rolesClaimKey] = config.rolesClaim
-        decoder.userInfo[GatewayClaims.forwardedClaimsKey] = config.claimHeaders.map(\.claim)
+        decoder.userInfo[GatewayClaims.forwardedClaimsKey] = config.claimHeaders.map(\.claim) + keyClaims
         self.parser = DefaultJWTParser(jsonDecoder: decoder)
     }
 

@@ -16,7 +16,7 @@ public struct VerifiedIdentity: Sendable, Equatable {
     public let tokenID: String?
     /// The `iat` claim, when the token has one.
     public let issuedAt: Date?
-    /// The claims named in `jwt.claim_headers` that the token carries, as text.
+    /// The claims named in `jwt.claim_headers` or by a rate policy's key that the token carries, as text.
     public let claims: [String: String]
 
     public init(

@@ -22,10 +22,9 @@ struct LoginKeys: Equatable, Sendable {
             .folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
     }
 
-    /// The address itself, or for IPv6 (not IPv4-mapped) its /64 network.
+    /// The address itself, or for IPv6 its /64 network.
     static func clientKey(_ address: String) -> String {
-        guard address.contains(":"), !address.contains("."), let network = CIDR("\(address)/64") else { return address }
-        return network.description
+        CIDR.clientKey(address, ipv6Prefix: 64)
     }
 }
 

@@ -64,6 +64,21 @@ extension SQLiteStore {
             try db.execute(sql: "INSERT INTO install_key (id, key) VALUES (1, ?)", arguments: [key])
         }
 
+        migrator.registerMigration("createRateLimit") { db in
+            try db.create(table: RateLimitRecord.databaseTableName) { t in
+                t.primaryKey {
+                    t.column("policy", .text)
+                    t.column("key", .text)
+                }
+                t.column("tat_ns", .integer).notNull().indexed()
+            }
+            try db.create(table: RateLimitResetRecord.databaseTableName) { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("key", .text).notNull()
+                t.column("requested_at_ms", .integer).notNull()
+            }
+        }
+
         return migrator
     }
 }

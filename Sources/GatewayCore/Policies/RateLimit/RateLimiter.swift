@@ -1,0 +1,216 @@
+import Synchronization
+
+/// The rate limit counters of one node: exact, O(1) per check, bounded, and written behind to the store.
+///
+/// Counters are spread over shards by a hash of their policy and key, each shard behind its own
+/// `Mutex` held for one table lookup and a few additions, so event loops rarely meet and a check
+/// never waits on anything slower. Each shard keeps at most its share of ``RateLimitConfig/maxKeys``
+/// and evicts the least recently used counter beyond (``evictions`` counts them). Counters back at
+/// their full quota are equivalent to absent ones and are swept out.
+///
+/// One limiter outlives config reloads: counters are keyed by ``RateLimitPolicy/id``.
+public final class RateLimiter: Sendable {
+    /// One counter: a policy and the value of its key.
+    struct CounterKey: Hashable, Sendable {
+        let policy: String
+        let key: String
+    }
+
+    struct Counter {
+        /// GCRA's theoretical arrival time, in nanoseconds since 1970.
+        var tat: Int64
+        /// The window (`now / period`) of the last audited refusal, and refusals since then.
+        var auditedWindow: Int64 = -1
+        var refusalsSinceAudit = 0
+        /// Changed since the last flush to the store.
+        var dirty = false
+    }
+
+    private struct Shard {
+        var counters: LRUTable<CounterKey, Counter>
+        /// Slots marked dirty since the last flush.
+        var dirtySlots: [Int32] = []
+        var evictions = 0
+
+        /// Removes a counter; a flush pending for it is dropped with it.
+        mutating func remove(at slot: Int32) {
+            counters[slot].dirty = false
+            counters.remove(at: slot)
+        }
+    }
+
+    private final class ShardBox: Sendable {
+        let state: Mutex<Shard>
+        init(capacity: Int) { state = Mutex(Shard(counters: LRUTable(capacity: capacity))) }
+    }
+
+    static let shardCount = 16
+    /// After the first refusal of a counter in a window is audited, every this-many-th is.
+    static let auditSampling = 100
+    /// Counters swept per shard and pass at most, so a sweep holds a shard only briefly.
+    static let sweepBatch = 1_000
+
+    private let shards: [ShardBox]
+
+    /// A limiter that remembers about `maxKeys` counters.
+    public init(maxKeys: Int) {
+        let perShard = max(1, (maxKeys + Self.shardCount - 1) / Self.shardCount)
+        shards = (0..<Self.shardCount).map { _ in ShardBox(capacity: perShard) }
+    }
+
+    private func shard(for key: CounterKey) -> ShardBox {
+        shards[Int(UInt(bitPattern: key.hashValue) % UInt(Self.shardCount))]
+    }
+
+    // MARK: Checking
+
+    /// One policy's verdict on a request.
+    struct Verdict {
+        let policy: RateLimitPolicy
+        let key: String
+        let outcome: GCRA.Outcome
+        /// For a refusal: whether this one goes to the audit trail, and how many were skipped before it.
+        let audited: Bool
+        let skippedAudits: Int
+    }
+
+    /// Checks a request against every policy, `keys[i]` being its key for `policies[i]`. Policies are
+    /// checked in order; the first enforced one that refuses ends the check and gives back what the
+    /// policies before it had counted, so a refused request consumes nothing. Shadow policies count
+    /// and report refusals but never refuse.
+    func check(_ policies: [RateLimitPolicy], keys: [String], now: Int64) -> [Verdict] {
+        var verdicts: [Verdict] = []
+        verdicts.reserveCapacity(policies.count)
+        for (policy, key) in zip(policies, keys) {
+            let verdict = check(policy, key: key, now: now)
+            verdicts.append(verdict)
+            if !verdict.outcome.admitted, policy.mode == .enforce {
+                for earlier in verdicts.dropLast() where earlier.outcome.admitted { giveBack(earlier, now: now) }
+                break
+            }
+        }
+        return verdicts
+    }
+
+    private func check(_ policy: RateLimitPolicy, key: String, now: Int64) -> Verdict {
+        let counterKey = CounterKey(policy: policy.id, key: key)
+        return shard(for: counterKey).state.withLock { shard in
+            let slot: Int32
+            if let used = shard.counters.use(counterKey) {
+                slot = used
+            } else {
+                let inserted = shard.counters.insert(counterKey, Counter(tat: 0))
+                if inserted.evicted != nil { shard.evictions += 1 }
+                slot = inserted.slot
+            }
+            var counter = shard.counters[slot]
+            let outcome = GCRA.check(tat: counter.tat, now: now, policy: policy)
+            var audited = false
+            var skipped = 0
+            if outcome.admitted {
+                counter.tat = outcome.tat
+                if !counter.dirty {
+                    counter.dirty = true
+                    shard.dirtySlots.append(slot)
+                }
+            } else {
+                let window = now / policy.period
+                if counter.auditedWindow != window {
+                    (audited, counter.auditedWindow, counter.refusalsSinceAudit) = (true, window, 0)
+                } else {
+                    counter.refusalsSinceAudit += 1
+                    if counter.refusalsSinceAudit % Self.auditSampling == 0 {
+                        (audited, skipped) = (true, Self.auditSampling - 1)
+                    }
+                }
+            }
+            shard.counters[slot] = counter
+            return Verdict(policy: policy, key: key, outcome: outcome, audited: audited, skippedAudits: skipped)
+        }
+    }
+
+    /// Takes back the share an admitted verdict counted.
+    private func giveBack(_ verdict: Verdict, now: Int64) {
+        let counterKey = CounterKey(policy: verdict.policy.id, key: verdict.key)
+        shard(for: counterKey).state.withLock { shard in
+            guard let slot = shard.counters.slot(of: counterKey) else { return }
+            shard.counters[slot].tat -= verdict.policy.emission
+        }
+    }
+
+    // MARK: Housekeeping
+
+    /// Counters evicted to stay within `maxKeys`, since the start.
+    public var evictions: Int { shards.reduce(0) { total, box in total + box.state.withLock { $0.evictions } } }
+
+    /// Counters held now.
+    public var count: Int { shards.reduce(0) { total, box in total + box.state.withLock { $0.counters.count } } }
+
+    /// The counters changed since the last call, for the store; those back at their full quota
+    /// have `tat <= now` and are deleted there.
+    func takeChanged() -> [RateLimitCounter] {
+        var changed: [RateLimitCounter] = []
+        for box in shards {
+            box.state.withLock { shard in
+                for slot in shard.dirtySlots where shard.counters[slot].dirty {
+                    shard.counters[slot].dirty = false
+                    let key = shard.counters.key(at: slot)
+                    changed.append(RateLimitCounter(policy: key.policy, key: key.key, tat: shard.counters[slot].tat))
+                }
+                shard.dirtySlots.removeAll(keepingCapacity: true)
+            }
+        }
+        return changed
+    }
+
+    /// Drops counters back at their full quota from the least recently used end of each shard.
+    func sweep(now: Int64) {
+        for box in shards {
+            box.state.withLock { shard in
+                for slot in shard.counters.oldestSlots(limit: Self.sweepBatch, while: { $0.tat <= now }) {
+                    shard.remove(at: slot)
+                }
+            }
+        }
+    }
+
+    /// Restores counters read from the store (at start); those already full again are skipped.
+    func restore(_ counters: [RateLimitCounter], now: Int64) {
+        for counter in counters where counter.tat > now {
+            let counterKey = CounterKey(policy: counter.policy, key: counter.key)
+            shard(for: counterKey).state.withLock { shard in
+                if let slot = shard.counters.slot(of: counterKey) {
+                    shard.counters[slot].tat = max(shard.counters[slot].tat, counter.tat)
+                } else {
+                    _ = shard.counters.insert(counterKey, Counter(tat: counter.tat))
+                }
+            }
+        }
+    }
+
+    /// Forgets every counter of `key` (any policy): its quotas are full again.
+    func reset(key: String) {
+        for box in shards {
+            box.state.withLock { shard in
+                let slots = shard.counters.occupiedSlots.filter { shard.counters.key(at: $0).key == key }
+                for slot in slots { shard.remove(at: slot) }
+            }
+        }
+    }
+}
+
+/// One counter as the store keeps it.
+public struct RateLimitCounter: Sendable, Equatable {
+    /// ``RateLimitPolicy/id``.
+    public let policy: String
+    /// The value of the policy's key, e.g. `ip:192.0.2.1` or `sub:42@userservice`.
+    public let key: String
+    /// GCRA's theoretical arrival time, in nanoseconds since 1970: when the quota is full again.
+    public let tat: Int64
+
+    public init(policy: String, key: String, tat: Int64) {
+        self.policy = policy
+        self.key = key
+        self.tat = tat
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import NIOHTTP1
+import Testing
+
+@testable import GatewayCore
+
+@Suite("Rate limits of a route: keys, answers and headers")
+struct RateLimitPolicySetTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+    let keying = RateLimitKeying(ipv6Prefix: 64)
+    let alice = VerifiedIdentity(subject: "alice", issuer: "userservice", scopes: [], expiresAt: .distantFuture, claims: ["tenant": "acme"])
+
+    @Test("keys: client address (IPv6 by its /64), subject with issuer, and fingerprints of header and claim values")
+    func keys() {
+        #expect(keying.value(of: .ip, client: "192.0.2.7", identity: alice, headers: [:]) == "ip:192.0.2.7")
+        #expect(keying.value(of: .ip, client: "2001:db8:1:2:aaaa::1", identity: nil, headers: [:]) == "ip:2001:db8:1:2::/64")
+        #expect(keying.value(of: .subjectOrIP, client: "192.0.2.7", identity: alice, headers: [:]) == "sub:alice@userservice")
+        #expect(keying.value(of: .subjectOrIP, client: "192.0.2.7", identity: nil, headers: [:]) == "ip:192.0.2.7")
+        let apiKey = keying.value(of: .header("x-api-key"), client: "192.0.2.7", identity: nil, headers: ["X-Api-Key": "secret-key"])
+        #expect(apiKey == "header:x-api-key#" + AuditEvent.fingerprint(ofToken: "secret-key"))
+        #expect(!apiKey.contains("secret-key"))
+        #expect(keying.value(of: .claim("tenant"), client: "192.0.2.7", identity: alice, headers: [:]).hasPrefix("claim:tenant#"))
+    }
+
+    @Test("the 51st request of 50/hour is a 429 with Retry-After, RateLimit-Policy and RateLimit; allowed ones carry RateLimit")
+    func answers() throws {
+        let set = RateLimitPolicySet([RateLimitPolicy(RatePolicyConfig(limit: 50, period: .hour), scope: "test")])
+        let limiter = RateLimiter(maxKeys: 1_000)
+        func admit() throws(GatewayProblem) -> RateLimitPolicySet.Admission {
+            try set.admit(
+                limiter: limiter, keying: keying, client: "192.0.2.7", identity: nil, headers: [:], now: now, responseHeaders: true)
+        }
+        let first = try admit()
+        #expect(first.responseHeaders.map(\.0) == ["RateLimit-Policy", "RateLimit"])
+        #expect(first.responseHeaders.map(\.1) == [#""50/hour";q=50;w=3600"#, #""50/hour";r=49;t=72"#])
+        for _ in 2...50 { _ = try admit() }
+        #expect {
+            try admit()
+        } throws: { error in
+            guard let problem = error as? GatewayProblem else { return false }
+            let headers = Dictionary(problem.headers, uniquingKeysWith: { first, _ in first })
+            return problem.status == .tooManyRequests && problem.code == "rate_limited" && headers["Retry-After"] == "72"
+                && headers["RateLimit"] == #""50/hour";r=0;t=3600"# && problem.auditType == .rateLimited
+                && problem.auditReason == "50/hour exhausted for ip:192.0.2.7"
+        }
+    }
+
+    @Test("a shadow policy's refusal lets the request through and is reported; it is not advertised in headers")
+    func shadow() throws {
+        let shadow = RateLimitPolicy(RatePolicyConfig(limit: 1, period: .minute, key: .ip, mode: .shadow), scope: "test")
+        let set = RateLimitPolicySet([shadow])
+        #expect(set.policyField == nil)
+        let limiter = RateLimiter(maxKeys: 1_000)
+        _ = try set.admit(limiter: limiter, keying: keying, client: "192.0.2.7", identity: nil, headers: [:], now: now, responseHeaders: true)
+        let second = try set.admit(
+            limiter: limiter, keying: keying, client: "192.0.2.7", identity: nil, headers: [:], now: now, responseHeaders: true)
+        #expect(second.shadowRefusals.map(\.reason) == ["1/minute by ip (shadow) exhausted for ip:192.0.2.7"])
+        #expect(second.shadowRefusals.first?.audited == true)
+        #expect(second.responseHeaders.isEmpty)
+    }
+}
