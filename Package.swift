@@ -88,10 +88,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "LimiterBenchmark",
+            dependencies: ["GatewayCore"],
+            path: "Benchmarks/LimiterBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GatewayTestSupport",
+            dependencies: ["GatewayCore"],
+            path: "Tests/GatewayTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GatewayCoreTests",
             dependencies: [
                 "GatewayCore",
+                "GatewayTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -115,6 +128,7 @@ let package = Package(
             name: "GatewayIntegrationTests",
             dependencies: [
                 "GatewayCore",
+                "GatewayTestSupport",
                 "UserServiceCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayTestSupport
 import NIOHTTP1
 import Testing
 
@@ -14,7 +15,7 @@ struct AuditLatencyTests {
 
     @Test("the request path keeps its latency when the disk is slow")
     func slowDisk() async throws {
-        let slowStore = try SlowAuditStore(appendDelay: Self.storeDelay)
+        let slowStore = try ControlledStore(appendDelay: Self.storeDelay)
         try await TestUpstream.with { upstream in
             let config = GatewayHarness.config(upstreams: ["test": upstream.port], routes: Self.routes)
             try await GatewayHarness.with(config) { fast in
@@ -27,7 +28,7 @@ struct AuditLatencyTests {
 
     /// Sends the same audited request to both gateways in turn, so that both see the same load on
     /// the machine, while the slow store sits in a write; then checks every event arrives.
-    func measure(fast: GatewayHarness, slow: GatewayHarness, slowStore: SlowAuditStore) async throws {
+    func measure(fast: GatewayHarness, slow: GatewayHarness, slowStore: ControlledStore) async throws {
         for _ in 0..<Self.warmUpRequests {
             #expect(try await fast.timedGET("/users/me").status == .unauthorized)
             #expect(try await slow.timedGET("/users/me").status == .unauthorized)
@@ -59,7 +60,7 @@ struct AuditLatencyTests {
     }
 
     /// Returns once the slow store has begun a write, so that the measured requests overlap it.
-    func waitForFirstAppend(_ store: SlowAuditStore) async throws {
+    func waitForFirstAppend(_ store: ControlledStore) async throws {
         let deadline = ContinuousClock.now + .seconds(30)
         while store.appendsStarted == 0 {
             try #require(ContinuousClock.now < deadline, "the recorder never wrote to the slow store")

@@ -29,7 +29,8 @@ extension GatewayConfig {
             let methods = route.methods?.joined(separator: ",") ?? "*"
             let strip = route.stripPrefix ? ", strip prefix" : ""
             let login = route.login ? ", login" : ""
-            lines.append("  \(methods) \(route.path) (auth \(route.auth.rawValue)\(strip)\(login)) → \(route.upstream)")
+            let limits = route.rateLimit.map { $0.isEmpty ? ", no rate limit" : ", rate limit " + Self.describe($0) } ?? ""
+            lines.append("  \(methods) \(route.path) (auth \(route.auth.rawValue)\(strip)\(login)\(limits)) → \(route.upstream)")
         }
         if routes.contains(where: \.login) {
             let login = loginProtection
@@ -38,9 +39,16 @@ extension GatewayConfig {
                     + "\(login.maxFailuresPerUsername) per username (0 = off) within \(login.window.configDescription), "
                     + "for \(login.cooldown.configDescription)")
         }
+        if !rateLimit.defaultPolicies.isEmpty {
+            lines.append("default rate limit: \(Self.describe(rateLimit.defaultPolicies)) (at most \(rateLimit.maxKeys) counters)")
+        }
         lines.append(
             "store: \(store.path) (audit kept \(store.auditRetention.configDescription), "
                 + "queue \(store.auditQueueSize), \(store.onAuditOverflow.rawValue) on overflow)")
         return lines.joined(separator: "\n")
+    }
+
+    private static func describe(_ policies: [RatePolicyConfig]) -> String {
+        policies.map { "\($0.rate) by \($0.key)" + ($0.mode == .shadow ? " (shadow)" : "") }.joined(separator: ", ")
     }
 }

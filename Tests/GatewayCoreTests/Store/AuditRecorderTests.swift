@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayTestSupport
 import Logging
 import ServiceLifecycle
 import Testing

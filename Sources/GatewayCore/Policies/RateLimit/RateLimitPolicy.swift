@@ -13,7 +13,7 @@ public struct RateLimitPolicy: Sendable, Equatable {
     let emission: Int64
 
     /// `scope` is `default` for `[rate_limit] default`, else the route it belongs to.
-    init(_ config: RatePolicyConfig, scope: String) {
+    public init(_ config: RatePolicyConfig, scope: String) {
         id = "\(scope)|\(config.period.seconds)|\(config.key)"
         name = config.rate + (config.key == .subjectOrIP ? "" : " by \(config.key)") + (config.mode == .shadow ? " (shadow)" : "")
         limit = config.limit

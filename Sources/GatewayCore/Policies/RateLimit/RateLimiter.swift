@@ -65,20 +65,23 @@ public final class RateLimiter: Sendable {
     // MARK: Checking
 
     /// One policy's verdict on a request.
-    struct Verdict {
-        let policy: RateLimitPolicy
-        let key: String
+    public struct Verdict: Sendable {
+        public let policy: RateLimitPolicy
+        public let key: String
         let outcome: GCRA.Outcome
         /// For a refusal: whether this one goes to the audit trail, and how many were skipped before it.
         let audited: Bool
         let skippedAudits: Int
+
+        /// Whether the policy let the request through.
+        public var admitted: Bool { outcome.admitted }
     }
 
     /// Checks a request against every policy, `keys[i]` being its key for `policies[i]`. Policies are
     /// checked in order; the first enforced one that refuses ends the check and gives back what the
     /// policies before it had counted, so a refused request consumes nothing. Shadow policies count
     /// and report refusals but never refuse.
-    func check(_ policies: [RateLimitPolicy], keys: [String], now: Int64) -> [Verdict] {
+    public func check(_ policies: [RateLimitPolicy], keys: [String], now: Int64) -> [Verdict] {
         var verdicts: [Verdict] = []
         verdicts.reserveCapacity(policies.count)
         for (policy, key) in zip(policies, keys) {
