@@ -14,41 +14,34 @@ struct RateLimitTests {
 
     func withGateway(
         defaults: [RatePolicyConfig] = [RatePolicyConfig(limit: 50, period: .hour)], routes: [RouteConfig]? = nil,
-        trustLoopback: Bool = false, _ body: (GatewayHarness) async throws -> Void
+        trustLoopback: Bool = false, now: @escaping @Sendable () -> Date = { Date() }, _ body: (GatewayHarness) async throws -> Void
     ) async throws {
         try await TestUpstream.with { upstream in
             var config = GatewayHarness.config(
                 upstreams: ["test": upstream.port], routes: routes ?? [RouteConfig(path: "/", upstream: "test", auth: .optional)])
             config.rateLimit = RateLimitConfig(defaultPolicies: defaults)
             if trustLoopback { config.server.trustedProxies = [CIDR("127.0.0.1/32")!] }
-            try await GatewayHarness.with(config, body)
+            try await GatewayHarness.with(config, now: now, body)
         }
     }
 
     @Test("with 50/hour the 50th request passes and the 51st is 429 with Retry-After and RateLimit headers")
     func exactBoundary() async throws {
-        try await withGateway { gateway in
+        // A stopped clock: the figures do not depend on how long the 51 requests take.
+        let instant = Date()
+        try await withGateway(now: { instant }) { gateway in
             for index in 1...50 {
                 let response = try await gateway.send("/echo")
                 #expect(response.status == .ok, "request \(index)")
-                // t counts down from the first request: allow for the seconds this loop may take on a slow machine.
-                let field = try #require(response.headers["ratelimit"].first)
-                let prefix = #""50/hour";r=\#(50 - index);t="#
-                #expect(field.hasPrefix(prefix), "request \(index): \(field)")
-                let reset = Int(field.dropFirst(prefix.count)) ?? 0
-                #expect((72 * index - 5...72 * index).contains(reset), "request \(index): \(field)")
+                #expect(response.headers["ratelimit"] == [#""50/hour";r=\#(50 - index);t=\#(72 * index)"#], "request \(index)")
             }
             let refused = try await gateway.send("/echo")
             #expect(refused.status == .tooManyRequests)
             #expect(refused.headers["content-type"] == ["application/problem+json"])
             #expect(refused.json["code"] as? String == "rate_limited")
-            let retryAfter = try #require(refused.headers["retry-after"].first.flatMap { Int($0) })
-            #expect((67...72).contains(retryAfter))
+            #expect(refused.headers["retry-after"] == ["72"])
             #expect(refused.headers["ratelimit-policy"] == [#""50/hour";q=50;w=3600"#])
-            let field = try #require(refused.headers["ratelimit"].first)
-            let prefix = #""50/hour";r=0;t="#
-            #expect(field.hasPrefix(prefix), "\(field)")
-            #expect((3_595...3_600).contains(Int(field.dropFirst(prefix.count)) ?? 0), "\(field)")
+            #expect(refused.headers["ratelimit"] == [#""50/hour";r=0;t=3600"#])
         }
     }
 

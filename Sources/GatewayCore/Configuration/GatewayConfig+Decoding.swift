@@ -12,6 +12,7 @@ extension GatewayConfig {
         case store
         case loginProtection = "login_protection"
         case rateLimit = "rate_limit"
+        case cors
     }
 
     /// Decodes and validates the whole document, reporting every problem to `context`.
@@ -23,16 +24,18 @@ extension GatewayConfig {
         let jwt = JWTConfig(decoding: document.section(.jwt))
         let upstreamTables = document.entries(.upstream, keys: UpstreamConfig.Key.self)
         let routeTables = document.entries(.route, keys: RouteConfig.Key.self)
+        let cors = GlobalCORSConfig(decoding: document.section(.cors))
         self.init(
             sourcePath: context.file,
             server: server,
             tls: tls,
             jwt: jwt,
             upstreams: upstreamTables.map(UpstreamConfig.init(decoding:)),
-            routes: routeTables.map(RouteConfig.init(decoding:)),
+            routes: routeTables.map { RouteConfig(decoding: $0, cors: cors) },
             store: StoreConfig(decoding: document.section(.store)),
             loginProtection: LoginProtectionConfig(decoding: document.section(.loginProtection)),
-            rateLimit: RateLimitConfig(decoding: document.section(.rateLimit))
+            rateLimit: RateLimitConfig(decoding: document.section(.rateLimit)),
+            cors: cors
         )
         checkUpstreamNamesAreUnique(upstreamTables)
         checkRouteUpstreamsExist(routeTables)

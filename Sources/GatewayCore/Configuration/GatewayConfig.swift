@@ -14,6 +14,7 @@ public struct GatewayConfig: Sendable {
     public var store: StoreConfig
     public var loginProtection: LoginProtectionConfig
     public var rateLimit: RateLimitConfig
+    public var cors: GlobalCORSConfig
 
     public init(
         sourcePath: String,
@@ -24,7 +25,8 @@ public struct GatewayConfig: Sendable {
         routes: [RouteConfig],
         store: StoreConfig = StoreConfig(),
         loginProtection: LoginProtectionConfig = LoginProtectionConfig(),
-        rateLimit: RateLimitConfig = RateLimitConfig()
+        rateLimit: RateLimitConfig = RateLimitConfig(),
+        cors: GlobalCORSConfig = GlobalCORSConfig()
     ) {
         self.sourcePath = sourcePath
         self.server = server
@@ -35,6 +37,7 @@ public struct GatewayConfig: Sendable {
         self.store = store
         self.loginProtection = loginProtection
         self.rateLimit = rateLimit
+        self.cors = cors
     }
 }
 
@@ -301,11 +304,13 @@ public struct RouteConfig: Sendable {
     public var login: Bool
     /// The route's own rate policies, counted for it alone; `[]` turns limits off. Default: `[rate_limit] default`.
     public var rateLimit: [RatePolicyConfig]?
+    /// CORS for the route: `[cors]`, with the route's own `cors` keys over it.
+    public var cors: CORSConfig
 
     public init(
         path: String, methods: [String]? = nil, upstream: String, stripPrefix: Bool = false, auth: AuthMode = .required,
         scopes: [String] = [], roles: [String] = [], issuers: [String] = [], login: Bool = false,
-        rateLimit: [RatePolicyConfig]? = nil
+        rateLimit: [RatePolicyConfig]? = nil, cors: CORSConfig = CORSConfig()
     ) {
         self.path = path
         self.methods = methods
@@ -317,6 +322,7 @@ public struct RouteConfig: Sendable {
         self.issuers = issuers
         self.login = login
         self.rateLimit = rateLimit
+        self.cors = cors
     }
 }
 

@@ -11,12 +11,14 @@ extension RouteConfig {
         case issuers
         case login
         case rateLimit = "rate_limit"
+        case cors
     }
 
     /// The methods a route may name, in the order they are listed in messages.
     static let knownMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
-    init(decoding table: ConfigTable<Key>) {
+    /// Decodes a `[[route]]` entry; its `cors` keys go over `[cors]`.
+    init(decoding table: ConfigTable<Key>, cors global: GlobalCORSConfig) {
         // An empty path or upstream stands for a missing or invalid one, already reported.
         let defaults = RouteConfig(path: "", upstream: "")
         self.init(
@@ -29,7 +31,8 @@ extension RouteConfig {
             roles: table.array(.roles, Self.validateToken) ?? defaults.roles,
             issuers: table.array(.issuers) { text throws(ConfigValueProblem) in text } ?? defaults.issuers,
             login: table.bool(.login) ?? defaults.login,
-            rateLimit: RatePolicyConfig.list(table, .rateLimit)
+            rateLimit: RatePolicyConfig.list(table, .rateLimit),
+            cors: Self.decodeCORS(table, global: global)
         )
         if auth == .none, !scopes.isEmpty || !roles.isEmpty || !issuers.isEmpty {
             table.report(.auth, "must not be \"none\" on a route that requires scopes, roles or issuers", allowed: "required, optional")
@@ -58,6 +61,15 @@ extension RouteConfig {
                 table.elementPath(.issuers, index), "no [jwt] issuer is \(name.quotedForConfig)",
                 allowed: known.isEmpty ? "set jwt.issuer" : known.map(\.quotedForConfig).joined(separator: ", "))
         }
+    }
+
+    private static func decodeCORS(_ table: ConfigTable<Key>, global: GlobalCORSConfig) -> CORSConfig {
+        guard table.contains(.cors) else { return global.defaults }
+        let corsTable: ConfigTable<CORSConfig.Key> = table.section(.cors)
+        let cors = CORSConfig(decoding: corsTable, over: global.defaults) { $0 }
+        cors.checkOrigins(
+            at: corsTable.keyPath(.allowedOrigins), context: table.context, allowInsecureOrigins: global.allowInsecureOrigins)
+        return cors
     }
 
     /// A scope or role: printable ASCII without spaces (scopes travel space-separated).

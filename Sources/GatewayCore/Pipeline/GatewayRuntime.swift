@@ -17,6 +17,8 @@ public final class GatewayRuntime: Sendable {
     /// The node's rate limit counters: shared by every connection, and kept across reloads.
     public let rateLimiter: RateLimiter
     let rateLimitKeying: RateLimitKeying
+    /// CORS preflights are counted by this policy alone.
+    let preflightLimits: RateLimitPolicySet
     let tlsContext: NIOSSLContext
     /// The clock policies read; injectable for tests.
     let now: @Sendable () -> Date
@@ -38,6 +40,7 @@ public final class GatewayRuntime: Sendable {
         self.routes = RouteTable(config.routes, defaultRateLimits: config.rateLimit.defaultPolicies)
         self.rateLimiter = rateLimiter ?? RateLimiter(maxKeys: config.rateLimit.maxKeys)
         self.rateLimitKeying = RateLimitKeying(ipv6Prefix: config.rateLimit.ipv6Prefix)
+        self.preflightLimits = RateLimitPolicySet([RateLimitPolicy(config.cors.preflightRateLimit, scope: "preflight")])
         self.headerRules = HeaderRules(trustedProxies: config.server.trustedProxies, tls: config.tls, jwt: config.jwt)
         self.loginGuard = LoginGuard(config: config.loginProtection)
         self.usernameFingerprint = usernameFingerprint

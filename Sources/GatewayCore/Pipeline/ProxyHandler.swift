@@ -132,17 +132,22 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         let peer = context.channel.remoteAddress
         let requestID = runtime.headerRules.requestID(peer: peer, headers: head.headers, generated: Self.generateRequestID)
         let bodyPending = Self.hasBody(head)
+        let keepOpen = head.isKeepAlive && readDepth <= Self.maximumReadDepth
         let admitted: AdmittedRequest
         do {
-            admitted = try RequestAdmission.admit(
-                head, peer: peer, requestID: requestID, runtime: runtime, tokenCache: tokenCache)
+            switch try RequestAdmission.admit(head, peer: peer, requestID: requestID, runtime: runtime, tokenCache: tokenCache) {
+            case .forward(let request):
+                admitted = request
+            case .answer(let status, let headers):
+                answer(status, headers: headers, requestID: requestID, close: !keepOpen, bodyPending: bodyPending)
+                return
+            }
         } catch {
-            let keepOpen = head.isKeepAlive && readDepth <= Self.maximumReadDepth
             respond(keepOpen ? error : error.closingConnection(), requestID: requestID, bodyPending: bodyPending)
             return
         }
-        for refusal in admitted.rateLimit.shadowRefusals where refusal.audited {
-            audit(.rateLimited, reason: refusal.reason, status: nil, requestID: requestID, subject: admitted.identity?.subject)
+        for decision in admitted.passedDecisions {
+            audit(decision.type, reason: decision.reason, status: nil, requestID: requestID, subject: admitted.identity?.subject)
         }
         guard let upstreamConfig = runtime.upstream(named: admitted.route.upstream),
             let pool = pools.pool(upstreamConfig.name, on: context.eventLoop)
@@ -256,8 +261,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             exchange.responseDeadline?.cancel()
             exchange.responseStarted = true
             exchange.upstreamKeepAlive = head.isKeepAlive
-            var headers = runtime.headerRules.clientResponseHeaders(head.headers, requestID: exchange.requestID)
-            for (name, value) in exchange.admitted.rateLimit.responseHeaders { headers.add(name: name, value: value) }
+            var headers = runtime.headerRules.clientResponseHeaders(
+                head.headers, requestID: exchange.requestID, ownsCORS: exchange.admitted.route.cors.isEnabled)
+            for (name, value) in exchange.admitted.responseHeaders { headers.add(name: name, value: value) }
             if exchange.clientHead.version == .http1_0, !headers.contains(name: "content-length") {
                 exchange.clientKeepAlive = false  // HTTP/1.0 has no chunking: the close ends the body
             }
@@ -342,21 +348,34 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             context.close(promise: nil)
         } else {
             state = .idle
+            let problem = problem.adding(headers: exchange.admitted.corsHeaders)
             respond(exchange.clientKeepAlive ? problem : problem.closingConnection(), requestID: exchange.requestID, bodyPending: !exchange.requestComplete)
         }
     }
 
-    /// Writes the gateway's own answer. When the request body has not been read, the connection closes
-    /// after the answer rather than reading a body nobody wants.
+    /// Writes the gateway's own problem answer. When the request body has not been read, the
+    /// connection closes after the answer rather than reading a body nobody wants.
     private func respond(_ problem: GatewayProblem, requestID: String, bodyPending: Bool) {
         audit(problem, requestID: requestID)
-        let close = problem.closesConnection || bodyPending
         let body = problem.body(requestID: requestID, allocator: context.channel.allocator)
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/problem+json")
-        headers.add(name: "Content-Length", value: String(body.readableBytes))
-        headers.add(name: "Cache-Control", value: "no-store")
-        for (name, value) in problem.headers { headers.add(name: name, value: value) }
+        var headers: [(String, String)] = [
+            ("Content-Type", "application/problem+json"), ("Content-Length", String(body.readableBytes)), ("Cache-Control", "no-store"),
+        ]
+        headers += problem.headers
+        write(problem.status, headers: headers, body: body, requestID: requestID, close: problem.closesConnection, bodyPending: bodyPending)
+    }
+
+    /// Writes an answer of the gateway's own without a body (a preflight's 204).
+    private func answer(_ status: HTTPResponseStatus, headers: [(String, String)], requestID: String, close: Bool, bodyPending: Bool) {
+        write(status, headers: headers + [("Content-Length", "0")], body: nil, requestID: requestID, close: close, bodyPending: bodyPending)
+    }
+
+    private func write(
+        _ status: HTTPResponseStatus, headers fields: [(String, String)], body: ByteBuffer?, requestID: String, close requested: Bool,
+        bodyPending: Bool
+    ) {
+        let close = requested || bodyPending
+        var headers = HTTPHeaders(fields)
         if close { headers.add(name: "Connection", value: "close") }
         runtime.headerRules.addGatewayHeaders(to: &headers, requestID: requestID)
         // Writing the end may hand over the next pipelined request at once: be ready for it first.
@@ -367,8 +386,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             context.triggerUserOutboundEvent(RequestCycleEvent.responseCompleted, promise: nil)
             resumeClientReads()
         }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: problem.status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if close {
             written.assumeIsolated().whenComplete { _ in self.context.close(promise: nil) }

@@ -2,6 +2,14 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
+/// What the checks at the head decided for a request that is not refused.
+enum Admission {
+    /// Forward it.
+    case forward(AdmittedRequest)
+    /// The gateway answers it itself, without a body (a CORS preflight: 204).
+    case answer(HTTPResponseStatus, headers: [(String, String)])
+}
+
 /// A request that passed every check at the head, ready to forward.
 struct AdmittedRequest {
     let route: Route
@@ -10,12 +18,24 @@ struct AdmittedRequest {
     let identity: VerifiedIdentity?
     /// The client sent `Expect: 100-continue`; the gateway answers it once the head is admitted.
     let expectsContinue: Bool
-    /// `RateLimit` headers for the response, and shadow policies the request went over.
-    let rateLimit: RateLimitPolicySet.Admission
+    /// Headers the gateway adds to the answer: CORS and `RateLimit`.
+    let responseHeaders: [(String, String)]
+    /// CORS headers alone, for an error answer the gateway gives later (502, 504, a login refusal).
+    let corsHeaders: [(String, String)]
+    /// Decisions to audit that let the request through: a shadow rate policy's, a CORS rejection
+    /// that is not enforced.
+    let passedDecisions: [PassedDecision]
+}
+
+/// A security decision that did not stop the request.
+struct PassedDecision {
+    let type: AuditEventType
+    let reason: String
 }
 
 /// The ordered checks a request head goes through before anything is forwarded:
-/// limits, framing, target normalisation, routing, body size, authentication, rate limits.
+/// limits, framing, target normalisation, routing, body size, CORS (preflights are answered here,
+/// before authentication), authentication, rate limits.
 enum RequestAdmission {
     /// Longest request target accepted (414 beyond), capped by `max_header_bytes`.
     static let maximumTargetBytes = 8 * 1024
@@ -26,7 +46,7 @@ enum RequestAdmission {
         requestID: String,
         runtime: GatewayRuntime,
         tokenCache: VerifiedTokenCache? = nil
-    ) throws(GatewayProblem) -> AdmittedRequest {
+    ) throws(GatewayProblem) -> Admission {
         let server = runtime.config.server
         guard head.uri.utf8.count <= min(maximumTargetBytes, server.maxHeaderBytes) else { throw .uriTooLong }
         guard headerBytes(head) <= server.maxHeaderBytes else { throw .headersTooLarge }
@@ -41,29 +61,64 @@ enum RequestAdmission {
         } catch {
             throw .pathRejected(error.reason)
         }
+        if CORSPolicy.isPreflight(head), let answer = try preflight(head, path: target.path, peer: peer, runtime: runtime) {
+            return answer
+        }
         let route: Route
         switch runtime.routes.match(path: target.path, method: head.method.rawValue) {
         case .route(let matched): route = matched
         case .methodNotAllowed(let allow): throw .methodNotAllowed(allow: allow)
         case .notFound: throw .notFound
         }
-        if case .length(let length) = framing, length > server.maxBodyBytes { throw .bodyTooLarge }
-        let now = runtime.now()
-        let identity = try runtime.auth.authenticate(head.headers, route: route, now: now, cache: tokenCache)
-        let rateLimit = try route.rateLimits.admit(
-            limiter: runtime.rateLimiter, keying: runtime.rateLimitKeying,
-            client: runtime.headerRules.clientAddress(peer: peer, headers: head.headers), identity: identity, headers: head.headers,
-            now: now, responseHeaders: runtime.config.rateLimit.responseHeaders)
+        var corsHeaders: [(String, String)] = []
+        var passed: [PassedDecision] = []
+        if route.cors.isEnabled {
+            let cors = route.cors.responseHeaders(head.headers)
+            corsHeaders = cors.headers
+            if let rejection = cors.rejection {
+                if route.cors.config.enforce { throw GatewayProblem.corsRejected(rejection.reason, vary: CORSPolicy.varyActual) }
+                passed.append(PassedDecision(type: .corsRejected, reason: rejection.reason))
+            }
+        }
+        do throws(GatewayProblem) {
+            if case .length(let length) = framing, length > server.maxBodyBytes { throw .bodyTooLarge }
+            let now = runtime.now()
+            let identity = try runtime.auth.authenticate(head.headers, route: route, now: now, cache: tokenCache)
+            let rateLimit = try route.rateLimits.admit(
+                limiter: runtime.rateLimiter, keying: runtime.rateLimitKeying,
+                client: runtime.headerRules.clientAddress(peer: peer, headers: head.headers), identity: identity, headers: head.headers,
+                now: now, responseHeaders: runtime.config.rateLimit.responseHeaders)
+            passed += rateLimit.shadowRefusals.filter(\.audited).map { PassedDecision(type: .rateLimited, reason: $0.reason) }
 
-        var upstreamTarget = target
-        upstreamTarget.path = route.upstreamPath(for: target.path)
-        let headers = runtime.headerRules.upstreamRequestHeaders(
-            head.headers, peer: peer, requestID: requestID, framing: framing, identity: identity)
-        let upstreamHead = HTTPRequestHead(
-            version: .http1_1, method: head.method, uri: upstreamTarget.uri, headers: headers)
-        return AdmittedRequest(
-            route: route, upstreamHead: upstreamHead, framing: framing, identity: identity,
-            expectsContinue: expectsContinue, rateLimit: rateLimit)
+            var upstreamTarget = target
+            upstreamTarget.path = route.upstreamPath(for: target.path)
+            let headers = runtime.headerRules.upstreamRequestHeaders(
+                head.headers, peer: peer, requestID: requestID, framing: framing, identity: identity)
+            let upstreamHead = HTTPRequestHead(
+                version: .http1_1, method: head.method, uri: upstreamTarget.uri, headers: headers)
+            return .forward(
+                AdmittedRequest(
+                    route: route, upstreamHead: upstreamHead, framing: framing, identity: identity,
+                    expectsContinue: expectsContinue, responseHeaders: corsHeaders + rateLimit.responseHeaders,
+                    corsHeaders: corsHeaders, passedDecisions: passed))
+        } catch {
+            throw error.adding(headers: corsHeaders)
+        }
+    }
+
+    /// Answers a CORS preflight for the route that would take the method it asks for, before any
+    /// authentication and counted by the preflight policy alone. `nil` when that route has no
+    /// CORS: the request is then an ordinary `OPTIONS` request.
+    private static func preflight(
+        _ head: HTTPRequestHead, path: String, peer: SocketAddress?, runtime: GatewayRuntime
+    ) throws(GatewayProblem) -> Admission? {
+        let method = head.headers["access-control-request-method"].first ?? ""
+        guard case .route(let route) = runtime.routes.match(path: path, method: method), route.cors.isEnabled else { return nil }
+        _ = try runtime.preflightLimits.admit(
+            limiter: runtime.rateLimiter, keying: runtime.rateLimitKeying,
+            client: runtime.headerRules.clientAddress(peer: peer, headers: head.headers), identity: nil, headers: head.headers,
+            now: runtime.now(), responseHeaders: false)
+        return .answer(.noContent, headers: try route.cors.answerPreflight(head.headers))
     }
 
     /// Request line plus header fields as they appeared on the wire (CRLFs included).

@@ -16,6 +16,7 @@ public struct Route: Sendable {
     public let login: Bool
     /// The route's own policies, or the shared defaults.
     let rateLimits: RateLimitPolicySet
+    let cors: CORSPolicy
 
     init(index: Int, config: RouteConfig, defaultRateLimits: RateLimitPolicySet = RateLimitPolicySet([])) {
         self.index = index
@@ -28,6 +29,7 @@ public struct Route: Sendable {
         self.roles = config.roles
         self.issuers = Set(config.issuers)
         self.login = config.login
+        self.cors = CORSPolicy(config.cors)
         let scope = RateLimitPolicy.scope(of: config)
         self.rateLimits = config.rateLimit.map { RateLimitPolicySet($0.map { RateLimitPolicy($0, scope: scope) }) } ?? defaultRateLimits
     }

@@ -50,6 +50,14 @@ public struct GatewayProblem: Error, Sendable, Equatable {
             && lhs.headers.map { "\($0.0):\($0.1)" } == rhs.headers.map { "\($0.0):\($0.1)" }
     }
 
+    /// The same problem with `extra` headers after its own (CORS headers, so that a browser page can read it).
+    public func adding(headers extra: [(String, String)]) -> GatewayProblem {
+        guard !extra.isEmpty else { return self }
+        return GatewayProblem(
+            status, code, detail, headers: headers + extra, closesConnection: closesConnection, audit: auditType, reason: auditReason,
+            subject: auditSubject)
+    }
+
     /// The same problem, forcing the connection to close afterwards.
     public func closingConnection() -> GatewayProblem {
         GatewayProblem(
@@ -136,6 +144,13 @@ extension GatewayProblem {
             .tooManyRequests, "rate_limited", "Too many requests; try again later.",
             headers: [("Retry-After", String(max(seconds, 1)))] + headers, audit: audited ? .rateLimited : nil, reason: reason,
             subject: subject)
+    }
+
+    /// A browser origin, method or header that the route's CORS does not allow.
+    public static func corsRejected(_ reason: String, vary: (String, String)) -> GatewayProblem {
+        GatewayProblem(
+            .forbidden, "cors_rejected", "This origin may not make this request.", headers: [vary], audit: .corsRejected,
+            reason: reason)
     }
 
     public static let upstreamUnavailable = GatewayProblem(

@@ -21,7 +21,7 @@ struct ConfigSchemaTests {
             [metrics]
             listen = "127.0.0.1:9090"
             """)
-        #expect(problems == ["/srv/gw.conf:1: metrics: unknown key (allowed: server, tls, jwt, upstream, route, store, login_protection, rate_limit)"])
+        #expect(problems == ["/srv/gw.conf:1: metrics: unknown key (allowed: server, tls, jwt, upstream, route, store, login_protection, rate_limit, cors)"])
     }
 
     @Test("rejects a sub-table of a known table")
@@ -52,7 +52,7 @@ struct ConfigSchemaTests {
             timeout = "5s"
             """)
         #expect(problems == [
-            "/srv/gw.conf:12: route[1].timeout: unknown key (allowed: path, methods, upstream, strip_prefix, auth, scopes, roles, issuers, login, rate_limit)"
+            "/srv/gw.conf:12: route[1].timeout: unknown key (allowed: path, methods, upstream, strip_prefix, auth, scopes, roles, issuers, login, rate_limit, cors)"
         ])
     }
 

@@ -37,9 +37,11 @@ struct GatewayHarness {
 
     /// Starts a gateway for `config` with its audit recorder and revocation list running, runs `body`,
     /// and always shuts everything down.
+    /// `now` is the clock the gateway's policies read (token times, rate limits); the real one by default.
     static func with<T>(
         _ config: GatewayConfig,
         store: (any GatewayStore)? = nil,
+        now: @escaping @Sendable () -> Date = { Date() },
         _ body: (GatewayHarness) async throws -> T
     ) async throws -> T {
         let logger = Logger(label: "gateway-test")
@@ -55,7 +57,7 @@ struct GatewayHarness {
         let runtime = try GatewayRuntime(
             config: config, environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret], revocations: revocations,
             remoteKeys: remoteKeys, usernameFingerprint: UsernameFingerprint(key: try await store.installKey()),
-            rateLimiter: rateLimiter)
+            rateLimiter: rateLimiter, now: now)
         let server = GatewayServer(runtime: runtime, recorder: recorder, logger: logger)
         let background = Task {
             await withDiscardingTaskGroup { group in

@@ -137,7 +137,8 @@ public struct HeaderRules: Sendable {
     }
 
     /// The header section sent to the client for an upstream response.
-    public func clientResponseHeaders(_ upstream: HTTPHeaders, requestID: String) -> HTTPHeaders {
+    /// When the route's CORS is the gateway's (`ownsCORS`), the upstream's `Access-Control-*` headers are dropped.
+    public func clientResponseHeaders(_ upstream: HTTPHeaders, requestID: String, ownsCORS: Bool = false) -> HTTPHeaders {
         let named = Self.connectionTokens(upstream)
         var out = HTTPHeaders()
         out.reserveCapacity(upstream.count + securityHeaders.count + 1)
@@ -145,6 +146,7 @@ public struct HeaderRules: Sendable {
             let lower = name.lowercased()
             if Self.hopByHop.contains(lower) || Self.revealing.contains(lower) || lower.hasPrefix("proxy-")
                 || named.contains(lower) || lower == "x-request-id" || securityHeaderNames.contains(lower)
+                || (ownsCORS && lower.hasPrefix("access-control-"))
             {
                 continue
             }
@@ -159,7 +161,6 @@ public struct HeaderRules: Sendable {
         for (name, value) in securityHeaders { headers.replaceOrAdd(name: name, value: value) }
         headers.replaceOrAdd(name: "X-Request-ID", value: requestID)
     }
-
 
     static func connectionTokens(_ headers: HTTPHeaders) -> Set<String> {
         var tokens = Set<String>()
