@@ -56,6 +56,9 @@ public struct HostPort: Sendable, Hashable, CustomStringConvertible {
 
 /// `[server]`: listeners, trust and limits.
 public struct ServerConfig: Sendable {
+    /// `max_body_bytes` when the file does not set it: 1 MiB.
+    public static let defaultMaxBodyBytes: Int64 = 1024 * 1024
+
     /// The TLS listener. Default `127.0.0.1:8443`.
     public var listen: HostPort
     /// Optional plain-HTTP listener that only answers `308` redirects to https.
@@ -78,7 +81,7 @@ public struct ServerConfig: Sendable {
         redirectHTTPListen: HostPort? = nil,
         trustedProxies: [CIDR] = [],
         maxHeaderBytes: Int = 16 * 1024,
-        maxBodyBytes: Int64 = 1024 * 1024,
+        maxBodyBytes: Int64 = ServerConfig.defaultMaxBodyBytes,
         idleTimeout: Duration = .seconds(60),
         requestHeaderTimeout: Duration = .seconds(10),
         maxConnections: Int = 10_000
@@ -306,11 +309,13 @@ public struct RouteConfig: Sendable {
     public var rateLimit: [RatePolicyConfig]?
     /// CORS for the route: `[cors]`, with the route's own `cors` keys over it.
     public var cors: CORSConfig
+    /// Input checks: content types, body size, JSON and its schema, query parameters, headers.
+    public var validation: ValidationConfig
 
     public init(
         path: String, methods: [String]? = nil, upstream: String, stripPrefix: Bool = false, auth: AuthMode = .required,
         scopes: [String] = [], roles: [String] = [], issuers: [String] = [], login: Bool = false,
-        rateLimit: [RatePolicyConfig]? = nil, cors: CORSConfig = CORSConfig()
+        rateLimit: [RatePolicyConfig]? = nil, cors: CORSConfig = CORSConfig(), validation: ValidationConfig = ValidationConfig()
     ) {
         self.path = path
         self.methods = methods
@@ -323,6 +328,7 @@ public struct RouteConfig: Sendable {
         self.login = login
         self.rateLimit = rateLimit
         self.cors = cors
+        self.validation = validation
     }
 }
 

@@ -12,6 +12,12 @@ extension RouteConfig {
         case login
         case rateLimit = "rate_limit"
         case cors
+        case contentTypes = "content_types"
+        case maxBody = "max_body"
+        case json
+        case maxQueryParams = "max_query_params"
+        case requiredHeaders = "required_headers"
+        case schema
     }
 
     /// The methods a route may name, in the order they are listed in messages.
@@ -32,7 +38,8 @@ extension RouteConfig {
             issuers: table.array(.issuers) { text throws(ConfigValueProblem) in text } ?? defaults.issuers,
             login: table.bool(.login) ?? defaults.login,
             rateLimit: RatePolicyConfig.list(table, .rateLimit),
-            cors: Self.decodeCORS(table, global: global)
+            cors: Self.decodeCORS(table, global: global),
+            validation: ValidationConfig(decoding: table)
         )
         if auth == .none, !scopes.isEmpty || !roles.isEmpty || !issuers.isEmpty {
             table.report(.auth, "must not be \"none\" on a route that requires scopes, roles or issuers", allowed: "required, optional")

@@ -9,7 +9,10 @@ final class Exchange {
     let admitted: AdmittedRequest
     let pool: UpstreamPool
     let maxBodyBytes: Int64
-    /// Set on a `login = true` route: the body is collected there and sent only once it is checked.
+    /// Set when the route checks the whole body (login, JSON validation): it is held here and sent
+    /// only once it is checked.
+    let heldBody: HeldBody?
+    /// Set on a `login = true` route.
     let login: LoginAttempt?
     var clientKeepAlive: Bool
 
@@ -31,13 +34,14 @@ final class Exchange {
 
     init(
         requestID: String, clientHead: HTTPRequestHead, admitted: AdmittedRequest, pool: UpstreamPool, maxBodyBytes: Int64,
-        login: LoginAttempt? = nil
+        heldBody: HeldBody? = nil, login: LoginAttempt? = nil
     ) {
         self.requestID = requestID
         self.clientHead = clientHead
         self.admitted = admitted
         self.pool = pool
         self.maxBodyBytes = maxBodyBytes
+        self.heldBody = heldBody
         self.login = login
         self.clientKeepAlive = clientHead.isKeepAlive
         pending.append(.head(admitted.upstreamHead))
@@ -100,5 +104,22 @@ final class Exchange {
         responseDeadline?.cancel()
         upstream?.abandon()
         upstream = nil
+    }
+}
+
+/// A request body held whole, up to a limit, until it is checked.
+final class HeldBody {
+    let limit: Int
+    private(set) var bytes = ByteBuffer()
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Adds a part; false when that makes the body larger than `limit`.
+    func append(_ part: ByteBuffer) -> Bool {
+        guard bytes.readableBytes + part.readableBytes <= limit else { return false }
+        bytes.writeImmutableBuffer(part)
+        return true
     }
 }

@@ -37,7 +37,8 @@ public final class GatewayRuntime: Sendable {
         now: @escaping @Sendable () -> Date = { Date() }
     ) throws(StartupError) {
         self.config = config
-        self.routes = RouteTable(config.routes, defaultRateLimits: config.rateLimit.defaultPolicies)
+        self.routes = RouteTable(
+            config.routes, defaultRateLimits: config.rateLimit.defaultPolicies, serverMaxBodyBytes: config.server.maxBodyBytes)
         self.rateLimiter = rateLimiter ?? RateLimiter(maxKeys: config.rateLimit.maxKeys)
         self.rateLimitKeying = RateLimitKeying(ipv6Prefix: config.rateLimit.ipv6Prefix)
         self.preflightLimits = RateLimitPolicySet([RateLimitPolicy(config.cors.preflightRateLimit, scope: "preflight")])

@@ -1,16 +1,23 @@
 import NIOCore
 import NIOHTTP1
 
-/// Brute-force protection on `login = true` routes: the body is collected before forwarding
-/// (``LoginAttempt``), the attempt is refused while its client or username is locked, and the
-/// upstream's answer is counted (``LoginGuard``).
+/// Held bodies: checked whole before forwarding (JSON validation and, on `login = true` routes,
+/// brute-force protection: the attempt is refused while its client or username is locked, and the
+/// upstream's answer is counted by ``LoginGuard``).
 extension ProxyHandler {
-    /// The complete login body's refusal: an ambiguous username, or a lock. `nil` lets it go upstream.
-    func loginRefusal(_ exchange: Exchange) -> GatewayProblem? {
+    /// The refusal of a complete held body: it fails the route's validation, or (on a login route)
+    /// names no single username or one that is locked. `nil` lets it go upstream.
+    func heldBodyRefusal(_ exchange: Exchange) -> GatewayProblem? {
+        guard let held = exchange.heldBody else { return nil }
+        do {
+            try exchange.admitted.route.validation.checkBody(held.bytes)
+        } catch {
+            return error
+        }
         guard let login = exchange.login else { return nil }
         let keys: LoginKeys
         do {
-            keys = try login.completeBody(fingerprint: runtime.usernameFingerprint)
+            keys = try login.completeBody(held.bytes, fingerprint: runtime.usernameFingerprint)
         } catch {
             return error
         }
@@ -24,9 +31,9 @@ extension ProxyHandler {
         return .loginLocked(retryAfter: refusal.retryAfterSeconds, reason: reason, audited: refusal.isFirst)
     }
 
-    /// Queues the collected body and the request's end, to be written once the upstream is connected.
-    func sendLoginBody(_ exchange: Exchange) {
-        if let body = exchange.login?.body, body.readableBytes > 0 {
+    /// Queues the held body and the request's end, to be written once the upstream is connected.
+    func sendHeldBody(_ exchange: Exchange) {
+        if let body = exchange.heldBody?.bytes, body.readableBytes > 0 {
             exchange.send(.body(.byteBuffer(body)))
         }
         exchange.send(.end(nil))

@@ -155,18 +155,18 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             respond(.upstreamUnavailable, requestID: requestID, bodyPending: bodyPending)
             return
         }
-        let login =
-            admitted.route.login
-            ? LoginAttempt(clientAddress: runtime.headerRules.clientAddress(peer: peer, headers: head.headers)) : nil
+        let route = admitted.route
+        let login = route.login ? LoginAttempt(clientAddress: runtime.headerRules.clientAddress(peer: peer, headers: head.headers)) : nil
+        let heldLimits = [route.validation.heldBodyLimit, route.login ? LoginAttempt.maximumBodyBytes : nil].compactMap { $0 }
         let exchange = Exchange(
-            requestID: requestID, clientHead: head, admitted: admitted, pool: pool, maxBodyBytes: runtime.config.server.maxBodyBytes,
-            login: login)
+            requestID: requestID, clientHead: head, admitted: admitted, pool: pool, maxBodyBytes: route.validation.maxBodyBytes,
+            heldBody: heldLimits.min().map(HeldBody.init(limit:)), login: login)
         state = .forwarding(exchange)
         if admitted.expectsContinue {
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
-        // A login attempt connects only once its whole body is in and checked (`receiveEnd`).
-        if login == nil { connect(exchange, allowReuse: true) }
+        // A held body connects only once it is whole and checked (`receiveEnd`).
+        if exchange.heldBody == nil { connect(exchange, allowReuse: true) }
     }
 
     private func receiveBody(_ body: ByteBuffer) {
@@ -176,8 +176,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             fail(exchange, with: .bodyTooLarge)
             return
         }
-        if let login = exchange.login {
-            if !login.append(body) { fail(exchange, with: .bodyTooLarge) }
+        if let held = exchange.heldBody {
+            if !held.append(body) { fail(exchange, with: .bodyTooLarge) }
             return
         }
         exchange.send(.body(.byteBuffer(body)))
@@ -185,14 +185,14 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
 
     private func receiveEnd() {
         switch state {
-        case .forwarding(let exchange) where exchange.login != nil:
+        case .forwarding(let exchange) where exchange.heldBody != nil:
             exchange.requestComplete = true
-            if let refusal = loginRefusal(exchange) {
+            if let refusal = heldBodyRefusal(exchange) {
                 // Like an admission error: the answer's end may hand over the next pipelined request at once.
                 let keepOpen = exchange.clientKeepAlive && readDepth <= Self.maximumReadDepth
                 fail(exchange, with: keepOpen ? refusal : refusal.closingConnection())
             } else {
-                sendLoginBody(exchange)
+                sendHeldBody(exchange)
                 connect(exchange, allowReuse: true)
             }
         case .forwarding(let exchange):

@@ -34,8 +34,8 @@ struct PassedDecision {
 }
 
 /// The ordered checks a request head goes through before anything is forwarded:
-/// limits, framing, target normalisation, routing, body size, CORS (preflights are answered here,
-/// before authentication), authentication, rate limits.
+/// limits, framing, target normalisation, routing, CORS (preflights are answered here, before
+/// authentication), body size, authentication, rate limits, the route's input checks.
 enum RequestAdmission {
     /// Longest request target accepted (414 beyond), capped by `max_header_bytes`.
     static let maximumTargetBytes = 8 * 1024
@@ -81,7 +81,7 @@ enum RequestAdmission {
             }
         }
         do throws(GatewayProblem) {
-            if case .length(let length) = framing, length > server.maxBodyBytes { throw .bodyTooLarge }
+            if case .length(let length) = framing, length > route.validation.maxBodyBytes { throw .bodyTooLarge }
             let now = runtime.now()
             let identity = try runtime.auth.authenticate(head.headers, route: route, now: now, cache: tokenCache)
             let rateLimit = try route.rateLimits.admit(
@@ -89,6 +89,7 @@ enum RequestAdmission {
                 client: runtime.headerRules.clientAddress(peer: peer, headers: head.headers), identity: identity, headers: head.headers,
                 now: now, responseHeaders: runtime.config.rateLimit.responseHeaders)
             passed += rateLimit.shadowRefusals.filter(\.audited).map { PassedDecision(type: .rateLimited, reason: $0.reason) }
+            try route.validation.checkHead(head, query: target.query, framing: framing)
 
             var upstreamTarget = target
             upstreamTarget.path = route.upstreamPath(for: target.path)

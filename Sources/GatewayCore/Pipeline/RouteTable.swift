@@ -17,8 +17,12 @@ public struct Route: Sendable {
     /// The route's own policies, or the shared defaults.
     let rateLimits: RateLimitPolicySet
     let cors: CORSPolicy
+    let validation: RequestValidation
 
-    init(index: Int, config: RouteConfig, defaultRateLimits: RateLimitPolicySet = RateLimitPolicySet([])) {
+    init(
+        index: Int, config: RouteConfig, defaultRateLimits: RateLimitPolicySet = RateLimitPolicySet([]),
+        serverMaxBodyBytes: Int64 = ServerConfig.defaultMaxBodyBytes
+    ) {
         self.index = index
         self.prefix = config.path
         self.methods = Set(config.methods ?? Self.standardMethods)
@@ -30,6 +34,7 @@ public struct Route: Sendable {
         self.issuers = Set(config.issuers)
         self.login = config.login
         self.cors = CORSPolicy(config.cors)
+        self.validation = RequestValidation(config.validation, serverMaxBodyBytes: serverMaxBodyBytes)
         let scope = RateLimitPolicy.scope(of: config)
         self.rateLimits = config.rateLimit.map { RateLimitPolicySet($0.map { RateLimitPolicy($0, scope: scope) }) } ?? defaultRateLimits
     }
@@ -60,12 +65,16 @@ public struct RouteTable: Sendable {
     /// Routes grouped by prefix, longest prefix first.
     private let groups: [(prefix: String, routes: [Route])]
 
-    /// `defaultRateLimits` are the policies of routes without their own (`[rate_limit] default`).
-    public init(_ routes: [RouteConfig], defaultRateLimits: [RatePolicyConfig] = []) {
+    /// `defaultRateLimits` are the policies of routes without their own (`[rate_limit] default`);
+    /// `serverMaxBodyBytes` the body limit of routes without their own `max_body`.
+    public init(
+        _ routes: [RouteConfig], defaultRateLimits: [RatePolicyConfig] = [],
+        serverMaxBodyBytes: Int64 = ServerConfig.defaultMaxBodyBytes
+    ) {
         let defaults = RateLimitPolicySet(defaultRateLimits.map { RateLimitPolicy($0, scope: RateLimitPolicy.defaultScope) })
         var byPrefix: [String: [Route]] = [:]
         for (index, config) in routes.enumerated() {
-            byPrefix[config.path.lowercased(), default: []].append(Route(index: index, config: config, defaultRateLimits: defaults))
+            byPrefix[config.path.lowercased(), default: []].append(Route(index: index, config: config, defaultRateLimits: defaults, serverMaxBodyBytes: serverMaxBodyBytes))
         }
         groups = byPrefix.map { (prefix: $0.key, routes: $0.value) }.sorted { $0.prefix.utf8.count > $1.prefix.utf8.count }
     }

@@ -22,6 +22,8 @@ public struct GatewayProblem: Error, Sendable, Equatable {
     public let auditReason: String
     /// The verified subject the decision concerns, when the request had one.
     public let auditSubject: String?
+    /// For a body that fails its schema: each violation, as the `violations` member of the body.
+    let violations: [JSONSchema.Violation]
 
     private init(
         _ status: HTTPResponseStatus,
@@ -31,7 +33,8 @@ public struct GatewayProblem: Error, Sendable, Equatable {
         closesConnection: Bool = false,
         audit auditType: AuditEventType? = nil,
         reason: String? = nil,
-        subject: String? = nil
+        subject: String? = nil,
+        violations: [JSONSchema.Violation] = []
     ) {
         self.status = status
         self.code = code
@@ -41,12 +44,13 @@ public struct GatewayProblem: Error, Sendable, Equatable {
         self.auditType = auditType
         self.auditReason = reason ?? code
         self.auditSubject = subject
+        self.violations = violations
     }
 
     public static func == (lhs: GatewayProblem, rhs: GatewayProblem) -> Bool {
         lhs.status == rhs.status && lhs.code == rhs.code && lhs.detail == rhs.detail
             && lhs.closesConnection == rhs.closesConnection && lhs.auditType == rhs.auditType
-            && lhs.auditReason == rhs.auditReason && lhs.auditSubject == rhs.auditSubject
+            && lhs.auditReason == rhs.auditReason && lhs.auditSubject == rhs.auditSubject && lhs.violations == rhs.violations
             && lhs.headers.map { "\($0.0):\($0.1)" } == rhs.headers.map { "\($0.0):\($0.1)" }
     }
 
@@ -55,13 +59,14 @@ public struct GatewayProblem: Error, Sendable, Equatable {
         guard !extra.isEmpty else { return self }
         return GatewayProblem(
             status, code, detail, headers: headers + extra, closesConnection: closesConnection, audit: auditType, reason: auditReason,
-            subject: auditSubject)
+            subject: auditSubject, violations: violations)
     }
 
     /// The same problem, forcing the connection to close afterwards.
     public func closingConnection() -> GatewayProblem {
         GatewayProblem(
-            status, code, detail, headers: headers, closesConnection: true, audit: auditType, reason: auditReason, subject: auditSubject)
+            status, code, detail, headers: headers, closesConnection: true, audit: auditType, reason: auditReason, subject: auditSubject,
+            violations: violations)
     }
 }
 
@@ -99,6 +104,28 @@ extension GatewayProblem {
     public static let bodyTooLarge = GatewayProblem(
         .payloadTooLarge, "body_too_large", "The request body is larger than this route accepts.",
         closesConnection: true, audit: .badRequest)
+
+    /// A body whose media type the route does not take.
+    public static func unsupportedMediaType(_ allowed: [String]) -> GatewayProblem {
+        GatewayProblem(
+            .unsupportedMediaType, "unsupported_media_type", "The request body must be one of: \(allowed.joined(separator: ", ")).",
+            audit: .badRequest)
+    }
+
+    /// A body that is not acceptable JSON; `detail` says what and at which byte.
+    static func invalidJSON(_ error: JSONSyntaxError) -> GatewayProblem {
+        GatewayProblem(
+            .badRequest, "invalid_json", "The request body is not acceptable JSON: \(error.description).", audit: .badRequest,
+            reason: "invalid JSON at byte offset \(error.offset)")
+    }
+
+    /// A JSON body that fails the route's schema; each violation is listed with its JSON pointer.
+    static func schemaViolation(_ violations: [JSONSchema.Violation]) -> GatewayProblem {
+        let first = violations.first.map { "\($0.pointer) \($0.message)" } ?? ""
+        return GatewayProblem(
+            .badRequest, "schema_violation", "The request body does not match the expected shape.", audit: .badRequest,
+            reason: "schema: \(first)" + (violations.count > 1 ? " (+\(violations.count - 1) more)" : ""), violations: violations)
+    }
 
     public static let expectationFailed = GatewayProblem(
         .expectationFailed, "expectation_failed", "Only the 100-continue expectation is supported.",
@@ -183,6 +210,17 @@ extension GatewayProblem {
         JSONText.appendString(detail, to: &json)
         json += ",\"code\":\"\(code)\",\"request_id\":"
         JSONText.appendString(requestID, to: &json)
+        if !violations.isEmpty {
+            json += ",\"violations\":["
+            for (index, violation) in violations.enumerated() {
+                json += index == 0 ? "{\"pointer\":" : ",{\"pointer\":"
+                JSONText.appendString(violation.pointer, to: &json)
+                json += ",\"message\":"
+                JSONText.appendString(violation.message, to: &json)
+                json += "}"
+            }
+            json += "]"
+        }
         json += "}"
         return allocator.buffer(string: json)
     }

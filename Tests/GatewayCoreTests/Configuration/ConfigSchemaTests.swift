@@ -52,7 +52,7 @@ struct ConfigSchemaTests {
             timeout = "5s"
             """)
         #expect(problems == [
-            "/srv/gw.conf:12: route[1].timeout: unknown key (allowed: path, methods, upstream, strip_prefix, auth, scopes, roles, issuers, login, rate_limit, cors)"
+            "/srv/gw.conf:12: route[1].timeout: unknown key (allowed: path, methods, upstream, strip_prefix, auth, scopes, roles, issuers, login, rate_limit, cors, content_types, max_body, json, max_query_params, required_headers, schema)"
         ])
     }
 

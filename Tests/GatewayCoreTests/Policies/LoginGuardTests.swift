@@ -232,8 +232,7 @@ struct LoginInFlightTests {
     func releasedOnDeinit() throws {
         do {
             let attempt = LoginAttempt(clientAddress: "192.0.2.9")
-            #expect(attempt.append(ByteBuffer(string: #"{"username":"dave","password":"x"}"#)))
-            _ = try attempt.completeBody(fingerprint: .test)
+            _ = try attempt.completeBody(ByteBuffer(string: #"{"username":"dave","password":"x"}"#), fingerprint: .test)
             #expect(attempt.admit(by: loginGuard) == nil)
             #expect(loginGuard.attemptsInFlight == 2)
         }

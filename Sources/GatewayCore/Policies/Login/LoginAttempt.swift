@@ -1,16 +1,15 @@
 import Foundation
 import NIOCore
 
-/// A request on a `login = true` route. Its body is read whole, up to ``maximumBodyBytes``, before
-/// anything is forwarded, so that an attempt for a locked username never reaches the upstream.
-/// Owned by one ``Exchange`` and confined to its event loop.
+/// A request on a `login = true` route. Its body is held whole (``HeldBody``, at most
+/// ``maximumBodyBytes``) before anything is forwarded, so that an attempt for a locked username
+/// never reaches the upstream. Owned by one ``Exchange`` and confined to its event loop.
 final class LoginAttempt {
     /// Largest login body accepted (413 beyond): a username and a password need far less.
     static let maximumBodyBytes = 8 * 1024
 
     /// The resolved client address.
     let clientAddress: String
-    private(set) var body = ByteBuffer()
     /// What the attempt counts against, once the body is complete.
     private(set) var keys: LoginKeys?
     /// The guard that counts this attempt in flight, once admitted; told when the attempt is gone.
@@ -33,15 +32,8 @@ final class LoginAttempt {
         return refusal
     }
 
-    /// Adds a part of the body; false when that makes it larger than ``maximumBodyBytes``.
-    func append(_ part: ByteBuffer) -> Bool {
-        guard body.readableBytes + part.readableBytes <= Self.maximumBodyBytes else { return false }
-        body.writeImmutableBuffer(part)
-        return true
-    }
-
     /// The body is complete: finds its username and returns the keys the attempt counts against.
-    func completeBody(fingerprint: UsernameFingerprint) throws(GatewayProblem) -> LoginKeys {
+    func completeBody(_ body: ByteBuffer, fingerprint: UsernameFingerprint) throws(GatewayProblem) -> LoginKeys {
         let keys = LoginKeys(
             clientAddress: clientAddress, username: try LoginBody.username(in: Data(body.readableBytesView)),
             fingerprint: fingerprint)

@@ -1,0 +1,72 @@
+import NIOCore
+import NIOHTTP1
+
+/// A route's input checks, compiled once: those of the head at admission, those of the body once
+/// it is held whole.
+struct RequestValidation: Sendable {
+    let config: ValidationConfig
+    /// The route's body limit: its own `max_body`, else the server's.
+    let maxBodyBytes: Int64
+    private let requiredHeaders: [String]
+
+    init(_ config: ValidationConfig, serverMaxBodyBytes: Int64) {
+        self.config = config
+        let limit = config.maxBodyBytes ?? serverMaxBodyBytes
+        self.maxBodyBytes = config.holdsBody ? min(limit, ValidationConfig.maximumHeldBody) : limit
+        self.requiredHeaders = config.requiredHeaders
+    }
+
+    /// Bytes of body held for checking, when the route checks its body.
+    var heldBodyLimit: Int? { config.holdsBody ? Int(maxBodyBytes) : nil }
+
+    /// Checks what the head alone shows: query parameters, required headers, the media type of a body.
+    func checkHead(_ head: HTTPRequestHead, query: String?, framing: BodyFraming) throws(GatewayProblem) {
+        if let maximum = config.maxQueryParams, let query, Self.parameterCount(query) > maximum {
+            throw .badRequest("too_many_query_params", "The query has more than \(maximum) parameters.")
+        }
+        if let missing = requiredHeaders.first(where: { !head.headers.contains(name: $0) }) {
+            throw .badRequest("missing_header", "The \(missing) header is required.")
+        }
+        guard !config.contentTypes.isEmpty, framing.hasBody else { return }
+        let values = head.headers["content-type"]
+        let mediaType = values.count == 1 ? Self.mediaType(values[0]) : nil
+        guard let mediaType, config.contentTypes.contains(mediaType) else { throw .unsupportedMediaType(config.contentTypes) }
+    }
+
+    /// Checks a complete held body: JSON well-formedness and limits, then the schema.
+    func checkBody(_ body: ByteBuffer) throws(GatewayProblem) {
+        guard config.holdsBody else { return }
+        let value: JSONValue
+        do {
+            value = try JSONReader.requestBodies.read(body.readableBytesView)
+        } catch {
+            throw .invalidJSON(error)
+        }
+        if let schema = config.schema {
+            let violations = schema.violations(of: value)
+            if !violations.isEmpty { throw .schemaViolation(violations) }
+        }
+    }
+
+    /// `type/subtype` of a `Content-Type` value, lower-cased, without parameters.
+    static func mediaType(_ value: String) -> String? {
+        let type = value.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)[0].trimmingASCIISpaces().lowercased()
+        return type.isEmpty ? nil : type
+    }
+
+    /// Parameters of a query string: its non-empty `&`-separated parts.
+    static func parameterCount(_ query: String) -> Int {
+        query.split(separator: "&").count
+    }
+}
+
+extension BodyFraming {
+    /// Whether the request has a body to speak of.
+    var hasBody: Bool {
+        switch self {
+        case .none: false
+        case .length(let length): length > 0
+        case .chunked: true
+        }
+    }
+}
