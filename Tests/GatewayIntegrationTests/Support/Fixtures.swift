@@ -10,6 +10,10 @@ enum Fixtures {
     static var serverCertificate: String { path("server-ec.crt") }
     static var serverKey: String { path("server-ec.key") }
 
+    /// The checkout, for files of the repository such as `schemas/`.
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+
     /// The JWT secret the tests share between gateway and userservice.
     static let jwtSecret = "integration-test-secret-0123456789abcdef"
 

@@ -33,9 +33,10 @@ struct RequestValidation: Sendable {
         guard let mediaType, config.contentTypes.contains(mediaType) else { throw .unsupportedMediaType(config.contentTypes) }
     }
 
-    /// Checks a complete held body: JSON well-formedness and limits, then the schema.
+    /// Checks a complete held body: JSON well-formedness and limits, then the schema. A request
+    /// without a body (a GET, a DELETE) is not checked.
     func checkBody(_ body: ByteBuffer) throws(GatewayProblem) {
-        guard config.holdsBody else { return }
+        guard config.holdsBody, body.readableBytes > 0 else { return }
         let value: JSONValue
         do {
             value = try JSONReader.requestBodies.read(body.readableBytesView)
