@@ -44,6 +44,7 @@ extension GatewayCommand {
             }
             let logger = Logger(label: "gateway")
             let config = try ConfigCheck.loadConfig(path: options.config)
+            for warning in config.warnings { logger.warning("config: \(warning)") }
             let store = try StoreAccess.open(path: config.store.path)
             let revocations = RevocationList(store: store, logger: logger)
             try await revocations.refresh()
@@ -73,14 +74,15 @@ extension GatewayCommand {
         static let configuration = CommandConfiguration(
             commandName: "check-config",
             abstract: "Validate the config file, certificates and secrets, then print a summary.",
-            discussion: "Exits 0 when the gateway would start with this config; otherwise lists every problem as FILE:LINE: key.path: what is wrong (allowed: ...)."
+            discussion: "Exits 0 when the gateway would start with this config, printing any warnings (weaker settings it allows) to stderr; otherwise lists every problem as FILE:LINE: key.path: what is wrong (allowed: ...)."
         )
 
         @OptionGroup var options: ConfigOption
 
         func run() async throws {
             let runtime = try ConfigCheck.loadRuntime(path: options.config)
-            print("\(options.config): OK")
+            for warning in runtime.config.warnings { Console.printError("warning: \(warning)") }
+            print("\(options.config): OK" + (runtime.config.warnings.isEmpty ? "" : " (\(runtime.config.warnings.count) warnings)"))
             print(runtime.config.summary)
         }
     }

@@ -19,6 +19,8 @@ final class ConfigContext {
     let directory: String
     private let sourceMap: TOMLSourceMap
     private var problems: [ConfigProblem] = []
+    /// Settings that are allowed but weaker than they should be: the gateway starts, and says so.
+    private(set) var warnings: [ConfigProblem] = []
 
     init(file: String, text: String) {
         self.file = file
@@ -44,6 +46,10 @@ final class ConfigContext {
 
     func report(_ keyPath: String, _ problem: ConfigValueProblem) {
         report(keyPath, problem.message, allowed: problem.allowed)
+    }
+
+    func warn(_ keyPath: String, _ message: String) {
+        warnings.append(ConfigProblem(file: file, line: sourceMap.line(of: keyPath), keyPath: keyPath, message: message))
     }
 }
 

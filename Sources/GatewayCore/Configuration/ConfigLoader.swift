@@ -39,8 +39,9 @@ public enum ConfigLoader {
             throw ConfigErrors(problems: [ConfigProblem(file: sourcePath, line: nil, keyPath: "", message: "TOML syntax error")])
         }
         let context = ConfigContext(file: sourcePath, text: text)
-        let config = GatewayConfig(decoding: root, context: context)
+        var config = GatewayConfig(decoding: root, context: context)
         guard !context.hasProblems else { throw ConfigErrors(problems: context.sortedProblems) }
+        config.warnings = context.warnings
         return config
     }
 

@@ -21,7 +21,8 @@ extension GatewayConfig {
         let document = ConfigTable<Key>(root, path: "", context: context)
         let server = ServerConfig(decoding: document.section(.server))
         let tls = TLSConfig(decoding: document.section(.tls))
-        let jwt = JWTConfig(decoding: document.section(.jwt))
+        let jwtTable: ConfigTable<JWTConfig.Key> = document.section(.jwt)
+        let jwt = JWTConfig(decoding: jwtTable)
         let upstreamTables = document.entries(.upstream, keys: UpstreamConfig.Key.self)
         let routeTables = document.entries(.route, keys: RouteConfig.Key.self)
         let cors = GlobalCORSConfig(decoding: document.section(.cors))
@@ -44,6 +45,7 @@ extension GatewayConfig {
             route.checkIssuersExist(table, jwt: jwt)
             route.checkRateLimitKeys(table, defaults: rateLimit.defaultPolicies, defaultsPath: "rate_limit.default")
         }
+        lint(jwtTable: jwtTable, routeTables: routeTables, context: context)
     }
 
     private func checkUpstreamNamesAreUnique(_ tables: [ConfigTable<UpstreamConfig.Key>]) {

@@ -15,6 +15,9 @@ public struct GatewayConfig: Sendable {
     public var loginProtection: LoginProtectionConfig
     public var rateLimit: RateLimitConfig
     public var cors: GlobalCORSConfig
+    /// What the linter found weaker than it should be, though allowed: `check-config` prints it
+    /// and the daemon logs it at start.
+    public var warnings: [ConfigProblem] = []
 
     public init(
         sourcePath: String,
@@ -305,6 +308,9 @@ public struct RouteConfig: Sendable {
     public var issuers: [String]
     /// A login endpoint: its upstream 401s count towards `[login_protection]` locks. Default false.
     public var login: Bool
+    /// Says that an `auth = "none"` route is meant to reach upstream paths that `auth = "required"`
+    /// routes protect. Default false.
+    public var isPublic: Bool
     /// The route's own rate policies, counted for it alone; `[]` turns limits off. Default: `[rate_limit] default`.
     public var rateLimit: [RatePolicyConfig]?
     /// CORS for the route: `[cors]`, with the route's own `cors` keys over it.
@@ -314,7 +320,7 @@ public struct RouteConfig: Sendable {
 
     public init(
         path: String, methods: [String]? = nil, upstream: String, stripPrefix: Bool = false, auth: AuthMode = .required,
-        scopes: [String] = [], roles: [String] = [], issuers: [String] = [], login: Bool = false,
+        scopes: [String] = [], roles: [String] = [], issuers: [String] = [], login: Bool = false, isPublic: Bool = false,
         rateLimit: [RatePolicyConfig]? = nil, cors: CORSConfig = CORSConfig(), validation: ValidationConfig = ValidationConfig()
     ) {
         self.path = path
@@ -326,6 +332,7 @@ public struct RouteConfig: Sendable {
         self.roles = roles
         self.issuers = issuers
         self.login = login
+        self.isPublic = isPublic
         self.rateLimit = rateLimit
         self.cors = cors
         self.validation = validation

@@ -64,7 +64,7 @@ extension IssuerConfig {
         return text
     }
 
-    static let algorithmNames = JWSAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")
+    public static let algorithmNames = JWSAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")
 
     private static func validateAlgorithm(_ text: String) throws(ConfigValueProblem) -> JWSAlgorithm {
         guard let algorithm = JWSAlgorithm(rawValue: text) else {

@@ -10,6 +10,7 @@ extension RouteConfig {
         case roles
         case issuers
         case login
+        case isPublic = "public"
         case rateLimit = "rate_limit"
         case cors
         case contentTypes = "content_types"
@@ -37,6 +38,7 @@ extension RouteConfig {
             roles: table.array(.roles, Self.validateToken) ?? defaults.roles,
             issuers: table.array(.issuers) { text throws(ConfigValueProblem) in text } ?? defaults.issuers,
             login: table.bool(.login) ?? defaults.login,
+            isPublic: table.bool(.isPublic) ?? defaults.isPublic,
             rateLimit: RatePolicyConfig.list(table, .rateLimit),
             cors: Self.decodeCORS(table, global: global),
             validation: ValidationConfig(decoding: table)

@@ -41,6 +41,11 @@ extension ServerConfig {
                 allowed: #"an IPv4 or IPv6 address with an optional /prefix, e.g. "10.0.0.0/8""#
             )
         }
+        guard cidr.prefixLength > 0 else {
+            throw ConfigValueProblem(
+                "\(text.quotedForConfig) trusts every address: any client could choose its own X-Forwarded-For",
+                allowed: "the proxies' own addresses or networks")
+        }
         return cidr
     }
 }

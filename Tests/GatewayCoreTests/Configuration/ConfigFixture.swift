@@ -23,11 +23,20 @@ enum ConfigFixture {
         upstream = "users"
         """
 
-    /// `snippet`, followed by a valid `[tls]`, `[[upstream]]` and `[[route]]` for those of them it
-    /// does not have, so that line numbers in the snippet count from its own first line.
+    /// The algorithm allowlist the linter wants whenever routes need tokens.
+    static let jwt = """
+        [jwt]
+        algorithms = ["HS256"]
+        """
+
+    /// `snippet`, followed by a valid `[jwt]`, `[tls]`, `[[upstream]]` and `[[route]]` for those of
+    /// them it does not have, so that line numbers in the snippet count from its own first line.
     static func completed(_ snippet: String) -> String {
         var text = snippet
-        for (header, section) in [("[tls]", tls), ("[[upstream]]", upstream), ("[[route]]", route)]
+        // A snippet that ends inside its own [jwt] gets the allowlist after its lines, so that they keep their numbers.
+        let lastHeader = snippet.split(separator: "\n").last { $0.hasPrefix("[") }
+        if lastHeader == "[jwt]", !snippet.contains("algorithms") { text += "\nalgorithms = [\"HS256\"]" }
+        for (header, section) in [("[jwt", jwt), ("[tls]", tls), ("[[upstream]]", upstream), ("[[route]]", route)]
         where !snippet.contains(header) {
             text += "\n\n" + section
         }

@@ -52,7 +52,7 @@ struct ConfigSchemaTests {
             timeout = "5s"
             """)
         #expect(problems == [
-            "/srv/gw.conf:12: route[1].timeout: unknown key (allowed: path, methods, upstream, strip_prefix, auth, scopes, roles, issuers, login, rate_limit, cors, content_types, max_body, json, max_query_params, required_headers, schema)"
+            "/srv/gw.conf:12: route[1].timeout: unknown key (allowed: path, methods, upstream, strip_prefix, auth, scopes, roles, issuers, login, public, rate_limit, cors, content_types, max_body, json, max_query_params, required_headers, schema)"
         ])
     }
 
@@ -76,7 +76,7 @@ struct ConfigSchemaTests {
 
     @Test("reports the required keys of an absent table without a line")
     func missingTable() {
-        let problems = ConfigFixture.problems(inDocument: ConfigFixture.upstream + "\n" + ConfigFixture.route)
+        let problems = ConfigFixture.problems(inDocument: ConfigFixture.upstream + "\n" + ConfigFixture.route + "\n" + ConfigFixture.jwt)
         #expect(problems == [
             "/srv/gw.conf: tls.certificate: missing required key",
             "/srv/gw.conf: tls.private_key: missing required key",
@@ -88,7 +88,7 @@ struct ConfigSchemaTests {
         let problems = ConfigFixture.problems(inDocument: """
             tls = "server.crt"
 
-            """ + ConfigFixture.upstream + "\n" + ConfigFixture.route)
+            """ + ConfigFixture.upstream + "\n" + ConfigFixture.route + "\n" + ConfigFixture.jwt)
         #expect(problems == ["/srv/gw.conf:1: tls: expected a table, found a string"])
     }
 
@@ -108,7 +108,7 @@ struct ConfigSchemaTests {
             name = "users"
             url = "http://127.0.0.1:8081"
 
-            """ + ConfigFixture.tls + "\n" + ConfigFixture.route)
+            """ + ConfigFixture.tls + "\n" + ConfigFixture.route + "\n" + ConfigFixture.jwt)
         #expect(problems == [
             "/srv/gw.conf:1: upstream: expected an array of tables ([[upstream]]), found a table",
             #"/srv/gw.conf:9: route[0].upstream: no upstream named "users""#,
@@ -124,6 +124,7 @@ struct ConfigSchemaTests {
               { name = "Admin", url = "http://127.0.0.1:8082" },
             ]
             route = [{ path = "/users", upstream = "users", auth = "maybe" }]
+            jwt.algorithms = ["HS256"]
             """)
         #expect(problems == [
             #"/srv/gw.conf:4: upstream[1].name: invalid name "Admin" (allowed: lower-case letters, digits, "_" and "-")"#,

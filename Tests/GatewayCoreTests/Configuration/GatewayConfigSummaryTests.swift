@@ -16,6 +16,7 @@ struct GatewayConfigSummaryTests {
             methods = ["POST", "OPTIONS"]
             upstream = "users"
             auth = "none"
+            public = true
             strip_prefix = true
 
             [[route]]

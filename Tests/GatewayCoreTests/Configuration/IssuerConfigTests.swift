@@ -76,22 +76,24 @@ struct IssuerConfigTests {
             issuer = "b"
             algorithms = ["ES256"]
             jwks_url = "https://idp/jwks"
+            audience = "gateway"
 
             [[jwt.issuers]]
             issuer = "c"
             algorithms = ["ES256"]
             jwks_url = "https://idp/jwks"
+            audience = "gateway"
             """)
         #expect(problems == [
             "/srv/gw.conf:5: jwt.issuers[1].secret_file: missing: jwt.issuers[0] already takes its secret from JWT_SECRET_KEY; give each HMAC issuer a secret_file",
             #"/srv/gw.conf:6: jwt.issuers[1].issuer: duplicate issuer "a", already used by jwt.issuers[0]"#,
-            #"/srv/gw.conf:17: jwt.issuers[3].jwks_url: "https://idp/jwks" is already used by jwt.issuers[2]"#,
+            #"/srv/gw.conf:18: jwt.issuers[3].jwks_url: "https://idp/jwks" is already used by jwt.issuers[2]"#,
         ])
     }
 
     @Test("jwks_max_stale is at least an hour and at least jwks_refresh")
     func maxStale() {
-        #expect(ConfigFixture.problems("[jwt]\nalgorithms = [\"ES256\"]\njwks_url = \"https://idp/j\"\njwks_max_stale = \"30m\"") == [
+        #expect(ConfigFixture.problems("[jwt]\nalgorithms = [\"ES256\"]\njwks_url = \"https://idp/j\"\njwks_max_stale = \"30m\"\naudience = \"gw\"") == [
             "/srv/gw.conf:4: jwt.jwks_max_stale: must be at least 1h and at least jwks_refresh"
         ])
     }
@@ -102,7 +104,7 @@ struct IssuerConfigTests {
             """
             [jwt]
             issuer = "userservice"
-
+            algorithms = ["HS256"]
             [[route]]
             path = "/a"
             upstream = "users"

@@ -146,6 +146,7 @@ struct RouteConfigTests {
             methods = ["POST"]
             upstream = "users"
             auth = "none"
+            public = true
             """)
         #expect(config.routes.map(\.auth) == [.required, .none])
     }

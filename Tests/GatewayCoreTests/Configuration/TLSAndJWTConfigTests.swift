@@ -41,7 +41,8 @@ struct TLSAndJWTConfigTests {
             "/srv/gw.conf:2: jwt.algorithms: public-key algorithms need jwt.public_key_file, jwt.jwks_file or jwt.jwks_url",
             #"/srv/gw.conf:3: jwt.jwks_url: "http://idp/jwks" is not an https URL (allowed: https://host[:port]/path)"#,
         ])
-        let remote = try ConfigFixture.config("[jwt]\nalgorithms = [\"ES256\"]\njwks_url = \"https://idp.example/jwks.json\"")
+        let remote = try ConfigFixture.config(
+            "[jwt]\nalgorithms = [\"ES256\"]\njwks_url = \"https://idp.example/jwks.json\"\naudience = \"gateway\"")
         #expect(remote.jwt.issuers[0].jwksURL == "https://idp.example/jwks.json")
         #expect(remote.jwt.issuers[0].jwksRefresh == .seconds(600))
     }

@@ -141,6 +141,7 @@ func writeConfig(in directory: URL, upstreamPort: Int, extraServer: String = "",
         private_key = "\(Fixtures.serverKey)"
 
         [jwt]
+        algorithms = ["HS256"]
         issuer = "userservice"
         audience = "gateway"
 
