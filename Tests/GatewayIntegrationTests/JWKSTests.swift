@@ -34,7 +34,7 @@ struct JWKSTests {
 
     @Test("a rotation to a new kid is picked up without a restart")
     func rotation() async throws {
-        try await TestJWKSServer.with(document: Self.jwks([("a", keyA)])) { idp in
+        try await TestDocumentServer.with(document: Self.jwks([("a", keyA)])) { idp in
           try await TestUpstream.with { upstream in
             try await GatewayHarness.with(config(url: idp.url, upstream: upstream.port)) { gateway in
                 #expect(try await gateway.send("/echo", token: token(kid: "a", key: keyA)).status == .ok)
@@ -106,7 +106,7 @@ struct JWKSTests {
     @Test("a fetched JWKS is saved in the store for the next cold start")
     func savedAfterFetch() async throws {
         let store = try SQLiteStore.inMemory()
-        let url = try await TestJWKSServer.with(document: Self.jwks([("a", keyA)])) { idp in
+        let url = try await TestDocumentServer.with(document: Self.jwks([("a", keyA)])) { idp in
             try await TestUpstream.with { upstream in
                 try await GatewayHarness.with(config(url: idp.url, upstream: upstream.port), store: store) { _ in }
             }

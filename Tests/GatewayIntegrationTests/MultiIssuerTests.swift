@@ -26,7 +26,7 @@ struct MultiIssuerTests {
     }
 
     func withGateway(_ body: (GatewayHarness) async throws -> Void) async throws {
-        try await TestJWKSServer.with(document: JWKSTests.jwks([("a", idpKey)])) { idp in
+        try await TestDocumentServer.with(document: JWKSTests.jwks([("a", idpKey)])) { idp in
             try await TestUpstream.with { upstream in
                 var config = GatewayHarness.config(
                     upstreams: ["test": upstream.port],

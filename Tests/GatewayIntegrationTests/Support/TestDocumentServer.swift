@@ -4,39 +4,53 @@ import NIOPosix
 import NIOSSL
 import Synchronization
 
-/// A local HTTPS identity provider for tests: serves `/jwks.json` (with `Cache-Control: max-age=3600`)
-/// from a document the test can swap, and counts how often it was fetched.
-final class TestJWKSServer: Sendable {
+/// A local server of one document for tests: a JWKS over HTTPS (an identity provider, with
+/// `Cache-Control: max-age=3600`), or a web page over plain HTTP (a browser's origin). The test
+/// can swap the document, and count how often it was fetched.
+final class TestDocumentServer: Sendable {
+    /// What is served, where.
+    struct Kind: Sendable {
+        let path: String
+        let contentType: String
+        let tls: Bool
+
+        static let jwks = Kind(path: "/jwks.json", contentType: "application/json", tls: true)
+        static let page = Kind(path: "/", contentType: "text/html; charset=utf-8", tls: false)
+    }
+
     let channel: any Channel
-    private let box: JWKSBox
+    let kind: Kind
+    private let box: DocumentBox
 
     var port: Int { channel.localAddress!.port! }
-    var url: String { "https://localhost:\(port)/jwks.json" }
-    /// How many times `/jwks.json` was served.
+    var url: String { (kind.tls ? "https://localhost:" : "http://127.0.0.1:") + "\(port)\(kind.path)" }
+    /// The origin a page served here has.
+    var origin: String { "http://127.0.0.1:\(port)" }
+    /// How many times the document was served.
     var fetches: Int { box.fetches }
 
-    private init(channel: any Channel, box: JWKSBox) {
+    private init(channel: any Channel, kind: Kind, box: DocumentBox) {
         self.channel = channel
+        self.kind = kind
         self.box = box
     }
 
-    static func start(document: String) async throws -> TestJWKSServer {
-        let box = JWKSBox(document: document)
-        let tls = TLSConfiguration.makeServerConfiguration(
+    static func start(document: String, kind: Kind) async throws -> TestDocumentServer {
+        let box = DocumentBox(document: document)
+        let context = try kind.tls ? NIOSSLContext(configuration: TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(Fixtures.serverCertificate).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: Fixtures.serverKey, format: .pem)))
-        let context = try NIOSSLContext(configuration: tls)
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: Fixtures.serverKey, format: .pem)))) : nil
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                    if let context { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(JWKSHandler(box: box))
+                    try channel.pipeline.syncOperations.addHandler(DocumentHandler(box: box, kind: kind))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        return TestJWKSServer(channel: channel, box: box)
+        return TestDocumentServer(channel: channel, kind: kind, box: box)
     }
 
     /// Serves `document` from now on (key rotation).
@@ -45,8 +59,8 @@ final class TestJWKSServer: Sendable {
     func stop() async { try? await channel.close() }
 
     /// Runs `body` with a started server and always stops it.
-    static func with<T>(document: String, _ body: (TestJWKSServer) async throws -> T) async throws -> T {
-        let server = try await start(document: document)
+    static func with<T>(document: String, kind: Kind = .jwks, _ body: (TestDocumentServer) async throws -> T) async throws -> T {
+        let server = try await start(document: document, kind: kind)
         do {
             let result = try await body(server)
             await server.stop()
@@ -59,7 +73,7 @@ final class TestJWKSServer: Sendable {
 }
 
 /// The document and the fetch count, shared with the handlers.
-final class JWKSBox: Sendable {
+final class DocumentBox: Sendable {
     private let state: Mutex<(document: String, fetches: Int)>
     init(document: String) { state = Mutex((document, 0)) }
     func set(_ document: String) { state.withLock { $0.document = document } }
@@ -72,18 +86,22 @@ final class JWKSBox: Sendable {
     var fetches: Int { state.withLock { $0.fetches } }
 }
 
-private final class JWKSHandler: ChannelInboundHandler {
+private final class DocumentHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
-    let box: JWKSBox
+    let box: DocumentBox
+    let kind: TestDocumentServer.Kind
 
-    init(box: JWKSBox) { self.box = box }
+    init(box: DocumentBox, kind: TestDocumentServer.Kind) {
+        self.box = box
+        self.kind = kind
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .head(let head) = unwrapInboundIn(data) else { return }
-        let found = head.uri == "/jwks.json"
-        let body = found ? box.fetch() : "{}"
-        var headers: HTTPHeaders = ["Content-Type": "application/json", "Content-Length": String(body.utf8.count)]
+        let found = head.uri == kind.path
+        let body = found ? box.fetch() : ""
+        var headers: HTTPHeaders = ["Content-Type": kind.contentType, "Content-Length": String(body.utf8.count)]
         headers.add(name: "Cache-Control", value: "max-age=3600")
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: found ? .ok : .notFound, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
