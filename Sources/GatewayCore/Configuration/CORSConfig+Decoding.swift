@@ -17,8 +17,8 @@ extension CORSConfig {
         self.init(
             allowedOrigins: table.array(key(.allowedOrigins), Self.parseOrigin) ?? defaults.allowedOrigins,
             allowedMethods: table.array(key(.allowedMethods), Self.parseMethod) ?? defaults.allowedMethods,
-            allowedHeaders: table.array(key(.allowedHeaders), Self.parseHeaderName) ?? defaults.allowedHeaders,
-            exposeHeaders: table.array(key(.exposeHeaders), Self.parseHeaderName) ?? defaults.exposeHeaders,
+            allowedHeaders: table.array(key(.allowedHeaders), ConfigHeaderName.parse) ?? defaults.allowedHeaders,
+            exposeHeaders: table.array(key(.exposeHeaders), ConfigHeaderName.parse) ?? defaults.exposeHeaders,
             allowCredentials: table.bool(key(.allowCredentials)) ?? defaults.allowCredentials,
             maxAge: table.duration(key(.maxAge), atMost: .seconds(86_400)) ?? defaults.maxAge,
             enforce: table.bool(key(.enforce)) ?? defaults.enforce
@@ -50,13 +50,6 @@ extension CORSConfig {
     private static func parseMethod(_ text: String) throws(ConfigValueProblem) -> String {
         guard RouteConfig.knownMethods.contains(text) else {
             throw ConfigValueProblem("unsupported method \(text.quotedForConfig)", allowed: RouteConfig.knownMethods.joined(separator: ", "))
-        }
-        return text
-    }
-
-    private static func parseHeaderName(_ text: String) throws(ConfigValueProblem) -> String {
-        guard !text.isEmpty, text.utf8.allSatisfy({ $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "-") }) else {
-            throw ConfigValueProblem("\(text.quotedForConfig) is not a header name", allowed: "letters, digits and -")
         }
         return text
     }

@@ -9,7 +9,7 @@ extension ValidationConfig {
             maxBodyBytes: table.byteSize(.maxBody, in: ByteSize(bytes: 1)...ByteSize(bytes: .max))?.bytes,
             json: table.bool(.json) ?? false,
             maxQueryParams: table.int(.maxQueryParams, in: 0...10_000),
-            requiredHeaders: table.array(.requiredHeaders, Self.parseHeaderName) ?? []
+            requiredHeaders: table.array(.requiredHeaders, ConfigHeaderName.parse) ?? []
         )
         schemaFile = table.filePath(.schema)
         if let schemaFile { schema = Self.loadSchema(schemaFile, table: table) }
@@ -44,12 +44,5 @@ extension ValidationConfig {
             throw ConfigValueProblem("\(text.quotedForConfig) is not a media type", allowed: #""application/json""#)
         }
         return text.lowercased()
-    }
-
-    private static func parseHeaderName(_ text: String) throws(ConfigValueProblem) -> String {
-        guard !text.isEmpty, text.utf8.allSatisfy({ $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "-") }) else {
-            throw ConfigValueProblem("\(text.quotedForConfig) is not a header name", allowed: "letters, digits and -")
-        }
-        return text
     }
 }
