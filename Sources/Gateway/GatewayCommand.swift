@@ -61,9 +61,15 @@ extension GatewayCommand {
             let server = GatewayServer(runtime: runtime, recorder: recorder, logger: logger)
             // Shut down in reverse: the server first, then the last counters are saved, and the
             // recorder goes last so that it drains every event.
+            var services: [any Service] = [recorder, retention, revocations]
+            services += remoteKeys as [any Service]
+            services += [rateLimits, server] as [any Service]
+            if let admin = AdminServer.make(config: config, rateLimiter: rateLimiter, store: store, logger: logger) {
+                services.append(admin)
+            }
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [recorder, retention, revocations] + remoteKeys + [rateLimits, server],
+                    services: services,
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             try await group.run()

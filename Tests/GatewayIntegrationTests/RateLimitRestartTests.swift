@@ -32,11 +32,11 @@ struct RateLimitRestartTests {
         }
     }
 
-    func withConfig(_ body: (String) async throws -> Void) async throws {
+    func withConfig(extra: String = "", _ body: (String) async throws -> Void) async throws {
         try await TestUpstream.with { upstream in
             let directory = try Fixtures.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
-            try await body(try writeConfig(in: directory, upstreamPort: upstream.port, routes: Self.routes))
+            try await body(try writeConfig(in: directory, upstreamPort: upstream.port, routes: Self.routes, extra: extra))
         }
     }
 
@@ -92,6 +92,32 @@ struct RateLimitRestartTests {
             #expect(statuses == [200], "the running gateway applied the reset")
             let bad = try await runGateway(["limits", "show", "--config", config, "--key", "127.0.0.1"])
             #expect(bad.status != 0)
+            _ = await gateway.terminate()
+        }
+    }
+
+    @Test("the admin listener shows a key's live counters and resets them")
+    func adminListener() async throws {
+        try await withConfig(extra: "[admin]\nlisten = \"127.0.0.1:0\"") { config in
+            let gateway = try await GatewayProcess.start(configPath: config)
+            let admin = "http://127.0.0.1:\(try await gateway.adminPort())"
+            #expect(try await Self.send(5, to: gateway) == [200, 200, 200, 200, 200])
+            try await AuditShutdownTests.withClient { client in
+                let health = try await client.execute(HTTPClientRequest(url: admin + "/healthz"), timeout: .seconds(5))
+                #expect(health.status == .ok)
+                let show = try await client.execute(HTTPClientRequest(url: admin + "/limits?key=ip:127.0.0.1"), timeout: .seconds(5))
+                let shown = try await show.body.collect(upTo: 1 << 16)
+                let object = try JSONSerialization.jsonObject(with: Data(shown.readableBytesView)) as? [String: Any]
+                let counters = object?["counters"] as? [[String: Any]] ?? []
+                #expect(counters.first?["remaining"] as? Int == 0, "\(object ?? [:])")
+                #expect(counters.first?["name"] as? String == "5/hour by ip")
+                var reset = HTTPClientRequest(url: admin + "/limits/reset?key=ip:127.0.0.1")
+                reset.method = .POST
+                #expect(try await client.execute(reset, timeout: .seconds(5)).status == .ok)
+                let bad = try await client.execute(HTTPClientRequest(url: admin + "/limits?key=nonsense"), timeout: .seconds(5))
+                #expect(bad.status == .badRequest)
+            }
+            #expect(try await Self.send(1, to: gateway) == [200], "the reset applies at once")
             _ = await gateway.terminate()
         }
     }

@@ -14,22 +14,23 @@ struct RateLimitTests {
 
     func withGateway(
         defaults: [RatePolicyConfig] = [RatePolicyConfig(limit: 50, period: .hour)], routes: [RouteConfig]? = nil,
-        trustLoopback: Bool = false, now: @escaping @Sendable () -> Date = { Date() }, _ body: (GatewayHarness) async throws -> Void
+        trustLoopback: Bool = false, _ body: (GatewayHarness) async throws -> Void
     ) async throws {
+        // A stopped clock: what a test sees never depends on how long it takes, nor on a window
+        // boundary passing mid-test.
+        let instant = Date()
         try await TestUpstream.with { upstream in
             var config = GatewayHarness.config(
                 upstreams: ["test": upstream.port], routes: routes ?? [RouteConfig(path: "/", upstream: "test", auth: .optional)])
             config.rateLimit = RateLimitConfig(defaultPolicies: defaults)
             if trustLoopback { config.server.trustedProxies = [CIDR("127.0.0.1/32")!] }
-            try await GatewayHarness.with(config, now: now, body)
+            try await GatewayHarness.with(config, now: { instant }, body)
         }
     }
 
     @Test("with 50/hour the 50th request passes and the 51st is 429 with Retry-After and RateLimit headers")
     func exactBoundary() async throws {
-        // A stopped clock: the figures do not depend on how long the 51 requests take.
-        let instant = Date()
-        try await withGateway(now: { instant }) { gateway in
+        try await withGateway { gateway in
             for index in 1...50 {
                 let response = try await gateway.send("/echo")
                 #expect(response.status == .ok, "request \(index)")

@@ -13,6 +13,7 @@ extension GatewayConfig {
         case loginProtection = "login_protection"
         case rateLimit = "rate_limit"
         case cors
+        case admin
     }
 
     /// Decodes and validates the whole document, reporting every problem to `context`.
@@ -36,7 +37,8 @@ extension GatewayConfig {
             store: StoreConfig(decoding: document.section(.store)),
             loginProtection: LoginProtectionConfig(decoding: document.section(.loginProtection)),
             rateLimit: RateLimitConfig(decoding: document.section(.rateLimit)),
-            cors: cors
+            cors: cors,
+            admin: AdminConfig(decoding: document.section(.admin))
         )
         checkUpstreamNamesAreUnique(upstreamTables)
         checkRouteUpstreamsExist(routeTables)

@@ -15,6 +15,7 @@ public struct GatewayConfig: Sendable {
     public var loginProtection: LoginProtectionConfig
     public var rateLimit: RateLimitConfig
     public var cors: GlobalCORSConfig
+    public var admin: AdminConfig
     /// What the linter found weaker than it should be, though allowed: `check-config` prints it
     /// and the daemon logs it at start.
     public var warnings: [ConfigProblem] = []
@@ -29,7 +30,8 @@ public struct GatewayConfig: Sendable {
         store: StoreConfig = StoreConfig(),
         loginProtection: LoginProtectionConfig = LoginProtectionConfig(),
         rateLimit: RateLimitConfig = RateLimitConfig(),
-        cors: GlobalCORSConfig = GlobalCORSConfig()
+        cors: GlobalCORSConfig = GlobalCORSConfig(),
+        admin: AdminConfig = AdminConfig()
     ) {
         self.sourcePath = sourcePath
         self.server = server
@@ -41,6 +43,7 @@ public struct GatewayConfig: Sendable {
         self.loginProtection = loginProtection
         self.rateLimit = rateLimit
         self.cors = cors
+        self.admin = admin
     }
 }
 

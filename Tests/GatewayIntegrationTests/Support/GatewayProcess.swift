@@ -44,6 +44,20 @@ final class GatewayProcess {
 
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
+    /// The port of the admin listener, from its "admin listening" line (waited for up to 10 s).
+    func adminPort() async throws -> Int {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if let line = log.split(separator: "\n").first(where: { $0.contains("admin listening") }),
+                let range = line.range(of: #"gateway.admin.listen=[^ ]*:(\d+)"#, options: .regularExpression)
+            {
+                return Int(line[range].split(separator: ":").last!)!
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw GatewayProcessError(log: log)
+    }
+
     /// Resident set size in bytes, from /proc.
     var residentBytes: Int { Self.residentBytes(pid: process.processIdentifier) }
 
@@ -129,7 +143,10 @@ func runProcess(_ path: String, _ arguments: [String], environment: [String: Str
 
 /// A gateway config file for the binary tests, with the test certificate, one upstream and a
 /// store in `directory`.
-func writeConfig(in directory: URL, upstreamPort: Int, extraServer: String = "", routes: String? = nil) throws -> String {
+/// `extra` is appended as is: more tables, such as `[admin]`.
+func writeConfig(
+    in directory: URL, upstreamPort: Int, extraServer: String = "", routes: String? = nil, extra: String = ""
+) throws -> String {
     let path = directory.appendingPathComponent("gateway.conf").path
     let text = """
         [server]
@@ -153,6 +170,8 @@ func writeConfig(in directory: URL, upstreamPort: Int, extraServer: String = "",
 
         [store]
         path = "gateway.sqlite"
+
+        \(extra)
         """
     try text.write(toFile: path, atomically: true, encoding: .utf8)
     return path

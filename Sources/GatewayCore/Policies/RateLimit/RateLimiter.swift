@@ -191,6 +191,19 @@ public final class RateLimiter: Sendable {
         }
     }
 
+    /// The counters of `key`, by policy id, as their `tat` (operators' view; scans every shard).
+    func counters(key: String) -> [String: Int64] {
+        var found: [String: Int64] = [:]
+        for box in shards {
+            box.state.withLock { shard in
+                for slot in shard.counters.occupiedSlots where shard.counters.key(at: slot).key == key {
+                    found[shard.counters.key(at: slot).policy] = shard.counters[slot].tat
+                }
+            }
+        }
+        return found
+    }
+
     /// Forgets every counter of `key` (any policy): its quotas are full again.
     func reset(key: String) {
         for box in shards {

@@ -1,0 +1,105 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The operators' HTTP listener: `GET /healthz`; `GET /limits?key=KEY` (a key's live counters) and
+/// `POST /limits/reset?key=KEY` (its quotas back, recorded in the store and audited), as
+/// `gateway limits show|reset` do from the store. Only loopback and `[admin] allowed_clients` may use it.
+///
+/// Hummingbird serves it: it is off the data plane and far from its hot path.
+public enum AdminServer {
+    /// The listener as a service, `nil` when `[admin] listen` is not set. `onListening` gets the bound port.
+    public static func make(
+        config: GatewayConfig, rateLimiter: RateLimiter, store: any GatewayStore, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> (any Service)? {
+        guard let listen = config.admin.listen else { return nil }
+        let router = Router(context: AdminRequestContext.self)
+        router.add(middleware: ClientFilter(allowed: AdminConfig.loopback + config.admin.allowedClients))
+        router.get("healthz") { _, _ in "ok\n" }
+        let limits = LimitsEndpoint(policies: RateLimitPolicy.all(in: config), limiter: rateLimiter, store: store)
+        router.get("limits") { request, _ in try limits.show(request) }
+        router.post("limits/reset") { request, _ in try await limits.reset(request) }
+        return Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .hostname(listen.host, port: listen.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? listen.port
+                logger.info("admin listening", metadata: ["gateway.admin.listen": "\(listen.host):\(port)"])
+                await onListening(port)
+            },
+            logger: logger)
+    }
+}
+
+/// A request to the admin listener, with the address it came from.
+struct AdminRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let remoteAddress: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}
+
+/// 403 for clients outside loopback and the allowed networks.
+struct ClientFilter: RouterMiddleware {
+    let allowed: [CIDR]
+
+    func handle(
+        _ request: Request, context: AdminRequestContext, next: (Request, AdminRequestContext) async throws -> Response
+    ) async throws -> Response {
+        guard let peer = context.remoteAddress, allowed.contains(where: { $0.contains(peer) }) else {
+            throw HTTPError(.forbidden, message: "This client may not use the admin listener.")
+        }
+        return try await next(request, context)
+    }
+}
+
+/// `/limits`: a key's counters, read live from the limiter, and their reset.
+struct LimitsEndpoint: Sendable {
+    let policies: [RateLimitPolicy]
+    let limiter: RateLimiter
+    let store: any GatewayStore
+
+    private func key(_ request: Request) throws -> String {
+        guard let input = request.uri.queryParameters["key"].map(String.init), let key = RateLimitKeying.counterKey(operatorInput: input)
+        else {
+            throw HTTPError(.badRequest, message: "?key= must be ip:ADDRESS, sub:SUBJECT[@ISSUER], header:NAME=VALUE or claim:NAME=VALUE.")
+        }
+        return key
+    }
+
+    func show(_ request: Request) throws -> Response {
+        let key = try key(request)
+        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        let tats = limiter.counters(key: key)
+        var items: [[String: Any]] = []
+        for policy in policies {
+            let state = policy.state(tat: tats[policy.id] ?? 0, now: now)
+            items.append([
+                "policy": policy.id, "name": policy.name, "limit": policy.limit, "remaining": state.remaining,
+                "full_in_seconds": RateLimitHeaders.seconds(state.fullIn),
+            ])
+        }
+        return try Self.json(["key": key, "counters": items])
+    }
+
+    func reset(_ request: Request) async throws -> Response {
+        let key = try key(request)
+        limiter.reset(key: key)
+        let now = Date()
+        let deleted = try await store.resetRateLimits(key: key, at: now)
+        try await store.appendAudit([AuditEvent(time: now, type: .rateLimitReset, reason: "counters of \(key) reset by operator (admin listener)")])
+        return try Self.json(["key": key, "stored_counters_deleted": deleted])
+    }
+
+    private static func json(_ object: [String: Any]) throws -> Response {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
