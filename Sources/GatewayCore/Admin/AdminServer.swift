@@ -52,10 +52,16 @@ struct ClientFilter: RouterMiddleware {
     func handle(
         _ request: Request, context: AdminRequestContext, next: (Request, AdminRequestContext) async throws -> Response
     ) async throws -> Response {
-        guard let peer = context.remoteAddress, allowed.contains(where: { $0.contains(peer) }) else {
+        guard Self.admits(context.remoteAddress, allowed: allowed) else {
             throw HTTPError(.forbidden, message: "This client may not use the admin listener.")
         }
         return try await next(request, context)
+    }
+
+    /// Whether a client at `peer` may use the listener; an unknown peer may not.
+    static func admits(_ peer: SocketAddress?, allowed: [CIDR]) -> Bool {
+        guard let peer else { return false }
+        return allowed.contains { $0.contains(peer) }
     }
 }
 
