@@ -58,7 +58,7 @@ extension GatewayCommand {
                 usernameFingerprint: UsernameFingerprint(key: try await store.installKey()), rateLimiter: rateLimiter)
             let recorder = AuditRecorder(store: store, configuration: .init(config.store), logger: logger)
             let retention = StoreRetention(store: store, auditRetention: config.store.auditRetention, logger: logger)
-            let server = GatewayServer(runtime: runtime, recorder: recorder, logger: logger)
+            let server = GatewayServer(runtime: runtime, recorder: recorder, logger: logger, notifier: SystemdNotifier())
             // Shut down in reverse: the server first, then the last counters are saved, and the
             // recorder goes last so that it drains every event.
             var services: [any Service] = [recorder, retention, revocations]

@@ -57,4 +57,21 @@ struct CommandLineTests {
             #expect(await gateway.terminate() == .success)
         }
     }
+
+    @Test("under systemd (Type=notify) serve sends READY=1 once listening and STOPPING=1 when SIGTERM starts the drain")
+    func systemdNotify() async throws {
+        try await TestUpstream.with { upstream in
+            let directory = try Fixtures.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let notify = try NotifySocket(directory: directory)
+            let gateway = try await GatewayProcess.start(
+                configPath: try writeConfig(in: directory, upstreamPort: upstream.port),
+                environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret, "NOTIFY_SOCKET": notify.path])
+            let ready = await notify.receive(within: 10)
+            #expect(ready == "READY=1\nSTATUS=serving")
+            #expect(await gateway.terminate() == .success)
+            let stopping = await notify.receive(within: 10)
+            #expect(stopping == "STOPPING=1\nSTATUS=draining")
+        }
+    }
 }

@@ -81,6 +81,8 @@ public struct ServerConfig: Sendable {
     public var requestHeaderTimeout: Duration
     /// Open client connections at most; more are closed on accept. Default 10,000.
     public var maxConnections: Int
+    /// How long a shutdown lets requests in flight finish before closing their connections. Default 10s.
+    public var drainTimeout: Duration
 
     public init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 8443),
@@ -90,7 +92,8 @@ public struct ServerConfig: Sendable {
         maxBodyBytes: Int64 = ServerConfig.defaultMaxBodyBytes,
         idleTimeout: Duration = .seconds(60),
         requestHeaderTimeout: Duration = .seconds(10),
-        maxConnections: Int = 10_000
+        maxConnections: Int = 10_000,
+        drainTimeout: Duration = .seconds(10)
     ) {
         self.listen = listen
         self.redirectHTTPListen = redirectHTTPListen
@@ -100,6 +103,7 @@ public struct ServerConfig: Sendable {
         self.idleTimeout = idleTimeout
         self.requestHeaderTimeout = requestHeaderTimeout
         self.maxConnections = maxConnections
+        self.drainTimeout = drainTimeout
     }
 }
 

@@ -9,6 +9,7 @@ extension ServerConfig {
         case idleTimeout = "idle_timeout"
         case requestHeaderTimeout = "request_header_timeout"
         case maxConnections = "max_connections"
+        case drainTimeout = "drain_timeout"
     }
 
     static let headerBytesRange = ByteSize(bytes: 1 << 10)...ByteSize(bytes: 64 << 10)
@@ -30,7 +31,8 @@ extension ServerConfig {
                 ?? defaults.maxBodyBytes,
             idleTimeout: table.duration(.idleTimeout) ?? defaults.idleTimeout,
             requestHeaderTimeout: table.duration(.requestHeaderTimeout) ?? defaults.requestHeaderTimeout,
-            maxConnections: table.int(.maxConnections, in: 1...Int.max) ?? defaults.maxConnections
+            maxConnections: table.int(.maxConnections, in: 1...Int.max) ?? defaults.maxConnections,
+            drainTimeout: table.duration(.drainTimeout, atMost: .seconds(600)) ?? defaults.drainTimeout
         )
     }
 

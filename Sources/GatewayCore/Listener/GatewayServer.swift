@@ -25,12 +25,15 @@ public final class GatewayServer: Service, Sendable {
     private let tokenCaches: VerifiedTokenCaches
     private let limiter: ConnectionLimiter
     private let listeners = Mutex<[any Channel]>([])
+    private let notifier: SystemdNotifier
 
-    /// Security decisions go to `recorder`, which must run in the same service group.
+    /// Security decisions go to `recorder`, which must run in the same service group. `notifier`
+    /// tells systemd when the listeners are up and when shutdown begins.
     public init(
         runtime: GatewayRuntime, recorder: AuditRecorder, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger
+        logger: Logger, notifier: SystemdNotifier = SystemdNotifier(environment: [:])
     ) {
+        self.notifier = notifier
         self.runtime = runtime
         self.recorder = recorder
         self.group = group
@@ -70,9 +73,6 @@ public final class GatewayServer: Service, Sendable {
         HostPort(host: address.ipAddress ?? "?", port: address.port ?? 0).description
     }
 
-    /// How long a shutdown waits for requests in flight before closing their connections.
-    static let drainTimeout = Duration.seconds(10)
-
     /// Stops accepting, lets requests in flight finish (closing each connection after its current
     /// response, idle ones at once), then closes idle upstream connections. Once this returns, no
     /// request is handled any more, so nothing more is recorded.
@@ -82,14 +82,17 @@ public final class GatewayServer: Service, Sendable {
             return channels
         }
         for channel in channels { try? await channel.close() }
-        await limiter.drain(timeout: Self.drainTimeout)
+        await limiter.drain(timeout: runtime.config.server.drainTimeout)
         try await pools.shutdown()?.get()
     }
 
-    /// Runs until graceful shutdown is requested.
+    /// Runs until graceful shutdown is requested: `READY=1` once listening, `STOPPING=1` when the
+    /// drain begins (the store was opened before the server starts).
     public func run() async throws {
         _ = try await start()
+        notifier.notify("READY=1\nSTATUS=serving")
         try? await gracefulShutdown()
+        notifier.notify("STOPPING=1\nSTATUS=draining")
         try await shutdown()
     }
 
