@@ -11,7 +11,7 @@ struct ConfigSchemaTests {
             lisen = "127.0.0.1:9443"
             """)
         #expect(problems == [
-            "/srv/gw.conf:3: server.lisen: unknown key (allowed: listen, redirect_http_listen, trusted_proxies, max_header_bytes, max_body_bytes, idle_timeout, request_header_timeout, max_connections)"
+            "/srv/gw.conf:3: server.lisen: unknown key (allowed: listen, redirect_http_listen, trusted_proxies, max_header_bytes, max_body_bytes, idle_timeout, request_header_timeout, max_connections, drain_timeout)"
         ])
     }
 
