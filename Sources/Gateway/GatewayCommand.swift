@@ -58,12 +58,19 @@ extension GatewayCommand {
                 usernameFingerprint: UsernameFingerprint(key: try await store.installKey()), rateLimiter: rateLimiter)
             let recorder = AuditRecorder(store: store, configuration: .init(config.store), logger: logger)
             let retention = StoreRetention(store: store, auditRetention: config.store.auditRetention, logger: logger)
-            let server = GatewayServer(runtime: runtime, recorder: recorder, logger: logger, notifier: SystemdNotifier())
+            let notifier = SystemdNotifier()
+            let server = GatewayServer(runtime: runtime, recorder: recorder, logger: logger, notifier: notifier)
+            let fingerprint = runtime.usernameFingerprint
+            let reloader = ConfigReloader(path: options.config, server: server, recorder: recorder, notifier: notifier, logger: logger) {
+                try GatewayRuntime(
+                    config: $0, revocations: revocations, remoteKeys: remoteKeys, usernameFingerprint: fingerprint,
+                    rateLimiter: rateLimiter)
+            }
             // Shut down in reverse: the server first, then the last counters are saved, and the
             // recorder goes last so that it drains every event.
             var services: [any Service] = [recorder, retention, revocations]
             services += remoteKeys as [any Service]
-            services += [rateLimits, server] as [any Service]
+            services += [rateLimits, server, reloader] as [any Service]
             if let admin = AdminServer.make(config: config, rateLimiter: rateLimiter, store: store, logger: logger) {
                 services.append(admin)
             }

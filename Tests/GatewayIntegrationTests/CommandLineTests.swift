@@ -58,7 +58,7 @@ struct CommandLineTests {
         }
     }
 
-    @Test("under systemd (Type=notify) serve sends READY=1 once listening and STOPPING=1 when SIGTERM starts the drain")
+    @Test("under systemd (Type=notify) serve sends READY=1 once listening, RELOADING=1 and READY=1 around a reload, STOPPING=1 when SIGTERM starts the drain")
     func systemdNotify() async throws {
         try await TestUpstream.with { upstream in
             let directory = try Fixtures.temporaryDirectory()
@@ -69,6 +69,10 @@ struct CommandLineTests {
                 environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret, "NOTIFY_SOCKET": notify.path])
             let ready = await notify.receive(within: 10)
             #expect(ready == "READY=1\nSTATUS=serving")
+            gateway.reload()
+            let reloading = await notify.receive(within: 10) ?? ""
+            #expect(reloading.hasPrefix("RELOADING=1\nMONOTONIC_USEC="), "\(reloading)")
+            #expect(await notify.receive(within: 10) == "READY=1\nSTATUS=serving")
             #expect(await gateway.terminate() == .success)
             let stopping = await notify.receive(within: 10)
             #expect(stopping == "STOPPING=1\nSTATUS=draining")

@@ -17,12 +17,24 @@ public final class GatewayServer: Service, Sendable {
         public let redirect: SocketAddress?
     }
 
-    private let runtime: GatewayRuntime
+    /// What new connections are served with; a reload replaces it whole. A connection keeps the
+    /// generation it was accepted under for its whole life.
+    private struct Generation: Sendable {
+        let runtime: GatewayRuntime
+        let pools: UpstreamPools
+        let tokenCaches: VerifiedTokenCaches
+
+        init(_ runtime: GatewayRuntime, group: any EventLoopGroup) {
+            self.runtime = runtime
+            self.pools = UpstreamPools(upstreams: runtime.config.upstreams, group: group)
+            self.tokenCaches = VerifiedTokenCaches(capacity: runtime.config.jwt.tokenCacheEntries, group: group)
+        }
+    }
+
+    private let current: Mutex<Generation>
     private let recorder: AuditRecorder
     private let group: any EventLoopGroup
     private let logger: Logger
-    private let pools: UpstreamPools
-    private let tokenCaches: VerifiedTokenCaches
     private let limiter: ConnectionLimiter
     private let listeners = Mutex<[any Channel]>([])
     private let notifier: SystemdNotifier
@@ -34,13 +46,25 @@ public final class GatewayServer: Service, Sendable {
         logger: Logger, notifier: SystemdNotifier = SystemdNotifier(environment: [:])
     ) {
         self.notifier = notifier
-        self.runtime = runtime
+        self.current = Mutex(Generation(runtime, group: group))
         self.recorder = recorder
         self.group = group
         self.logger = logger
-        self.pools = UpstreamPools(upstreams: runtime.config.upstreams, group: group)
-        self.tokenCaches = VerifiedTokenCaches(capacity: runtime.config.jwt.tokenCacheEntries, group: group)
         self.limiter = ConnectionLimiter(limit: runtime.config.server.maxConnections)
+    }
+
+    /// The runtime new connections get.
+    public var runtime: GatewayRuntime { current.withLock { $0.runtime } }
+
+    /// Serves new connections with `runtime` (its certificate, routes and policies); connections
+    /// already open carry on with theirs. The listeners stay as they are, so `runtime` must listen
+    /// where the old one did. The old generation's idle upstream connections are closed.
+    public func replaceRuntime(_ runtime: GatewayRuntime) async {
+        let replaced = current.withLock { current in
+            defer { current = Generation(runtime, group: group) }
+            return current
+        }
+        try? await replaced.pools.shutdown()?.get()
     }
 
     /// Client connections open right now.
@@ -82,8 +106,9 @@ public final class GatewayServer: Service, Sendable {
             return channels
         }
         for channel in channels { try? await channel.close() }
-        await limiter.drain(timeout: runtime.config.server.drainTimeout)
-        try await pools.shutdown()?.get()
+        let generation = current.withLock { $0 }
+        await limiter.drain(timeout: generation.runtime.config.server.drainTimeout)
+        try await generation.pools.shutdown()?.get()
     }
 
     /// Runs until graceful shutdown is requested: `READY=1` once listening, `STOPPING=1` when the
@@ -97,18 +122,9 @@ public final class GatewayServer: Service, Sendable {
     }
 
     private func bindTLS(_ address: HostPort) async throws -> any Channel {
-        let runtime = self.runtime
-        let pools = self.pools
-        let tokenCaches = self.tokenCaches
         let recorder = self.recorder
         let logger = self.logger
         let limiter = self.limiter
-        let server = runtime.config.server
-        let uriSlack = RequestAdmission.maximumTargetBytes
-        var limits = NIOHTTPDecoderLimitConfiguration()
-        limits.maxHeaderFieldSize = server.maxHeaderBytes + uriSlack
-        limits.maxHeaderListSize = server.maxHeaderBytes + uriSlack
-        let decoderLimits = limits
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -118,6 +134,9 @@ public final class GatewayServer: Service, Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let generation = self.current.withLock { $0 }
+                    let runtime = generation.runtime
+                    let server = runtime.config.server
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(NIOSSLServerHandler(context: runtime.tlsContext))
                     try sync.addHandler(
@@ -125,14 +144,22 @@ public final class GatewayServer: Service, Sendable {
                             headerTimeout: TimeAmount(server.requestHeaderTimeout), idleTimeout: TimeAmount(server.idleTimeout)))
                     try sync.configureHTTPServerPipeline(
                         withPipeliningAssistance: true, withErrorHandling: false,
-                        withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
+                        withEncoderConfiguration: .init(), withDecoderLimitConfiguration: Self.decoderLimits(server))
                     try sync.addHandler(ProxyHandler(
-                            runtime: runtime, pools: pools, tokenCache: tokenCaches.cache(on: channel.eventLoop),
+                            runtime: runtime, pools: generation.pools, tokenCache: generation.tokenCaches.cache(on: channel.eventLoop),
                             recorder: recorder, logger: logger))
                 }
             }
             .bind(host: address.host, port: address.port)
             .get()
+    }
+
+    /// Header limits for the decoder: the configured header bytes, plus room for the longest target.
+    private static func decoderLimits(_ server: ServerConfig) -> NIOHTTPDecoderLimitConfiguration {
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = server.maxHeaderBytes + RequestAdmission.maximumTargetBytes
+        limits.maxHeaderListSize = server.maxHeaderBytes + RequestAdmission.maximumTargetBytes
+        return limits
     }
 
     private func bindRedirect(_ address: HostPort, httpsPort: Int, host: String) async throws -> any Channel {

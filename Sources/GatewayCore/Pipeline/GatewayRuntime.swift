@@ -12,7 +12,7 @@ public final class GatewayRuntime: Sendable {
     /// The failed-login counters: the one mutable part, shared by every connection (it locks itself).
     let loginGuard: LoginGuard
     /// How login usernames are named in the lock tables and the audit trail.
-    let usernameFingerprint: UsernameFingerprint
+    public let usernameFingerprint: UsernameFingerprint
     let auth: AuthPolicy
     /// The node's rate limit counters: shared by every connection, and kept across reloads.
     public let rateLimiter: RateLimiter

@@ -88,6 +88,11 @@ final class GatewayProcess {
         }
     }
 
+    /// Sends SIGHUP: reload the config and certificates.
+    func reload() {
+        Foundation.kill(process.processIdentifier, SIGHUP)
+    }
+
     /// Sends SIGKILL: no graceful shutdown at all. Waits like ``terminate()``.
     func kill() async -> Exit {
         let process = self.process
@@ -145,17 +150,18 @@ func runProcess(_ path: String, _ arguments: [String], environment: [String: Str
 /// store in `directory`.
 /// `extra` is appended as is: more tables, such as `[admin]`.
 func writeConfig(
-    in directory: URL, upstreamPort: Int, extraServer: String = "", routes: String? = nil, extra: String = ""
+    in directory: URL, upstreamPort: Int, extraServer: String = "", routes: String? = nil, extra: String = "",
+    certificate: String = Fixtures.serverCertificate, privateKey: String = Fixtures.serverKey, name: String = "gateway.conf"
 ) throws -> String {
-    let path = directory.appendingPathComponent("gateway.conf").path
+    let path = directory.appendingPathComponent(name).path
     let text = """
         [server]
         listen = "127.0.0.1:0"
         \(extraServer)
 
         [tls]
-        certificate = "\(Fixtures.serverCertificate)"
-        private_key = "\(Fixtures.serverKey)"
+        certificate = "\(certificate)"
+        private_key = "\(privateKey)"
 
         [jwt]
         algorithms = ["HS256"]

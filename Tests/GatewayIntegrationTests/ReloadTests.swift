@@ -1,0 +1,137 @@
+import AsyncHTTPClient
+import Foundation
+import GatewayCore
+import NIOCore
+import NIOHTTP1
+import Synchronization
+import Testing
+
+/// SIGHUP on the real binary: config and certificates swap under load without one failed request;
+/// a bad config is refused and the running one keeps serving.
+@Suite("Reload on SIGHUP", .timeLimit(.minutes(3)))
+struct ReloadTests {
+    /// Writes the two configs (differing in `idle_timeout`) over certificate files at fixed paths.
+    static func prepare(_ directory: URL, upstreamPort: Int) throws -> (live: String, a: String, b: String) {
+        try install(Fixtures.serverCertificate, Fixtures.serverKey, in: directory)
+        let certificate = directory.appendingPathComponent("tls.crt").path
+        let key = directory.appendingPathComponent("tls.key").path
+        let a = try writeConfig(
+            in: directory, upstreamPort: upstreamPort, extraServer: #"idle_timeout = "30s""#, certificate: certificate, privateKey: key,
+            name: "a.conf")
+        let b = try writeConfig(
+            in: directory, upstreamPort: upstreamPort, extraServer: #"idle_timeout = "31s""#, certificate: certificate, privateKey: key,
+            name: "b.conf")
+        let live = directory.appendingPathComponent("gateway.conf").path
+        try replace(live, with: a)
+        return (live, a, b)
+    }
+
+    /// Puts a certificate and key at the live paths, as certbot renews: a new file renamed over the old.
+    static func install(_ certificate: String, _ key: String, in directory: URL) throws {
+        try replace(directory.appendingPathComponent("tls.crt").path, with: certificate)
+        try replace(directory.appendingPathComponent("tls.key").path, with: key)
+    }
+
+    static func replace(_ path: String, with source: String) throws {
+        let staging = path + ".new"
+        try? FileManager.default.removeItem(atPath: staging)
+        try FileManager.default.copyItem(atPath: source, toPath: staging)
+        _ = rename(staging, path)
+    }
+
+    /// The SHA-256 fingerprint of the certificate a new TLS connection is served.
+    static func servedFingerprint(port: Int) async throws -> String {
+        let result = try await runProcess(
+            "/bin/bash",
+            ["-c", "openssl s_client -connect 127.0.0.1:\(port) -servername localhost </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256"])
+        return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func fingerprint(of certificate: String) async throws -> String {
+        try await runProcess("/usr/bin/openssl", ["x509", "-in", certificate, "-noout", "-fingerprint", "-sha256"]).output
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test("ten reloads alternating two configs and two certificates under load fail no request; the new certificate is then served")
+    func underLoad() async throws {
+        try await TestUpstream.with { upstream in
+            let directory = try Fixtures.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let paths = try Self.prepare(directory, upstreamPort: upstream.port)
+            let gateway = try await GatewayProcess.start(configPath: paths.live)
+            let url = "https://localhost:\(gateway.port)/echo"
+            let tally = LoadTally()
+            try await AuditShutdownTests.withClient { client in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for closing in [false, false, true, true] {
+                        group.addTask {
+                            while !tally.done.load(ordering: .relaxed) {
+                                var request = HTTPClientRequest(url: url)
+                                if closing { request.headers.add(name: "Connection", value: "close") }
+                                do {
+                                    let response = try await client.execute(request, timeout: .seconds(10))
+                                    _ = try await response.body.collect(upTo: 1 << 20)
+                                    tally.counts.withLock {
+                                        if response.status == .ok { $0.ok += 1 } else { $0.failed.append("status \(response.status)") }
+                                    }
+                                } catch {
+                                    tally.counts.withLock { $0.failed.append("\(error)") }
+                                }
+                            }
+                        }
+                    }
+                    for reload in 1...10 {
+                        try await Task.sleep(for: .milliseconds(300))
+                        try Self.replace(paths.live, with: reload.isMultiple(of: 2) ? paths.a : paths.b)
+                        let renewed = !reload.isMultiple(of: 2)
+                        try Self.install(
+                            renewed ? Fixtures.path("renewed-ec.crt") : Fixtures.serverCertificate,
+                            renewed ? Fixtures.path("renewed-ec.key") : Fixtures.serverKey, in: directory)
+                        gateway.reload()
+                    }
+                    // One more switch to the renewed certificate, then keep the load on until 2,000 requests.
+                    try Self.install(Fixtures.path("renewed-ec.crt"), Fixtures.path("renewed-ec.key"), in: directory)
+                    gateway.reload()
+                    while tally.counts.withLock({ $0.ok + $0.failed.count }) < 2_000 { try await Task.sleep(for: .milliseconds(100)) }
+                    try await Task.sleep(for: .milliseconds(300))
+                    tally.done.store(true, ordering: .relaxed)
+                    try await group.waitForAll()
+                }
+            }
+            let (ok, failed) = tally.counts.withLock { ($0.ok, $0.failed) }
+            #expect(failed.isEmpty, "\(failed.count) failed of \(ok + failed.count): \(failed.prefix(3))\n\(gateway.log)")
+            #expect(ok >= 2_000)
+            let served = try await Self.servedFingerprint(port: gateway.port)
+            #expect(served == (try await Self.fingerprint(of: Fixtures.path("renewed-ec.crt"))), "\(served)")
+            #expect(await gateway.terminate() == .success)
+            let stats = try await SQLiteStore(path: directory.appendingPathComponent("gateway.sqlite").path).auditStats(since: .distantPast)
+            #expect(stats.countsByType[.configReloaded] == 11, "\(gateway.log)")
+        }
+    }
+
+    @Test("a config that does not load is refused, audited config_rejected, and the running one keeps serving")
+    func badConfig() async throws {
+        try await TestUpstream.with { upstream in
+            let directory = try Fixtures.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let paths = try Self.prepare(directory, upstreamPort: upstream.port)
+            let gateway = try await GatewayProcess.start(configPath: paths.live)
+            try "[server]\nlisten = \"nowhere\"\n".write(toFile: paths.live, atomically: true, encoding: .utf8)
+            gateway.reload()
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await RateLimitRestartTests.send(2, to: gateway) == [200, 200])
+            #expect(gateway.log.contains("config reload refused"), "\(gateway.log)")
+            #expect(await gateway.terminate() == .success)
+            let events = try await SQLiteStore(path: directory.appendingPathComponent("gateway.sqlite").path)
+                .auditEvents(AuditQuery(type: .configRejected, limit: 10))
+            #expect(events.count == 1)
+            #expect(events.first?.event.reason?.contains("server.listen") == true, "\(events.first?.event.reason ?? "")")
+        }
+    }
+}
+
+/// Requests answered and failed by the load, and the flag that stops it.
+private final class LoadTally: Sendable {
+    let done = Atomic(false)
+    let counts = Mutex((ok: 0, failed: [String]()))
+}
