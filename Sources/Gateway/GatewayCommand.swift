@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GatewayCore
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 
@@ -71,6 +72,8 @@ extension GatewayCommand {
             var services: [any Service] = [recorder, retention, revocations]
             services += remoteKeys as [any Service]
             services += [rateLimits, server, reloader] as [any Service]
+            services.append(
+                SystemdWatchdog(notifier: notifier, group: MultiThreadedEventLoopGroup.singleton, recorder: recorder, logger: logger))
             if let admin = AdminServer.make(config: config, rateLimiter: rateLimiter, store: store, logger: logger) {
                 services.append(admin)
             }

@@ -78,4 +78,24 @@ struct CommandLineTests {
             #expect(stopping == "STOPPING=1\nSTATUS=draining")
         }
     }
+
+    @Test("with WATCHDOG_USEC set, serve pings the watchdog at half the interval while it works")
+    func watchdog() async throws {
+        try await TestUpstream.with { upstream in
+            let directory = try Fixtures.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let notify = try NotifySocket(directory: directory)
+            let gateway = try await GatewayProcess.start(
+                configPath: try writeConfig(in: directory, upstreamPort: upstream.port),
+                environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret, "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"])
+            var messages: [String] = []
+            for _ in 0..<6 {
+                guard let message = await notify.receive(within: 5) else { break }
+                messages.append(message)
+            }
+            #expect(messages.contains("READY=1\nSTATUS=serving"), "\(messages)")
+            #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 3, "\(messages)")
+            #expect(await gateway.terminate() == .success)
+        }
+    }
 }

@@ -64,6 +64,22 @@ public final class AuditRecorder: Service, Sendable {
     /// after failed writes at shutdown.
     public var droppedEvents: Int { queue.withLock { $0.dropped } }
 
+    /// When the writer last finished a round without a failing write, as time since `created`.
+    private let created = ContinuousClock.now
+    private let lastRound = Atomic<Int64>(0)
+
+    private var sinceCreated: Int64 {
+        let (seconds, attoseconds) = created.duration(to: .now).components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+
+    /// Whether the writer finished a round without a failing write within `interval`: false while
+    /// the store fails or hangs (the systemd watchdog then stops vouching for the process).
+    public func isMakingProgress(within interval: Duration) -> Bool {
+        let (seconds, attoseconds) = interval.components
+        return sinceCreated - lastRound.load(ordering: .relaxed) <= seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+
     /// Queues `event` for the writer. Never blocks and never waits on disk; safe on an event loop.
     public func record(_ event: AuditEvent) {
         switch queue.withLock({ $0.enqueue(event, now: .now) }) {
@@ -120,6 +136,7 @@ public final class AuditRecorder: Service, Sendable {
             pending += taken
             taken.removeAll(keepingCapacity: true)
             failing = await commit(&pending, failing: failing)
+            if !failing { lastRound.store(sinceCreated, ordering: .relaxed) }
         }
         await drain(&pending)
     }
@@ -180,3 +197,4 @@ public final class AuditRecorder: Service, Sendable {
         }
     }
 }
+
