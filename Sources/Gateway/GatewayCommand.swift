@@ -60,7 +60,8 @@ extension GatewayCommand {
             let recorder = AuditRecorder(store: store, configuration: .init(config.store), logger: logger)
             let retention = StoreRetention(store: store, auditRetention: config.store.auditRetention, logger: logger)
             let notifier = SystemdNotifier()
-            let server = GatewayServer(runtime: runtime, recorder: recorder, logger: logger, notifier: notifier)
+            let server = GatewayServer(
+                runtime: runtime, recorder: recorder, logger: logger, notifier: notifier, inheritedListeners: SystemdSockets.listeners())
             let fingerprint = runtime.usernameFingerprint
             let reloader = ConfigReloader(path: options.config, server: server, recorder: recorder, notifier: notifier, logger: logger) {
                 try GatewayRuntime(

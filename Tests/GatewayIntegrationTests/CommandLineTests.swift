@@ -1,4 +1,7 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 import Testing
 
 /// The `gateway` binary's operator commands.
@@ -96,6 +99,40 @@ struct CommandLineTests {
             #expect(messages.contains("READY=1\nSTATUS=serving"), "\(messages)")
             #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 3, "\(messages)")
             #expect(await gateway.terminate() == .success)
+        }
+    }
+
+    @Test("under socket activation serve takes over the listening socket systemd passes (LISTEN_FDS)")
+    func socketActivation() async throws {
+        let activate = "/usr/bin/systemd-socket-activate"
+        try #require(FileManager.default.isExecutableFile(atPath: activate), "systemd-socket-activate is missing; scripts/test installs systemd")
+        try await TestUpstream.with { upstream in
+            let directory = try Fixtures.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            // The config names another port: the socket systemd passes wins.
+            let config = try writeConfig(in: directory, upstreamPort: upstream.port)
+            let port = try RefusingPort().port
+            // Run for 6 s at most, waited for on a Dispatch thread like every other child process.
+            let activated = Task {
+                try await runProcess(
+                    "/usr/bin/timeout",
+                    [
+                        "6", activate, "-l", "127.0.0.1:\(port)", "-E", "JWT_SECRET_KEY=\(Fixtures.jwtSecret)",
+                        Fixtures.binDirectory.appendingPathComponent("gateway").path, "serve", "--config", config,
+                    ])
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            let statuses = try await AuditShutdownTests.withClient { client in
+                var statuses: [UInt] = []
+                for _ in 0..<2 {
+                    let response = try await client.execute(HTTPClientRequest(url: "https://localhost:\(port)/echo"), timeout: .seconds(5))
+                    statuses.append(response.status.code)
+                }
+                return statuses
+            }
+            let output = try await activated.value.output
+            #expect(output.contains("gateway listening"), "\(output)")
+            #expect(statuses == [200, 200])
         }
     }
 }

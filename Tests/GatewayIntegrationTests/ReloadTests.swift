@@ -39,6 +39,16 @@ struct ReloadTests {
         _ = rename(staging, path)
     }
 
+    /// Sends SIGHUP and waits for the reload to be logged, so that signals never coalesce.
+    static func reload(_ gateway: GatewayProcess, expecting count: Int) async throws {
+        gateway.reload()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while gateway.log.components(separatedBy: "config reloaded").count - 1 < count {
+            guard ContinuousClock.now < deadline else { throw GatewayProcessError(log: gateway.log) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// The SHA-256 fingerprint of the certificate a new TLS connection is served.
     static func servedFingerprint(port: Int) async throws -> String {
         let result = try await runProcess(
@@ -81,17 +91,17 @@ struct ReloadTests {
                         }
                     }
                     for reload in 1...10 {
-                        try await Task.sleep(for: .milliseconds(300))
+                        try await Task.sleep(for: .milliseconds(200))
                         try Self.replace(paths.live, with: reload.isMultiple(of: 2) ? paths.a : paths.b)
                         let renewed = !reload.isMultiple(of: 2)
                         try Self.install(
                             renewed ? Fixtures.path("renewed-ec.crt") : Fixtures.serverCertificate,
                             renewed ? Fixtures.path("renewed-ec.key") : Fixtures.serverKey, in: directory)
-                        gateway.reload()
+                        try await Self.reload(gateway, expecting: reload)
                     }
                     // One more switch to the renewed certificate, then keep the load on until 2,000 requests.
                     try Self.install(Fixtures.path("renewed-ec.crt"), Fixtures.path("renewed-ec.key"), in: directory)
-                    gateway.reload()
+                    try await Self.reload(gateway, expecting: 11)
                     while tally.counts.withLock({ $0.ok + $0.failed.count }) < 2_000 { try await Task.sleep(for: .milliseconds(100)) }
                     try await Task.sleep(for: .milliseconds(300))
                     tally.done.store(true, ordering: .relaxed)

@@ -11,7 +11,7 @@ struct SystemdUnitTests {
 
     static func unitPath(_ name: String) -> String { "\(Fixtures.repositoryRoot)/systemd/\(name).service" }
 
-    @Test("systemd-analyze verify accepts every unit")
+    @Test("systemd-analyze verify accepts every unit, the socket unit too")
     func verify() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.analyze), "systemd-analyze is missing; scripts/test installs it")
         let directory = try Fixtures.temporaryDirectory()
@@ -24,7 +24,9 @@ struct SystemdUnitTests {
             try text.write(toFile: path, atomically: true, encoding: .utf8)
             paths.append(path)
         }
-        let result = try await runProcess(Self.analyze, ["verify"] + paths)
+        let socket = directory.appendingPathComponent("gateway.socket").path
+        try FileManager.default.copyItem(atPath: "\(Fixtures.repositoryRoot)/systemd/gateway.socket", toPath: socket)
+        let result = try await runProcess(Self.analyze, ["verify"] + paths + [socket])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.isEmpty, "\(result.output)")
     }

@@ -38,14 +38,17 @@ public final class GatewayServer: Service, Sendable {
     private let limiter: ConnectionLimiter
     private let listeners = Mutex<[any Channel]>([])
     private let notifier: SystemdNotifier
+    /// Listening sockets handed over by systemd (socket activation): the TLS one, then the redirect one.
+    private let inherited: [CInt]
 
     /// Security decisions go to `recorder`, which must run in the same service group. `notifier`
     /// tells systemd when the listeners are up and when shutdown begins.
     public init(
         runtime: GatewayRuntime, recorder: AuditRecorder, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger, notifier: SystemdNotifier = SystemdNotifier(environment: [:])
+        logger: Logger, notifier: SystemdNotifier = SystemdNotifier(environment: [:]), inheritedListeners: [CInt] = []
     ) {
         self.notifier = notifier
+        self.inherited = inheritedListeners
         self.current = Mutex(Generation(runtime, group: group))
         self.recorder = recorder
         self.group = group
@@ -70,15 +73,16 @@ public final class GatewayServer: Service, Sendable {
     /// Client connections open right now.
     public var openConnections: Int { limiter.openConnections }
 
-    /// Binds every listener and starts accepting.
+    /// Binds every listener, or takes over the sockets systemd passed, and starts accepting.
     public func start() async throws -> BoundAddresses {
         let server = runtime.config.server
-        let tlsChannel = try await bindTLS(server.listen)
+        let tlsChannel = try await bindTLS(inherited.first.map { .inherited($0) } ?? .address(server.listen))
         listeners.withLock { $0.append(tlsChannel) }
         var redirectAddress: SocketAddress?
-        if let redirect = server.redirectHTTPListen {
+        let redirectTarget = inherited.count > 1 ? ListenTarget.inherited(inherited[1]) : server.redirectHTTPListen.map { .address($0) }
+        if let redirectTarget {
             let httpsPort = tlsChannel.localAddress?.port ?? server.listen.port
-            let channel = try await bindRedirect(redirect, httpsPort: httpsPort, host: server.listen.host)
+            let channel = try await bindRedirect(redirectTarget, httpsPort: httpsPort, host: server.listen.host)
             listeners.withLock { $0.append(channel) }
             redirectAddress = channel.localAddress
         }
@@ -121,11 +125,24 @@ public final class GatewayServer: Service, Sendable {
         try await shutdown()
     }
 
-    private func bindTLS(_ address: HostPort) async throws -> any Channel {
+    /// Where a listener comes from: an address to bind, or a socket systemd already bound.
+    enum ListenTarget {
+        case address(HostPort)
+        case inherited(CInt)
+
+        func listen(_ bootstrap: ServerBootstrap) async throws -> any Channel {
+            switch self {
+            case .address(let address): try await bootstrap.bind(host: address.host, port: address.port).get()
+            case .inherited(let descriptor): try await bootstrap.withBoundSocket(descriptor).get()
+            }
+        }
+    }
+
+    private func bindTLS(_ target: ListenTarget) async throws -> any Channel {
         let recorder = self.recorder
         let logger = self.logger
         let limiter = self.limiter
-        return try await ServerBootstrap(group: group)
+        let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
@@ -150,8 +167,7 @@ public final class GatewayServer: Service, Sendable {
                             recorder: recorder, logger: logger))
                 }
             }
-            .bind(host: address.host, port: address.port)
-            .get()
+        return try await target.listen(bootstrap)
     }
 
     /// Header limits for the decoder: the configured header bytes, plus room for the longest target.
@@ -162,10 +178,10 @@ public final class GatewayServer: Service, Sendable {
         return limits
     }
 
-    private func bindRedirect(_ address: HostPort, httpsPort: Int, host: String) async throws -> any Channel {
+    private func bindRedirect(_ target: ListenTarget, httpsPort: Int, host: String) async throws -> any Channel {
         let limiter = self.limiter
         let server = runtime.config.server
-        return try await ServerBootstrap(group: group)
+        let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(limiter) }
@@ -180,7 +196,6 @@ public final class GatewayServer: Service, Sendable {
                     try sync.addHandler(RedirectHandler(httpsPort: httpsPort, fallbackHost: host))
                 }
             }
-            .bind(host: address.host, port: address.port)
-            .get()
+        return try await target.listen(bootstrap)
     }
 }

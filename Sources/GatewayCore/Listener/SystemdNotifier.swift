@@ -49,3 +49,14 @@ public struct SystemdNotifier: Sendable {
         return sent == bytes.count
     }
 }
+
+/// The listening sockets systemd passes on socket activation (`sd_listen_fds`): descriptors 3, 4, …
+/// counted by `$LISTEN_FDS`, when `$LISTEN_PID` is this process.
+public enum SystemdSockets {
+    public static func listeners(environment: [String: String] = ProcessInfo.processInfo.environment) -> [CInt] {
+        guard let pid = environment["LISTEN_PID"], pid == String(getpid()),
+            let count = environment["LISTEN_FDS"].flatMap(Int32.init), count > 0, count < 64
+        else { return [] }
+        return (0..<count).map { 3 + $0 }
+    }
+}
