@@ -27,8 +27,8 @@ struct ConfigOption: ParsableArguments {
 extension GatewayCommand {
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run the gateway until SIGTERM or SIGINT.",
-            discussion: "Secrets are read from jwt.secret_file or the JWT_SECRET_KEY environment variable, never from the config file."
+            abstract: "Run the gateway until SIGTERM or SIGINT; SIGHUP reloads the config and certificates.",
+            discussion: "Secrets are read from each issuer's secret_file or the JWT_SECRET_KEY environment variable, never from the config file. Under systemd it reports readiness, reloads and shutdown (sd_notify), pings the watchdog when WATCHDOG_USEC is set, and takes its listeners from LISTEN_FDS under socket activation."
         )
 
         @OptionGroup var options: ConfigOption
