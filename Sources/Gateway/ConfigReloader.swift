@@ -10,7 +10,8 @@ import UnixSignals
 /// new connections get it (and the renewed certificate) while open ones carry on with theirs.
 ///
 /// A config that does not load, or changes what only a restart can change (where the listeners,
-/// the admin listener and the store are; a JWKS URL not fetched yet), is refused: logged, audited
+/// the admin listener and the store are, who may use the admin listener, how the limiter counts;
+/// a JWKS URL not fetched yet), is refused: logged, audited
 /// `config_rejected`, and the running config keeps serving. Tells systemd `RELOADING=1` and then
 /// `READY=1` around each reload.
 final class ConfigReloader: Service, Sendable {
@@ -70,7 +71,12 @@ final class ConfigReloader: Service, Sendable {
             return "server.listen and server.redirect_http_listen change only on restart"
         }
         if next.store.path != running.store.path { return "store.path changes only on restart" }
-        if next.admin.listen != running.admin.listen { return "admin.listen changes only on restart" }
+        if next.admin.listen != running.admin.listen || next.admin.allowedClients != running.admin.allowedClients {
+            return "admin.listen and admin.allowed_clients change only on restart"
+        }
+        if next.rateLimit.maxKeys != running.rateLimit.maxKeys || next.rateLimit.ipv6Prefix != running.rateLimit.ipv6Prefix {
+            return "rate_limit.max_keys and rate_limit.ipv6_prefix change only on restart"
+        }
         let fetched = Set(running.jwt.issuers.compactMap(\.jwksURL))
         if let added = next.jwt.issuers.compactMap(\.jwksURL).first(where: { !fetched.contains($0) }) {
             return "jwks_url \(added) is new: restart to fetch it"

@@ -86,6 +86,15 @@ struct ValidationTests {
         }
     }
 
+    @Test("a POST without a body to a route with a schema is 400 missing_body")
+    func missingBody() async throws {
+        try await withGateway { gateway in
+            let empty = try await gateway.send(.POST, "/register/echo", headers: ["Content-Length": "0"])
+            #expect(empty.status == .badRequest)
+            #expect(empty.json["code"] as? String == "missing_body")
+        }
+    }
+
     @Test("a body of another media type is 415; over the route's max_body 413")
     func mediaTypeAndSize() async throws {
         try await withGateway { gateway in

@@ -45,7 +45,9 @@ struct AdminRequestContext: RequestContext {
     }
 }
 
-/// 403 for clients outside loopback and the allowed networks.
+/// 403 for clients outside loopback and the allowed networks, and for what a browser sends on a
+/// web page's behalf: any request with `Origin` (a cross-site form posting a reset), and any `Host`
+/// that is not an address or `localhost` (DNS rebinding).
 struct ClientFilter: RouterMiddleware {
     let allowed: [CIDR]
 
@@ -55,7 +57,22 @@ struct ClientFilter: RouterMiddleware {
         guard Self.admits(context.remoteAddress, allowed: allowed) else {
             throw HTTPError(.forbidden, message: "This client may not use the admin listener.")
         }
+        guard request.headers[.origin] == nil, Self.isDirectHost(request.head.authority) else {
+            throw HTTPError(.forbidden, message: "The admin listener takes no requests from web pages.")
+        }
         return try await next(request, context)
+    }
+
+    /// `localhost` or an IP address, with or without a port.
+    static func isDirectHost(_ authority: String?) -> Bool {
+        guard let authority else { return true }
+        var host = Substring(authority)
+        if host.hasPrefix("["), let end = host.firstIndex(of: "]") {
+            host = host[host.index(after: host.startIndex)..<end]
+            return CIDR(String(host)) != nil
+        }
+        if let colon = host.lastIndex(of: ":") { host = host[..<colon] }
+        return host.lowercased() == "localhost" || CIDR(String(host)) != nil
     }
 
     /// Whether a client at `peer` may use the listener; an unknown peer may not.

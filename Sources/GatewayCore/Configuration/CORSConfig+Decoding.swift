@@ -33,6 +33,10 @@ extension CORSConfig {
                 context.report(
                     path, #""*" with allow_credentials = true would let every site act as the signed-in user; list the origins"#)
             }
+            if pattern.isNull, allowCredentials {
+                context.report(
+                    path, #""null" with allow_credentials = true: any site can send Origin: null from a sandboxed frame"#)
+            }
             if pattern.isInsecure, !allowInsecureOrigins {
                 context.report(
                     path, "\(pattern.description.quotedForConfig) is served without TLS; use https, or set cors.allow_insecure_origins = true")

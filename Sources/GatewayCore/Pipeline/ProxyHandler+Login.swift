@@ -10,7 +10,7 @@ extension ProxyHandler {
     func heldBodyRefusal(_ exchange: Exchange) -> GatewayProblem? {
         guard let held = exchange.heldBody else { return nil }
         do {
-            try exchange.admitted.route.validation.checkBody(held.bytes)
+            try exchange.admitted.route.validation.checkBody(held.bytes, method: exchange.clientHead.method)
         } catch {
             return error
         }

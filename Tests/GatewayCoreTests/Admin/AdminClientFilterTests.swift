@@ -15,4 +15,14 @@ struct AdminClientFilterTests {
         #expect(!ClientFilter.admits(try SocketAddress(ipAddress: "192.0.2.2", port: 5000), allowed: AdminConfig.loopback))
         #expect(!ClientFilter.admits(nil, allowed: allowed))
     }
+
+    @Test("only addresses and localhost are accepted as Host, so a rebound DNS name is refused")
+    func hosts() {
+        for host in ["127.0.0.1:9901", "localhost:9901", "LOCALHOST", "[::1]:9901", "10.1.2.3"] {
+            #expect(ClientFilter.isDirectHost(host), "\(host)")
+        }
+        for host in ["evil.example:9901", "attacker.test", "[evil]:1"] {
+            #expect(!ClientFilter.isDirectHost(host), "\(host)")
+        }
+    }
 }

@@ -39,6 +39,13 @@ struct CORSConfigTests {
         ])
     }
 
+    @Test("refuses the null origin with credentials")
+    func nullWithCredentials() {
+        #expect(ConfigFixture.problems("[cors]\nallowed_origins = [\"null\"]\nallow_credentials = true") == [
+            #"/srv/gw.conf:2: cors.allowed_origins[0]: "null" with allow_credentials = true: any site can send Origin: null from a sandboxed frame"#
+        ])
+    }
+
     @Test("refuses an http origin unless allow_insecure_origins = true, in [cors] and in a route")
     func insecureOrigins() throws {
         let problems = ConfigFixture.problems(

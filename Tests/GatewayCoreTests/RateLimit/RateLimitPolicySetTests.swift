@@ -22,6 +22,22 @@ struct RateLimitPolicySetTests {
         #expect(keying.value(of: .claim("tenant"), client: "192.0.2.7", identity: alice, headers: [:]).hasPrefix("claim:tenant#"))
     }
 
+    @Test("a request without the header or claim a policy keys by counts against its address or subject, never a shared counter")
+    func missingValues() {
+        #expect(keying.value(of: .header("x-api-key"), client: "192.0.2.7", identity: nil, headers: [:]) == "ip:192.0.2.7")
+        #expect(keying.value(of: .header("x-api-key"), client: "192.0.2.7", identity: nil, headers: ["X-Api-Key": ""]) == "ip:192.0.2.7")
+        let bob = VerifiedIdentity(subject: "bob", issuer: "userservice", scopes: [], expiresAt: .distantFuture)
+        #expect(keying.value(of: .claim("tenant"), client: "192.0.2.7", identity: bob, headers: [:]) == "sub:bob@userservice")
+    }
+
+    @Test("subjects and issuers containing @ or % cannot share a key")
+    func subjectEscaping() {
+        let one = VerifiedIdentity(subject: "a@b", scopes: [], expiresAt: .distantFuture)
+        let other = VerifiedIdentity(subject: "a", issuer: "b", scopes: [], expiresAt: .distantFuture)
+        #expect(RateLimitKeying.subject(one) == "sub:a%40b")
+        #expect(RateLimitKeying.subject(other) == "sub:a@b")
+    }
+
     @Test("the 51st request of 50/hour is a 429 with Retry-After, RateLimit-Policy and RateLimit; allowed ones carry RateLimit")
     func answers() throws {
         let set = RateLimitPolicySet([RateLimitPolicy(RatePolicyConfig(limit: 50, period: .hour), scope: "test")])

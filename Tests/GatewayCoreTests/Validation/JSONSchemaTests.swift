@@ -63,4 +63,13 @@ struct JSONSchemaTests {
             (error as? JSONSchema.CompileError)?.description == message
         }
     }
+
+    @Test("names and values compare by their exact characters, not by Unicode equivalence")
+    func exactText() throws {
+        let schema = try Self.schema(#"{"required":["Kind"],"properties":{"Kind":{"enum":["K"]}}}"#)
+        let kelvin = try JSONReader.requestBodies.read(Array(#"{"\u212Aind":"x"}"#.utf8))
+        #expect(schema.violations(of: kelvin).map(\.pointer) == ["/Kind"], "the Kelvin sign is not K")
+        let value = try JSONReader.requestBodies.read(Array(#"{"Kind":"\u212A"}"#.utf8))
+        #expect(schema.violations(of: value).map(\.message) == ["must be one of the enumerated values"])
+    }
 }

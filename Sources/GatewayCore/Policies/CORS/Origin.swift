@@ -120,4 +120,6 @@ public struct OriginPattern: Sendable, Equatable, CustomStringConvertible {
     }
 
     var isAny: Bool { kind == .any }
+
+    var isNull: Bool { kind == .exact(.null) }
 }

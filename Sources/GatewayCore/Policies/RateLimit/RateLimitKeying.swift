@@ -1,3 +1,4 @@
+import Foundation
 import NIOHTTP1
 
 /// The value a request has for a policy's key: the counter it is counted against.
@@ -18,9 +19,12 @@ public struct RateLimitKeying: Sendable {
             // to the address rather than to a shared or absent counter.
             return identity.map(Self.subject) ?? ip(client)
         case .header(let name):
-            return Self.fingerprinted("header:\(name)", headers[name].joined(separator: ","))
+            // Without the header a request counts against its address, never a counter all such requests share.
+            let value = headers[name].joined(separator: ",")
+            return value.isEmpty ? ip(client) : Self.fingerprinted("header:\(name)", value)
         case .claim(let name):
-            return Self.fingerprinted("claim:\(name)", identity?.claims[name] ?? "")
+            guard let value = identity?.claims[name], !value.isEmpty else { return identity.map(Self.subject) ?? ip(client) }
+            return Self.fingerprinted("claim:\(name)", value)
         }
     }
 
@@ -28,9 +32,15 @@ public struct RateLimitKeying: Sendable {
         "ip:" + CIDR.clientKey(client, ipv6Prefix: ipv6Prefix)
     }
 
-    /// `sub:SUBJECT@ISSUER`, or `sub:SUBJECT` for a token without `iss`.
+    /// `sub:SUBJECT@ISSUER`, or `sub:SUBJECT` for a token without `iss`; `%` and `@` inside either
+    /// are escaped (`%25`, `%40`), so that no two identities share a key.
     static func subject(_ identity: VerifiedIdentity) -> String {
-        "sub:" + identity.subject + (identity.issuer.map { "@" + $0 } ?? "")
+        "sub:" + escape(identity.subject) + (identity.issuer.map { "@" + escape($0) } ?? "")
+    }
+
+    private static func escape(_ part: String) -> String {
+        guard part.contains("%") || part.contains("@") else { return part }
+        return part.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "@", with: "%40")
     }
 
     /// The counter key an operator means: `ip:ADDRESS`, `sub:SUBJECT[@ISSUER]`, or `header:NAME=VALUE`

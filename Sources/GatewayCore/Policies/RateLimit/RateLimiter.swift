@@ -138,6 +138,10 @@ public final class RateLimiter: Sendable {
         shard(for: counterKey).state.withLock { shard in
             guard let slot = shard.counters.slot(of: counterKey) else { return }
             shard.counters[slot].tat -= verdict.policy.emission
+            if !shard.counters[slot].dirty {
+                shard.counters[slot].dirty = true
+                shard.dirtySlots.append(slot)
+            }
         }
     }
 

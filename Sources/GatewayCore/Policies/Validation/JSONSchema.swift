@@ -184,12 +184,12 @@ final class JSONSchema: Sendable {
                 for (index, element) in elements.enumerated() { items.check(element, pointer: "\(pointer)/\(index)", into: &found, limit: limit) }
             }
         case .object(let members):
-            for name in required where !members.contains(where: { $0.name == name }) {
+            for name in required where !members.contains(where: { $0.name.isSameJSONText(name) }) {
                 if found.count < limit { found.append(Violation(pointer: "\(pointer)/\(Self.escape(name))", message: "is required")) }
             }
             for member in members {
                 let memberPointer = "\(pointer)/\(Self.escape(member.name))"
-                if let property = properties.first(where: { $0.name == member.name }) {
+                if let property = properties.first(where: { $0.name.isSameJSONText(member.name) }) {
                     property.schema.check(member.value, pointer: memberPointer, into: &found, limit: limit)
                     continue
                 }

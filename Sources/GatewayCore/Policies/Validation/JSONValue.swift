@@ -14,10 +14,10 @@ indirect enum JSONValue: Equatable, Sendable {
         case (.null, .null): true
         case (.bool(let a), .bool(let b)): a == b
         case (.number(let a, _), .number(let b, _)): a == b
-        case (.string(let a), .string(let b)): a == b
+        case (.string(let a), .string(let b)): a.unicodeScalars.elementsEqual(b.unicodeScalars)
         case (.array(let a), .array(let b)): a == b
         case (.object(let a), .object(let b)):
-            a.count == b.count && a.allSatisfy { member in b.contains { $0.name == member.name && $0.value == member.value } }
+            a.count == b.count && a.allSatisfy { member in b.contains { $0.name.isSameJSONText(member.name) && $0.value == member.value } }
         default: false
         }
     }
@@ -25,7 +25,7 @@ indirect enum JSONValue: Equatable, Sendable {
     /// The member named `name` of an object.
     func member(_ name: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
-        return members.first { $0.name == name }?.value
+        return members.first { $0.name.isSameJSONText(name) }?.value
     }
 
     /// JSON Schema's name for the value's type (`integer` for a number without fraction or exponent).
@@ -38,6 +38,14 @@ indirect enum JSONValue: Equatable, Sendable {
         case .array: "array"
         case .object: "object"
         }
+    }
+}
+
+extension String {
+    /// Equal as JSON text: the same Unicode scalars. Swift's `==` also equates canonically
+    /// equivalent strings (the Kelvin sign and `K`), which an upstream's JSON parser does not.
+    func isSameJSONText(_ other: String) -> Bool {
+        unicodeScalars.elementsEqual(other.unicodeScalars)
     }
 }
 

@@ -27,6 +27,7 @@ struct RequestValidation: Sendable {
         if let missing = requiredHeaders.first(where: { !head.headers.contains(name: $0) }) {
             throw .badRequest("missing_header", "The \(missing) header is required.")
         }
+        if Self.needsBody(head.method, config), !framing.hasBody { throw Self.missingBody }
         guard !config.contentTypes.isEmpty, framing.hasBody else { return }
         let values = head.headers["content-type"]
         let mediaType = values.count == 1 ? Self.mediaType(values[0]) : nil
@@ -34,9 +35,14 @@ struct RequestValidation: Sendable {
     }
 
     /// Checks a complete held body: JSON well-formedness and limits, then the schema. A request
-    /// without a body (a GET, a DELETE) is not checked.
-    func checkBody(_ body: ByteBuffer) throws(GatewayProblem) {
-        guard config.holdsBody, body.readableBytes > 0 else { return }
+    /// without a body is not checked unless a schema route's POST, PUT or PATCH (refused: an
+    /// upstream would likely read the missing body as `{}`).
+    func checkBody(_ body: ByteBuffer, method: HTTPMethod) throws(GatewayProblem) {
+        guard config.holdsBody else { return }
+        guard body.readableBytes > 0 else {
+            if Self.needsBody(method, config) { throw Self.missingBody }
+            return
+        }
         let value: JSONValue
         do {
             value = try JSONReader.requestBodies.read(body.readableBytesView)
@@ -47,6 +53,13 @@ struct RequestValidation: Sendable {
             let violations = schema.violations(of: value)
             if !violations.isEmpty { throw .schemaViolation(violations) }
         }
+    }
+
+    static let missingBody = GatewayProblem.badRequest("missing_body", "This request needs a JSON body.")
+
+    /// A POST, PUT or PATCH to a route with a schema must carry a body to check.
+    private static func needsBody(_ method: HTTPMethod, _ config: ValidationConfig) -> Bool {
+        config.schema != nil && (method == .POST || method == .PUT || method == .PATCH)
     }
 
     /// `type/subtype` of a `Content-Type` value, lower-cased, without parameters.
