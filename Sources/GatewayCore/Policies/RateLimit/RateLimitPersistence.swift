@@ -45,7 +45,8 @@ public final class RateLimitPersistence: Service, Sendable {
                 await self.flush()
             }
         }
-        await flush()
+        // In a task of its own, which cancelling this service does not cancel: the last write still happens.
+        await Task { await self.flush() }.value
     }
 
     /// One pass. A failed write is logged; memory keeps the counters and the next pass writes
