@@ -112,7 +112,7 @@ struct CommandLineTests {
             // The config names another port: the socket systemd passes wins.
             let config = try writeConfig(in: directory, upstreamPort: upstream.port)
             let port = try RefusingPort().port
-            // Run for 6 s at most, waited for on a Dispatch thread like every other child process.
+            // Run for 6 s at most, waited for on a thread of its own like every other child process.
             let activated = Task {
                 try await runProcess(
                     "/usr/bin/timeout",
@@ -121,12 +121,16 @@ struct CommandLineTests {
                         Fixtures.binDirectory.appendingPathComponent("gateway").path, "serve", "--config", config,
                     ])
             }
-            try await Task.sleep(for: .milliseconds(300))
             let statuses = try await AuditShutdownTests.withClient { client in
                 var statuses: [UInt] = []
-                for _ in 0..<2 {
-                    let response = try await client.execute(HTTPClientRequest(url: "https://localhost:\(port)/echo"), timeout: .seconds(5))
-                    statuses.append(response.status.code)
+                let deadline = ContinuousClock.now + .seconds(5)
+                while statuses.count < 2 {
+                    do {
+                        let response = try await client.execute(HTTPClientRequest(url: "https://localhost:\(port)/echo"), timeout: .seconds(5))
+                        statuses.append(response.status.code)
+                    } catch where ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(100))  // systemd-socket-activate is not listening yet
+                    }
                 }
                 return statuses
             }

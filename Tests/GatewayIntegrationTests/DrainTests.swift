@@ -32,7 +32,8 @@ struct DrainTests {
                             }
                         }
                     }
-                    try await Task.sleep(for: .milliseconds(400))
+                    // Let every request reach the upstream, even on a loaded machine.
+                    try await Task.sleep(for: .milliseconds(1_500))
                     let start = ContinuousClock.now
                     let exit = await gateway.terminate()
                     let elapsed = start.duration(to: .now)
@@ -47,14 +48,14 @@ struct DrainTests {
 
     @Test("requests in flight at SIGTERM all finish, then the gateway exits 0")
     func inFlightFinish() async throws {
-        let outcome = try await Self.slowRequestsThenTerm(count: 5, slowMilliseconds: 1_500, drainTimeout: "10s")
+        let outcome = try await Self.slowRequestsThenTerm(count: 5, slowMilliseconds: 3_500, drainTimeout: "10s")
         #expect(outcome.statuses == Array(repeating: "200", count: 5))
         #expect(outcome.exit == .success)
     }
 
     @Test("a request still running at drain_timeout is cut, and the gateway exits soon after")
     func drainTimeout() async throws {
-        let outcome = try await Self.slowRequestsThenTerm(count: 1, slowMilliseconds: 8_000, drainTimeout: "1s")
+        let outcome = try await Self.slowRequestsThenTerm(count: 1, slowMilliseconds: 10_000, drainTimeout: "1s")
         #expect(outcome.statuses == ["failed"])
         #expect(outcome.exit == .success)
         #expect(outcome.seconds < 5, "exited \(outcome.seconds) s after SIGTERM")

@@ -75,12 +75,12 @@ final class GatewayProcess {
         static let success = Exit(reason: .exit, status: 0)
     }
 
-    /// Sends SIGTERM and waits for the exit on a Dispatch thread, so that the wait never holds one
-    /// of the threads the async tests share.
+    /// Sends SIGTERM and waits for the exit on a thread of its own (``onOwnThread(_:)``), so that
+    /// the wait never holds one of the threads the async tests share.
     func terminate() async -> Exit {
         let process = self.process
         return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+            onOwnThread {
                 if process.isRunning { process.terminate() }
                 process.waitUntilExit()
                 continuation.resume(returning: Exit(reason: process.terminationReason, status: process.terminationStatus))
@@ -97,7 +97,7 @@ final class GatewayProcess {
     func kill() async -> Exit {
         let process = self.process
         return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+            onOwnThread {
                 if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
                 process.waitUntilExit()
                 continuation.resume(returning: Exit(reason: process.terminationReason, status: process.terminationStatus))
@@ -120,13 +120,13 @@ func runGateway(_ arguments: [String], environment: [String: String] = [:]) asyn
     try await runProcess(Fixtures.binDirectory.appendingPathComponent("gateway").path, arguments, environment: environment)
 }
 
-/// Runs a program to completion on a Dispatch thread, so waiting for it never holds one of the few
-/// threads that async tests (and their in-process servers' callers) share.
+/// Runs a program to completion on a thread of its own, so waiting for it never holds one of the
+/// few threads that async tests (and their in-process servers' callers) share.
 func runProcess(_ path: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> (
     status: Int32, output: String
 ) {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
+        onOwnThread {
             continuation.resume(
                 with: Result {
                     let process = Process()
@@ -181,4 +181,13 @@ func writeConfig(
         """
     try text.write(toFile: path, atomically: true, encoding: .utf8)
     return path
+}
+
+/// Runs `work`, which blocks (waiting for a process, reading a pipe, a socket), on a thread of its
+/// own. Dispatch's global queue runs only a few such items at once on a small machine: blocking
+/// work there can wait behind other blocked work, and a test then hangs.
+func onOwnThread(_ work: @escaping @Sendable () -> Void) {
+    let thread = Thread(block: work)
+    thread.stackSize = 1 << 20
+    thread.start()
 }

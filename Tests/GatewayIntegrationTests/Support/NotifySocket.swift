@@ -24,11 +24,11 @@ final class NotifySocket: @unchecked Sendable {
         guard descriptor >= 0, bound == 0 else { throw POSIXError(.EADDRINUSE) }
     }
 
-    /// The next datagram, waiting up to `seconds` on a Dispatch thread; `nil` if none came.
+    /// The next datagram, waiting up to `seconds` on a thread of its own; `nil` if none came.
     func receive(within seconds: Int) async -> String? {
         let descriptor = self.descriptor
         return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+            onOwnThread {
                 var buffer = [UInt8](repeating: 0, count: 4096)
                 for _ in 0..<seconds {
                     let count = recv(descriptor, &buffer, buffer.count, 0)
