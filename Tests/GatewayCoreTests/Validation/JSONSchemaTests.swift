@@ -72,4 +72,13 @@ struct JSONSchemaTests {
         let value = try JSONReader.requestBodies.read(Array(#"{"Kind":"\u212A"}"#.utf8))
         #expect(schema.violations(of: value).map(\.message) == ["must be one of the enumerated values"])
     }
+
+    @Test("a pattern is matched only against strings of at most 4096 characters")
+    func boundedPattern() throws {
+        let schema = try Self.schema(#"{"pattern":"^a+$"}"#)
+        #expect(schema.violations(of: .string(String(repeating: "a", count: 4_096))).isEmpty)
+        #expect(schema.violations(of: .string(String(repeating: "a", count: 4_097))).map(\.message) == [
+            "must be at most 4096 characters to match the pattern"
+        ])
+    }
 }

@@ -43,6 +43,8 @@ final class JSONSchema: Sendable {
     static let annotations: Set<String> = [
         "$schema", "$id", "$comment", "title", "description", "examples", "default", "deprecated", "readOnly", "writeOnly",
     ]
+    /// Longest string a `pattern` is matched against.
+    static let maximumPatternInput = 4_096
     static let typeNames: Set<String> = ["null", "boolean", "object", "array", "number", "integer", "string"]
 
     /// Compiles a schema document.
@@ -172,7 +174,14 @@ final class JSONSchema: Sendable {
             let length = text.unicodeScalars.count
             if let minLength, length < minLength { add("must be at least \(minLength) characters") }
             if let maxLength, length > maxLength { add("must be at most \(maxLength) characters") }
-            if let pattern, !pattern.matches(text) { add("must match the pattern") }
+            if let pattern {
+                // The regular expression runs on the event loop: a bounded input bounds its time.
+                if length > Self.maximumPatternInput {
+                    add("must be at most \(Self.maximumPatternInput) characters to match the pattern")
+                } else if !pattern.matches(text) {
+                    add("must match the pattern")
+                }
+            }
             if isEmail, !Self.isEmail(text) { add("must be an e-mail address") }
         case .number(let number, _):
             if let minimum, number < minimum { add("must be at least \(Self.format(minimum))") }
