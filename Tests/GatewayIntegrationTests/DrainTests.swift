@@ -32,8 +32,11 @@ struct DrainTests {
                             }
                         }
                     }
-                    // Let every request reach the upstream, even on a loaded machine.
-                    try await Task.sleep(for: .milliseconds(1_500))
+                    // SIGTERM only once every request has reached the upstream: they are in flight.
+                    let deadline = ContinuousClock.now + .seconds(20)
+                    while upstream.requestsSeen < count, ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
                     let start = ContinuousClock.now
                     let exit = await gateway.terminate()
                     let elapsed = start.duration(to: .now)

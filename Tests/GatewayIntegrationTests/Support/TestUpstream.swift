@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// A small plain-HTTP upstream for tests, on 127.0.0.1 and an ephemeral port.
 ///
@@ -12,21 +13,28 @@ import NIOPosix
 /// Every answer carries `Server` and `X-Powered-By`, which the gateway must strip.
 final class TestUpstream: Sendable {
     let channel: any Channel
+    private let seen: RequestCount
     var port: Int { channel.localAddress!.port! }
+    /// Request heads received so far.
+    var requestsSeen: Int { seen.value.load(ordering: .relaxed) }
 
-    private init(channel: any Channel) { self.channel = channel }
+    private init(channel: any Channel, seen: RequestCount) {
+        self.channel = channel
+        self.seen = seen
+    }
 
     static func start() async throws -> TestUpstream {
+        let seen = RequestCount()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(TestUpstreamHandler())
+                    try channel.pipeline.syncOperations.addHandler(TestUpstreamHandler(seen: seen))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        return TestUpstream(channel: channel)
+        return TestUpstream(channel: channel, seen: seen)
     }
 
     func stop() async { try? await channel.close() }
@@ -45,16 +53,24 @@ final class TestUpstream: Sendable {
     }
 }
 
+private final class RequestCount: Sendable {
+    let value = Atomic(0)
+}
+
 private final class TestUpstreamHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
+    private let seen: RequestCount
     private var head: HTTPRequestHead?
     private var received = 0
+
+    init(seen: RequestCount) { self.seen = seen }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            seen.value.add(1, ordering: .relaxed)
             self.head = head
             received = 0
         case .body(let body):
