@@ -47,7 +47,7 @@ extension GatewayCommand.Limits {
             let config = try ConfigCheck.loadConfig(path: options.config)
             let key = try key.counterKey
             let store = try options.openStore(mustExist: true)
-            let now = Int64(Date().timeIntervalSince1970 * 1e9)
+            let now = Date().rateLimitNanoseconds
             let counters = try await store.rateLimitCounters(now: now, key: key)
             let policies = Dictionary(RateLimitPolicy.all(in: config).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             print("counters of \(Console.printable(key)): \(counters.isEmpty ? "none, every quota is full" : "\(counters.count)")")

@@ -98,7 +98,7 @@ struct LimitsEndpoint: Sendable {
 
     func show(_ request: Request) throws -> Response {
         let key = try key(request)
-        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        let now = Date().rateLimitNanoseconds
         let tats = limiter.counters(key: key)
         var items: [[String: Any]] = []
         for policy in policies {

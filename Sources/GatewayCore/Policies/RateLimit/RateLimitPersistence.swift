@@ -27,7 +27,7 @@ public final class RateLimitPersistence: Service, Sendable {
         self.now = now
     }
 
-    private var nowNanoseconds: Int64 { Int64(now().timeIntervalSince1970 * 1e9) }
+    private var nowNanoseconds: Int64 { now().rateLimitNanoseconds }
 
     /// Loads the stored counters into the limiter; resets recorded so far are reflected in them.
     public func restore() async throws {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A rate policy compiled for the limiter: GCRA parameters in nanoseconds, and its stable identity.
 public struct RateLimitPolicy: Sendable, Equatable {
     /// Identity of its counters in memory and in the store: scope, period and key, but not the
@@ -81,4 +83,9 @@ enum GCRA {
         }
         return Outcome(admitted: false, tat: tat, remaining: 0, reset: max(tat - now, 0), retryAfter: next - policy.period - now)
     }
+}
+
+extension Date {
+    /// Nanoseconds since 1970: the limiter's time scale (``RateLimitCounter/tat``).
+    public var rateLimitNanoseconds: Int64 { Int64(timeIntervalSince1970 * 1e9) }
 }

@@ -28,12 +28,14 @@ struct RateLimitPolicySet: Sendable {
 
     /// Counts the request against every policy: a 429 when an enforced one is exhausted.
     func admit(
-        limiter: RateLimiter, keying: RateLimitKeying, client: String, identity: VerifiedIdentity?, headers: HTTPHeaders,
+        limiter: RateLimiter, keying: RateLimitKeying, client: @autoclosure () -> String, identity: VerifiedIdentity?,
+        headers: HTTPHeaders,
         now: Date, responseHeaders: Bool
     ) throws(GatewayProblem) -> Admission {
         guard !policies.isEmpty else { return Admission() }
+        let client = client()  // resolved only for routes that count
         let keys = policies.map { keying.value(of: $0.key, client: client, identity: identity, headers: headers) }
-        let verdicts = limiter.check(policies, keys: keys, now: Int64(now.timeIntervalSince1970 * 1e9))
+        let verdicts = limiter.check(policies, keys: keys, now: now.rateLimitNanoseconds)
         var admission = Admission()
         for verdict in verdicts where !verdict.outcome.admitted {
             let reason = Self.reason(verdict)

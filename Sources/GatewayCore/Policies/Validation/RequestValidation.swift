@@ -7,13 +7,11 @@ struct RequestValidation: Sendable {
     let config: ValidationConfig
     /// The route's body limit: its own `max_body`, else the server's.
     let maxBodyBytes: Int64
-    private let requiredHeaders: [String]
 
     init(_ config: ValidationConfig, serverMaxBodyBytes: Int64) {
         self.config = config
         let limit = config.maxBodyBytes ?? serverMaxBodyBytes
         self.maxBodyBytes = config.holdsBody ? min(limit, ValidationConfig.maximumHeldBody) : limit
-        self.requiredHeaders = config.requiredHeaders
     }
 
     /// Bytes of body held for checking, when the route checks its body.
@@ -24,7 +22,7 @@ struct RequestValidation: Sendable {
         if let maximum = config.maxQueryParams, let query, Self.parameterCount(query) > maximum {
             throw .badRequest("too_many_query_params", "The query has more than \(maximum) parameters.")
         }
-        if let missing = requiredHeaders.first(where: { !head.headers.contains(name: $0) }) {
+        if let missing = config.requiredHeaders.first(where: { !head.headers.contains(name: $0) }) {
             throw .badRequest("missing_header", "The \(missing) header is required.")
         }
         if Self.needsBody(head.method, config), !framing.hasBody { throw Self.missingBody }
