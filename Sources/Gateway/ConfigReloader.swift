@@ -10,8 +10,8 @@ import UnixSignals
 /// new connections get it (and the renewed certificate) while open ones carry on with theirs.
 ///
 /// A config that does not load, or changes what only a restart can change (where the listeners,
-/// the admin listener and the store are, who may use the admin listener, how the limiter counts;
-/// a JWKS URL not fetched yet), is refused: logged, audited
+/// the admin listener and the store are, who may use the admin listener, how the limiter counts,
+/// the log's format and level; a JWKS URL not fetched yet), is refused: logged, audited
 /// `config_rejected`, and the running config keeps serving. Tells systemd `RELOADING=1` and then
 /// `READY=1` around each reload.
 final class ConfigReloader: Service, Sendable {
@@ -19,13 +19,15 @@ final class ConfigReloader: Service, Sendable {
     private let server: GatewayServer
     private let recorder: AuditRecorder
     private let notifier: SystemdNotifier
+    private let metrics: GatewayMetrics
     private let logger: Logger
     private let build: @Sendable (GatewayConfig) throws -> GatewayRuntime
 
     init(
-        path: String, server: GatewayServer, recorder: AuditRecorder, notifier: SystemdNotifier, logger: Logger,
-        build: @escaping @Sendable (GatewayConfig) throws -> GatewayRuntime
+        path: String, server: GatewayServer, recorder: AuditRecorder, notifier: SystemdNotifier, metrics: GatewayMetrics,
+        logger: Logger, build: @escaping @Sendable (GatewayConfig) throws -> GatewayRuntime
     ) {
+        self.metrics = metrics
         self.path = path
         self.server = server
         self.recorder = recorder
@@ -54,14 +56,16 @@ final class ConfigReloader: Service, Sendable {
             runtime = try build(config)
         } catch {
             let reason = (error as? ConfigErrors)?.problems.first?.description ?? "\(error)"
-            logger.error("config reload refused; the running config keeps serving", metadata: ["gateway.reason": "\(reason)"])
+            logger.error("config reload refused; the running config keeps serving", metadata: ["reason": "\(reason)"])
             recorder.record(AuditEvent(time: Date(), type: .configRejected, reason: reason))
+            metrics.reloaded(applied: false)
             return false
         }
         await server.replaceRuntime(runtime)
         for warning in runtime.config.warnings { logger.warning("config: \(warning)") }
-        logger.notice("config reloaded", metadata: ["gateway.config": "\(path)"])
+        logger.notice("config reloaded", metadata: ["config": "\(path)"])
         recorder.record(AuditEvent(time: Date(), type: .configReloaded, reason: "\(path) reloaded"))
+        metrics.reloaded(applied: true)
         return true
     }
 
@@ -76,6 +80,9 @@ final class ConfigReloader: Service, Sendable {
         }
         if next.rateLimit.maxKeys != running.rateLimit.maxKeys || next.rateLimit.ipv6Prefix != running.rateLimit.ipv6Prefix {
             return "rate_limit.max_keys and rate_limit.ipv6_prefix change only on restart"
+        }
+        if next.log.format != running.log.format || next.log.level != running.log.level {
+            return "log.format and log.level change only on restart"
         }
         let fetched = Set(running.jwt.issuers.compactMap(\.jwksURL))
         if let added = next.jwt.issuers.compactMap(\.jwksURL).first(where: { !fetched.contains($0) }) {

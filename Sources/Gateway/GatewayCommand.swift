@@ -33,18 +33,16 @@ extension GatewayCommand {
 
         @OptionGroup var options: ConfigOption
 
-        @Option(help: ArgumentHelp("Lowest log level written to stdout.", valueName: "level"))
-        var logLevel: Logger.Level = .info
+        @Option(help: ArgumentHelp("Lowest log level written to stdout, over [log] level.", valueName: "level"))
+        var logLevel: Logger.Level?
 
         func run() async throws {
-            let level = logLevel
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardOutput(label: label)
-                handler.logLevel = level
-                return handler
-            }
-            let logger = Logger(label: "gateway")
             let config = try ConfigCheck.loadConfig(path: options.config)
+            let level = logLevel ?? config.log.level
+            let format = config.log.format
+            LoggingSystem.bootstrap { LineLogHandler(label: $0, format: format, level: level) }
+            defer { LogSink.standardOutput.flush() }
+            let logger = Logger(label: "gateway")
             for warning in config.warnings { logger.warning("config: \(warning)") }
             let store = try StoreAccess.open(path: config.store.path)
             let revocations = RevocationList(store: store, logger: logger)
@@ -60,24 +58,36 @@ extension GatewayCommand {
             let recorder = AuditRecorder(store: store, configuration: .init(config.store), logger: logger)
             let retention = StoreRetention(store: store, auditRetention: config.store.auditRetention, logger: logger)
             let notifier = SystemdNotifier()
+            let metrics = GatewayMetrics()
+            let health = UpstreamHealth(upstreams: config.upstreams, logger: logger)
             let server = GatewayServer(
-                runtime: runtime, recorder: recorder, logger: logger, notifier: notifier, inheritedListeners: SystemdSockets.listeners())
+                runtime: runtime, recorder: recorder, health: health, metrics: metrics, logger: logger, notifier: notifier,
+                inheritedListeners: SystemdSockets.listeners())
             let fingerprint = runtime.usernameFingerprint
-            let reloader = ConfigReloader(path: options.config, server: server, recorder: recorder, notifier: notifier, logger: logger) {
+            let reloader = ConfigReloader(
+                path: options.config, server: server, recorder: recorder, notifier: notifier, metrics: metrics, logger: logger
+            ) {
                 try GatewayRuntime(
                     config: $0, revocations: revocations, remoteKeys: remoteKeys, usernameFingerprint: fingerprint,
                     rateLimiter: rateLimiter)
             }
             // Shut down in reverse: the server first, then the last counters are saved, and the
             // recorder goes last so that it drains every event.
-            var services: [any Service] = [recorder, retention, revocations]
+            var services: [any Service] = [recorder, retention, revocations, health]
             services += remoteKeys as [any Service]
             services += [rateLimits, server, reloader] as [any Service]
             services.append(
                 SystemdWatchdog(notifier: notifier, group: MultiThreadedEventLoopGroup.singleton, recorder: recorder, logger: logger))
-            if let admin = AdminServer.make(config: config, rateLimiter: rateLimiter, store: store, logger: logger) {
-                services.append(admin)
-            }
+            let admin = AdminServer.make(
+                config: config, rateLimiter: rateLimiter, store: store,
+                readiness: Readiness(store: store, health: health, remoteKeys: remoteKeys), metrics: metrics,
+                readings: {
+                    GatewayMetrics.Readings(
+                        openConnections: server.openConnections, auditQueueDepth: recorder.queueDepth,
+                        auditEventsDropped: recorder.droppedEvents, rateLimitKeys: rateLimiter.count,
+                        rateLimitEvictions: rateLimiter.evictions, targets: health.targets)
+                }, logger: logger)
+            if let admin { services.append(admin) }
             let group = ServiceGroup(
                 configuration: .init(
                     services: services,

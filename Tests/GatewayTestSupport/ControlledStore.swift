@@ -12,6 +12,7 @@ public final class ControlledStore: GatewayStore {
     private let failuresLeft: Mutex<Int>
     private let batchSizes = Mutex<[Int]>([])
     private let started = Atomic<Int>(0)
+    private let refusesWrites = Atomic<Bool>(false)
 
     /// - Parameters:
     ///   - appendDelay: how long each append waits before writing.
@@ -21,6 +22,9 @@ public final class ControlledStore: GatewayStore {
         self.appendDelay = appendDelay
         self.failuresLeft = Mutex(failingAppends)
     }
+
+    /// Makes ``checkWritable(at:)`` fail (as on a full or read-only disk) or pass again.
+    public func refuseWrites(_ refuse: Bool) { refusesWrites.store(refuse, ordering: .relaxed) }
 
     /// The size of every batch written, in order.
     public var appendedBatchSizes: [Int] { batchSizes.withLock { $0 } }
@@ -79,5 +83,10 @@ public final class ControlledStore: GatewayStore {
 
     public func installKey() async throws -> [UInt8] {
         try await base.installKey()
+    }
+
+    public func checkWritable(at time: Date) async throws {
+        if refusesWrites.load(ordering: .relaxed) { throw AppendFailure() }
+        try await base.checkWritable(at: time)
     }
 }

@@ -4,21 +4,36 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// The operators' HTTP listener: `GET /healthz`; `GET /limits?key=KEY` (a key's live counters) and
-/// `POST /limits/reset?key=KEY` (its quotas back, recorded in the store and audited), as
+/// The operators' HTTP listener: `GET /healthz` (alive); `GET /readyz` (200, or 503 naming each
+/// failing check); `GET /metrics` (Prometheus text); `GET /limits?key=KEY` (a key's live counters)
+/// and `POST /limits/reset?key=KEY` (its quotas back, recorded in the store and audited), as
 /// `gateway limits show|reset` do from the store. Only loopback and `[admin] allowed_clients` may use it.
 ///
 /// Hummingbird serves it: it is off the data plane and far from its hot path.
 public enum AdminServer {
-    /// The listener as a service, `nil` when `[admin] listen` is not set. `onListening` gets the bound port.
+    /// The listener as a service, `nil` when `[admin] listen` is not set. `readings` is called on
+    /// each scrape of `/metrics`. `onListening` gets the bound port.
     public static func make(
-        config: GatewayConfig, rateLimiter: RateLimiter, store: any GatewayStore, logger: Logger,
+        config: GatewayConfig, rateLimiter: RateLimiter, store: any GatewayStore, readiness: Readiness, metrics: GatewayMetrics,
+        readings: @escaping @Sendable () -> GatewayMetrics.Readings, logger: Logger,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> (any Service)? {
         guard let listen = config.admin.listen else { return nil }
         let router = Router(context: AdminRequestContext.self)
         router.add(middleware: ClientFilter(allowed: AdminConfig.loopback + config.admin.allowedClients))
         router.get("healthz") { _, _ in "ok\n" }
+        router.get("readyz") { _, _ in
+            let problems = await readiness.problems()
+            let body = problems.isEmpty ? "ready\n" : problems.map { $0 + "\n" }.joined()
+            return Response(
+                status: problems.isEmpty ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        }
+        router.get("metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(readings()))))
+        }
         let limits = LimitsEndpoint(policies: RateLimitPolicy.all(in: config), limiter: rateLimiter, store: store)
         router.get("limits") { request, _ in try limits.show(request) }
         router.post("limits/reset") { request, _ in try await limits.reset(request) }
@@ -27,7 +42,7 @@ public enum AdminServer {
             configuration: ApplicationConfiguration(address: .hostname(listen.host, port: listen.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? listen.port
-                logger.info("admin listening", metadata: ["gateway.admin.listen": "\(listen.host):\(port)"])
+                logger.info("admin listening", metadata: ["listen": "\(listen.host):\(port)"])
                 await onListening(port)
             },
             logger: logger)

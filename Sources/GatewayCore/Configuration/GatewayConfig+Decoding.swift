@@ -14,6 +14,7 @@ extension GatewayConfig {
         case rateLimit = "rate_limit"
         case cors
         case admin
+        case log
     }
 
     /// Decodes and validates the whole document, reporting every problem to `context`.
@@ -38,7 +39,8 @@ extension GatewayConfig {
             loginProtection: LoginProtectionConfig(decoding: document.section(.loginProtection)),
             rateLimit: RateLimitConfig(decoding: document.section(.rateLimit)),
             cors: cors,
-            admin: AdminConfig(decoding: document.section(.admin))
+            admin: AdminConfig(decoding: document.section(.admin)),
+            log: LogConfig(decoding: document.section(.log))
         )
         checkUpstreamNamesAreUnique(upstreamTables)
         checkRouteUpstreamsExist(routeTables)

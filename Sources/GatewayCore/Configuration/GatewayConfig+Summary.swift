@@ -12,7 +12,9 @@ extension GatewayConfig {
         lines.append("trusted proxies: \(proxies.isEmpty ? "none" : proxies)")
         lines.append("upstreams:")
         for upstream in upstreams {
-            lines.append("  \(upstream.name) → http://\(upstream.address)")
+            let targets = upstream.targets.map { "http://\($0)" }.joined(separator: ", ")
+            let check = upstream.healthCheck.path.map { "GET \($0)" } ?? "TCP connect"
+            lines.append("  \(upstream.name) → \(targets) (checked by \(check) every \(upstream.healthCheck.interval.configDescription))")
         }
         lines.append("token issuers:")
         for issuer in jwt.issuers {

@@ -16,6 +16,7 @@ public struct GatewayConfig: Sendable {
     public var rateLimit: RateLimitConfig
     public var cors: GlobalCORSConfig
     public var admin: AdminConfig
+    public var log: LogConfig
     /// What the linter found weaker than it should be, though allowed: `check-config` prints it
     /// and the daemon logs it at start.
     public var warnings: [ConfigProblem] = []
@@ -31,7 +32,8 @@ public struct GatewayConfig: Sendable {
         loginProtection: LoginProtectionConfig = LoginProtectionConfig(),
         rateLimit: RateLimitConfig = RateLimitConfig(),
         cors: GlobalCORSConfig = GlobalCORSConfig(),
-        admin: AdminConfig = AdminConfig()
+        admin: AdminConfig = AdminConfig(),
+        log: LogConfig = LogConfig()
     ) {
         self.sourcePath = sourcePath
         self.server = server
@@ -44,6 +46,7 @@ public struct GatewayConfig: Sendable {
         self.rateLimit = rateLimit
         self.cors = cors
         self.admin = admin
+        self.log = log
     }
 }
 
@@ -258,30 +261,61 @@ public struct ClaimHeader: Sendable, Equatable {
     }
 }
 
-/// `[[upstream]]`: a plain-HTTP backend.
+/// `[[upstream]]`: a plain-HTTP backend, served by one or more targets in turn.
 public struct UpstreamConfig: Sendable {
     public var name: String
-    /// Parsed from `url = "http://host:port"`; only `http` is accepted and no path.
-    public var address: HostPort
+    /// Parsed from `url = "http://host:port"` or `targets = [...]`; only `http` is accepted and no
+    /// path. Requests go to the healthy ones round-robin.
+    public var targets: [HostPort]
     /// Default 2s.
     public var connectTimeout: Duration
     /// Time allowed for the upstream's response head once the whole request has been sent. Default 30s.
     public var responseTimeout: Duration
-    /// Idle keep-alive connections kept per event loop. Default 32.
+    /// Idle keep-alive connections kept per event loop and target. Default 32.
     public var maxIdleConnections: Int
+    /// How each target is probed in the background.
+    public var healthCheck: HealthCheckConfig
 
     public init(
         name: String,
-        address: HostPort,
+        targets: [HostPort],
         connectTimeout: Duration = .seconds(2),
         responseTimeout: Duration = .seconds(30),
-        maxIdleConnections: Int = 32
+        maxIdleConnections: Int = 32,
+        healthCheck: HealthCheckConfig = HealthCheckConfig()
     ) {
         self.name = name
-        self.address = address
+        self.targets = targets
         self.connectTimeout = connectTimeout
         self.responseTimeout = responseTimeout
         self.maxIdleConnections = maxIdleConnections
+        self.healthCheck = healthCheck
+    }
+}
+
+/// `health_check` of an `[[upstream]]`: every target is probed on its own schedule, with a TCP
+/// connect, or with `GET path` (a 2xx or 3xx answer) when `path` is set.
+public struct HealthCheckConfig: Sendable, Equatable {
+    /// The path probed with `GET`; `nil` probes with a TCP connect only. Default `nil`.
+    public var path: String?
+    /// Time between two probes of a target. Default 5s.
+    public var interval: Duration
+    /// How long one probe may take. Default 2s.
+    public var timeout: Duration
+    /// Failed probes in a row that take a target out of rotation. Default 2.
+    public var unhealthyAfter: Int
+    /// Passed probes in a row that bring it back. Default 2.
+    public var healthyAfter: Int
+
+    public init(
+        path: String? = nil, interval: Duration = .seconds(5), timeout: Duration = .seconds(2), unhealthyAfter: Int = 2,
+        healthyAfter: Int = 2
+    ) {
+        self.path = path
+        self.interval = interval
+        self.timeout = timeout
+        self.unhealthyAfter = unhealthyAfter
+        self.healthyAfter = healthyAfter
     }
 }
 

@@ -24,15 +24,20 @@ public final class GatewayServer: Service, Sendable {
         let pools: UpstreamPools
         let tokenCaches: VerifiedTokenCaches
 
-        init(_ runtime: GatewayRuntime, group: any EventLoopGroup) {
+        init(_ runtime: GatewayRuntime, health: UpstreamHealth, group: any EventLoopGroup) {
             self.runtime = runtime
-            self.pools = UpstreamPools(upstreams: runtime.config.upstreams, group: group)
+            health.update(runtime.config.upstreams)
+            self.pools = UpstreamPools(upstreams: runtime.config.upstreams, health: health, group: group)
             self.tokenCaches = VerifiedTokenCaches(capacity: runtime.config.jwt.tokenCacheEntries, group: group)
         }
     }
 
     private let current: Mutex<Generation>
     private let recorder: AuditRecorder
+    /// The upstream targets' health: which ones new requests may go to.
+    public let health: UpstreamHealth
+    public let metrics: GatewayMetrics
+    private let requestMetrics: RequestMetricsByLoop
     private let group: any EventLoopGroup
     private let logger: Logger
     private let limiter: ConnectionLimiter
@@ -41,15 +46,21 @@ public final class GatewayServer: Service, Sendable {
     /// Listening sockets handed over by systemd (socket activation): the TLS one, then the redirect one.
     private let inherited: [CInt]
 
-    /// Security decisions go to `recorder`, which must run in the same service group. `notifier`
-    /// tells systemd when the listeners are up and when shutdown begins.
+    /// Security decisions go to `recorder`, which must run in the same service group, as must
+    /// `health` for targets to be probed (unprobed targets take requests). `notifier` tells systemd
+    /// when the listeners are up and when shutdown begins.
     public init(
-        runtime: GatewayRuntime, recorder: AuditRecorder, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger, notifier: SystemdNotifier = SystemdNotifier(environment: [:]), inheritedListeners: [CInt] = []
+        runtime: GatewayRuntime, recorder: AuditRecorder, health: UpstreamHealth? = nil, metrics: GatewayMetrics = GatewayMetrics(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger,
+        notifier: SystemdNotifier = SystemdNotifier(environment: [:]), inheritedListeners: [CInt] = []
     ) {
+        let health = health ?? UpstreamHealth(upstreams: runtime.config.upstreams, group: group, logger: logger)
         self.notifier = notifier
         self.inherited = inheritedListeners
-        self.current = Mutex(Generation(runtime, group: group))
+        self.health = health
+        self.metrics = metrics
+        self.requestMetrics = RequestMetricsByLoop(metrics, group: group)
+        self.current = Mutex(Generation(runtime, health: health, group: group))
         self.recorder = recorder
         self.group = group
         self.logger = logger
@@ -64,7 +75,7 @@ public final class GatewayServer: Service, Sendable {
     /// where the old one did. The old generation's idle upstream connections are closed.
     public func replaceRuntime(_ runtime: GatewayRuntime) async {
         let replaced = current.withLock { current in
-            defer { current = Generation(runtime, group: group) }
+            defer { current = Generation(runtime, health: health, group: group) }
             return current
         }
         try? await replaced.pools.shutdown()?.get()
@@ -90,8 +101,8 @@ public final class GatewayServer: Service, Sendable {
         logger.info(
             "gateway listening",
             metadata: [
-                "gateway.listen": "\(Self.display(bound.tls))",
-                "gateway.redirect_listen": "\(bound.redirect.map(Self.display) ?? "off")",
+                "listen": "\(Self.display(bound.tls))",
+                "redirect_listen": "\(bound.redirect.map(Self.display) ?? "off")",
             ])
         return bound
     }
@@ -142,6 +153,8 @@ public final class GatewayServer: Service, Sendable {
         let recorder = self.recorder
         let logger = self.logger
         let limiter = self.limiter
+        let metrics = self.metrics
+        let requestMetrics = self.requestMetrics
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -156,6 +169,7 @@ public final class GatewayServer: Service, Sendable {
                     let server = runtime.config.server
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(NIOSSLServerHandler(context: runtime.tlsContext))
+                    try sync.addHandler(TLSHandshakeCounter(metrics))
                     try sync.addHandler(
                         ConnectionTimeoutHandler(
                             headerTimeout: TimeAmount(server.requestHeaderTimeout), idleTimeout: TimeAmount(server.idleTimeout)))
@@ -164,7 +178,7 @@ public final class GatewayServer: Service, Sendable {
                         withEncoderConfiguration: .init(), withDecoderLimitConfiguration: Self.decoderLimits(server))
                     try sync.addHandler(ProxyHandler(
                             runtime: runtime, pools: generation.pools, tokenCache: generation.tokenCaches.cache(on: channel.eventLoop),
-                            recorder: recorder, logger: logger))
+                            recorder: recorder, metrics: requestMetrics.metrics(on: channel.eventLoop)!, logger: logger))
                 }
             }
         return try await target.listen(bootstrap)

@@ -7,7 +7,11 @@ final class Exchange {
     let requestID: String
     let clientHead: HTTPRequestHead
     let admitted: AdmittedRequest
-    let pool: UpstreamPool
+    /// The upstream's targets on this loop, and the one this request goes to.
+    let balancer: UpstreamBalancer
+    var pool: UpstreamPool
+    /// Targets that refused a connection for this request.
+    private var refusedTargets: [UpstreamPool] = []
     let maxBodyBytes: Int64
     /// Set when the route checks the whole body (login, JSON validation): it is held here and sent
     /// only once it is checked.
@@ -18,6 +22,8 @@ final class Exchange {
 
     private(set) var upstream: UpstreamConnection?
     private var reusedConnection = false
+    /// The pending parts went upstream: a later connection is a retry that resends head and end.
+    private var sentPending = false
     /// Request parts that arrived while the upstream connection was being set up.
     private var pending: [HTTPClientRequestPart] = []
     private var pendingBytes = 0
@@ -28,17 +34,20 @@ final class Exchange {
     var responseComplete = false
     var upstreamKeepAlive = false
     var responseDeadline: Scheduled<Void>?
+    /// When the first connection attempt began, for the upstream duration.
+    var upstreamStarted: NIODeadline?
 
     /// Bytes buffered while connecting before client reads are held.
     private static let pendingLimit = 64 * 1024
 
     init(
-        requestID: String, clientHead: HTTPRequestHead, admitted: AdmittedRequest, pool: UpstreamPool, maxBodyBytes: Int64,
-        heldBody: HeldBody? = nil, login: LoginAttempt? = nil
+        requestID: String, clientHead: HTTPRequestHead, admitted: AdmittedRequest, balancer: UpstreamBalancer, pool: UpstreamPool,
+        maxBodyBytes: Int64, heldBody: HeldBody? = nil, login: LoginAttempt? = nil
     ) {
         self.requestID = requestID
         self.clientHead = clientHead
         self.admitted = admitted
+        self.balancer = balancer
         self.pool = pool
         self.maxBodyBytes = maxBodyBytes
         self.heldBody = heldBody
@@ -71,7 +80,7 @@ final class Exchange {
         upstream = connection
         reusedConnection = reused
         connection.sink = sink
-        if attempts > 1 {
+        if sentPending {
             // A retry: only body-less, complete requests are retried, so head and end are all there is.
             connection.write(.head(admitted.upstreamHead))
             connection.write(.end(nil))
@@ -79,8 +88,16 @@ final class Exchange {
             for part in pending { connection.write(part) }
             pending.removeAll()
             pendingBytes = 0
+            sentPending = true
         }
         connection.flush()
+    }
+
+    /// After a failed connect (nothing was sent): another target taking requests that has not
+    /// refused this request yet, if any.
+    func failOver() -> UpstreamPool? {
+        refusedTargets.append(pool)
+        return balancer.pick(excluding: refusedTargets)
     }
 
     /// Sends a request part upstream, or keeps it until the connection is there.

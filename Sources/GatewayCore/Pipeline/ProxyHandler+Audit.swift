@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -21,16 +22,23 @@ extension ProxyHandler {
         let peer = context.channel.remoteAddress
         let path = head.map { Self.auditedPath($0.uri) }
         let isAuthEvent = Self.tokenEvents.contains(type)
-        recorder.record(
-            AuditEvent(
-                time: runtime.now(), type: type, requestID: requestID,
-                client: runtime.headerRules.clientAddress(peer: peer, headers: head?.headers ?? [:]),
-                route: head.flatMap(routePrefix), method: head?.method.rawValue, path: path, subject: subject,
-                reason: reason, status: status,
-                tokenFingerprint: isAuthEvent ? head.flatMap { AuthPolicy.bearerToken($0.headers) }.map(AuditEvent.fingerprint) : nil))
+        let event = AuditEvent(
+            time: runtime.now(), type: type, requestID: requestID,
+            client: runtime.headerRules.clientAddress(peer: peer, headers: head?.headers ?? [:]),
+            route: head.flatMap(routePrefix), method: head?.method.rawValue, path: path, subject: subject,
+            reason: reason, status: status,
+            tokenFingerprint: isAuthEvent ? head.flatMap { AuthPolicy.bearerToken($0.headers) }.map(AuditEvent.fingerprint) : nil)
+        recorder.record(event)
+        var metadata: Logger.Metadata = [
+            "event": "\(type.rawValue)", "reason": "\(reason)", "request_id": "\(requestID)", "client": "\(event.client ?? "-")",
+        ]
+        if let status { metadata["status"] = "\(status)" }
+        if let route = event.route { metadata["route"] = "\(route)" }
+        if let fingerprint = event.tokenFingerprint { metadata["token_fingerprint"] = "\(fingerprint)" }
+        logger.warning("security event", metadata: metadata)
     }
 
-    private func routePrefix(_ head: HTTPRequestHead) -> String? {
+    func routePrefix(_ head: HTTPRequestHead) -> String? {
         guard let target = try? PathNormalizer.normalize(head.uri) else { return nil }
         switch runtime.routes.match(path: target.path, method: head.method.rawValue) {
         case .route(let route): return route.prefix

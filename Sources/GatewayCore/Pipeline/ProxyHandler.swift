@@ -27,7 +27,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     let runtime: GatewayRuntime
     private let pools: UpstreamPools
     let recorder: AuditRecorder
-    private let logger: Logger
+    let metrics: RequestMetrics
+    let logger: Logger
     private var state = State.idle
     private(set) var context: ChannelHandlerContext!
     private var clientReadPending = false
@@ -38,17 +39,21 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     private static let maximumReadDepth = 8
     /// The head of the request being handled, for the audit trail.
     var currentHead: HTTPRequestHead?
+    /// What the access log and the metrics will say about the request being handled.
+    var record: RequestRecord?
 
     /// This event loop's cache of verified tokens.
     private let tokenCache: VerifiedTokenCache?
 
     init(
-        runtime: GatewayRuntime, pools: UpstreamPools, tokenCache: VerifiedTokenCache?, recorder: AuditRecorder, logger: Logger
+        runtime: GatewayRuntime, pools: UpstreamPools, tokenCache: VerifiedTokenCache?, recorder: AuditRecorder,
+        metrics: RequestMetrics, logger: Logger
     ) {
         self.runtime = runtime
         self.tokenCache = tokenCache
         self.pools = pools
         self.recorder = recorder
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -96,6 +101,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
 
     func channelInactive(context: ChannelHandlerContext) {
         if case .forwarding(let exchange) = state { exchange.abandon() }
+        completeRecord()
         state = .closed
         context.fireChannelInactive()
     }
@@ -108,7 +114,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
                 (error as? HTTPParserError) == .headerOverflow
                 ? .headersTooLarge : .badFraming("The request could not be parsed as HTTP/1.1.")
             if error is HTTPParserError {
-                respond(problem.closingConnection(), requestID: Self.generateRequestID(), bodyPending: false)
+                let requestID = Self.generateRequestID()
+                startRecord(requestID: requestID, head: nil)
+                respond(problem.closingConnection(), requestID: requestID, bodyPending: false)
             } else {
                 context.close(promise: nil)
             }
@@ -131,6 +139,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         context.triggerUserOutboundEvent(RequestCycleEvent.headReceived, promise: nil)
         let peer = context.channel.remoteAddress
         let requestID = runtime.headerRules.requestID(peer: peer, headers: head.headers, generated: Self.generateRequestID)
+        startRecord(requestID: requestID, head: head)
         let bodyPending = Self.hasBody(head)
         let keepOpen = head.isKeepAlive && readDepth <= Self.maximumReadDepth
         let admitted: AdmittedRequest
@@ -138,6 +147,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             switch try RequestAdmission.admit(head, peer: peer, requestID: requestID, runtime: runtime, tokenCache: tokenCache) {
             case .forward(let request):
                 admitted = request
+                observeAdmission(request)
             case .answer(let status, let headers):
                 answer(status, headers: headers, requestID: requestID, close: !keepOpen, bodyPending: bodyPending)
                 return
@@ -149,17 +159,16 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         for decision in admitted.passedDecisions {
             audit(decision.type, reason: decision.reason, status: nil, requestID: requestID, subject: admitted.identity?.subject)
         }
-        guard let upstreamConfig = runtime.upstream(named: admitted.route.upstream),
-            let pool = pools.pool(upstreamConfig.name, on: context.eventLoop)
-        else {
+        let route = admitted.route
+        guard let balancer = pools.balancer(route.upstream, on: context.eventLoop), let pool = balancer.pick() else {
             respond(.upstreamUnavailable, requestID: requestID, bodyPending: bodyPending)
             return
         }
-        let route = admitted.route
         let login = route.login ? LoginAttempt(clientAddress: runtime.headerRules.clientAddress(peer: peer, headers: head.headers)) : nil
         let heldLimits = [route.validation.heldBodyLimit, route.login ? LoginAttempt.maximumBodyBytes : nil].compactMap { $0 }
         let exchange = Exchange(
-            requestID: requestID, clientHead: head, admitted: admitted, pool: pool, maxBodyBytes: route.validation.maxBodyBytes,
+            requestID: requestID, clientHead: head, admitted: admitted, balancer: balancer, pool: pool,
+            maxBodyBytes: route.validation.maxBodyBytes,
             heldBody: heldLimits.min().map(HeldBody.init(limit:)), login: login)
         state = .forwarding(exchange)
         if admitted.expectsContinue {
@@ -211,6 +220,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
 
     private func connect(_ exchange: Exchange, allowReuse: Bool) {
         exchange.attempts += 1
+        if exchange.upstreamStarted == nil { exchange.upstreamStarted = .now() }
         exchange.pool.acquire(allowReuse: allowReuse).whenComplete { result in
             guard case .forwarding(let current) = self.state, current === exchange else {
                 if case .success(let lease) = result { exchange.pool.release(lease.connection) }
@@ -224,8 +234,17 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             case .failure(let error):
                 self.logger.warning(
                     "upstream connect failed",
-                    metadata: ["gateway.request_id": "\(exchange.requestID)", "gateway.upstream": "\(exchange.pool.config.name)", "error": "\(error)"])
-                self.fail(exchange, with: .upstreamUnavailable)
+                    metadata: [
+                        "request_id": "\(exchange.requestID)", "upstream": "\(exchange.pool.config.name)",
+                        "target": "\(exchange.pool.health.address)", "error": "\(error)",
+                    ])
+                // Nothing reached that target: the request can go to another one as it is.
+                if let next = exchange.failOver() {
+                    exchange.pool = next
+                    self.connect(exchange, allowReuse: true)
+                } else {
+                    self.fail(exchange, with: .upstreamUnavailable)
+                }
             }
         }
     }
@@ -243,7 +262,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         guard case .forwarding(let current) = state, current === exchange, !exchange.responseStarted else { return }
         logger.warning(
             "upstream response timed out",
-            metadata: ["gateway.request_id": "\(exchange.requestID)", "gateway.upstream": "\(exchange.pool.config.name)"])
+            metadata: ["request_id": "\(exchange.requestID)", "upstream": "\(exchange.pool.config.name)"])
         fail(exchange, with: .upstreamTimeout)
     }
 
@@ -274,12 +293,19 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             }
             if let login = exchange.login { recordLoginOutcome(login, status: head.status, requestID: exchange.requestID) }
             let response = HTTPResponseHead(version: exchange.clientHead.version, status: head.status, headers: headers)
+            record?.status = Int(head.status.code)
             context.write(wrapOutboundOut(.head(response)), promise: nil)
         case .body(let body):
+            record?.bytesOut += body.readableBytes
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
             if !context.channel.isWritable { exchange.upstream?.holdReads() }
         case .end:
             exchange.responseComplete = true
+            if let started = exchange.upstreamStarted {
+                let elapsed = (NIODeadline.now() - started).nanoseconds
+                record?.upstreamNanoseconds = elapsed
+                metrics.upstream(exchange.pool.config.name, nanoseconds: elapsed)
+            }
             if exchange.requestComplete {
                 finish(exchange)
             } else {
@@ -327,6 +353,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             context.triggerUserOutboundEvent(RequestCycleEvent.responseCompleted, promise: nil)
             resumeClientReads()
         }
+        record?.bytesIn = exchange.receivedBodyBytes
+        completeRecord()
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive {
             written.assumeIsolated().whenComplete { _ in self.context.close(promise: nil) }
@@ -343,6 +371,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     /// Gives up on an exchange: answers with `problem` if nothing was sent yet, else just closes.
     private func fail(_ exchange: Exchange, with problem: GatewayProblem) {
         exchange.abandon()
+        record?.bytesIn = exchange.receivedBodyBytes
         if exchange.responseStarted {
             state = .closed
             context.close(promise: nil)
@@ -357,6 +386,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     /// connection closes after the answer rather than reading a body nobody wants.
     private func respond(_ problem: GatewayProblem, requestID: String, bodyPending: Bool) {
         audit(problem, requestID: requestID)
+        metrics.shared.refused(problem)
         let body = problem.body(requestID: requestID, allocator: context.channel.allocator)
         var headers: [(String, String)] = [
             ("Content-Type", "application/problem+json"), ("Content-Length", String(body.readableBytes)), ("Cache-Control", "no-store"),
@@ -386,6 +416,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             context.triggerUserOutboundEvent(RequestCycleEvent.responseCompleted, promise: nil)
             resumeClientReads()
         }
+        record?.status = Int(status.code)
+        record?.bytesOut += body?.readableBytes ?? 0
+        completeRecord()
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))

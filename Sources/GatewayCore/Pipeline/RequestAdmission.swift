@@ -25,6 +25,11 @@ struct AdmittedRequest {
     /// Decisions to audit that let the request through: a shadow rate policy's, a CORS rejection
     /// that is not enforced.
     let passedDecisions: [PassedDecision]
+    /// Whether the route's rate policies counted the request, and how many shadow policies it exceeded (for metrics).
+    let rateLimitCounted: Bool
+    let shadowRefusals: Int
+    /// CORS headers were withheld from a request whose origin the route does not allow (not enforced).
+    let corsWithheld: Bool
 }
 
 /// A security decision that did not stop the request.
@@ -101,7 +106,8 @@ enum RequestAdmission {
                 AdmittedRequest(
                     route: route, upstreamHead: upstreamHead, framing: framing, identity: identity,
                     expectsContinue: expectsContinue, responseHeaders: corsHeaders + rateLimit.responseHeaders,
-                    corsHeaders: corsHeaders, passedDecisions: passed))
+                    corsHeaders: corsHeaders, passedDecisions: passed, rateLimitCounted: !route.rateLimits.policies.isEmpty,
+                    shadowRefusals: rateLimit.shadowRefusals.count, corsWithheld: passed.contains { $0.type == .corsRejected }))
         } catch {
             throw error.adding(headers: corsHeaders)
         }

@@ -59,4 +59,7 @@ public protocol GatewayStore: Sendable {
     /// personal data (usernames) are keyed with it, so they cannot be looked up in a table made
     /// elsewhere or matched across installs.
     func installKey() async throws -> [UInt8]
+
+    /// Writes and commits one small row, proving the store takes writes (`/readyz`).
+    func checkWritable(at time: Date) async throws
 }

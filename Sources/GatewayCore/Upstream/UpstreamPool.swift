@@ -2,18 +2,20 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// Keep-alive connections to one upstream, owned by one event loop.
+/// Keep-alive connections to one upstream target, owned by one event loop.
 ///
 /// Every method runs on that loop, so the pool needs no lock: a client connection only ever
 /// borrows upstream connections from the pool of its own loop.
 final class UpstreamPool {
     let config: UpstreamConfig
+    let health: TargetHealth
     let eventLoop: any EventLoop
     private var idle: [UpstreamConnection] = []
     private var isShutDown = false
 
-    init(config: UpstreamConfig, eventLoop: any EventLoop) {
+    init(config: UpstreamConfig, health: TargetHealth, eventLoop: any EventLoop) {
         self.config = config
+        self.health = health
         self.eventLoop = eventLoop
     }
 
@@ -50,7 +52,7 @@ final class UpstreamPool {
     }
 
     private func connect() -> EventLoopFuture<UpstreamConnection>.Isolated {
-        let address = config.address
+        let address = health.address
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(config.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -74,31 +76,57 @@ final class UpstreamPool {
     }
 }
 
-/// The pools of every upstream for every event loop of the group, built once at start.
-final class UpstreamPools: @unchecked Sendable {
-    // Safe: the dictionaries are immutable after init, and each pool is only touched on its own loop.
-    private let byLoop: [ObjectIdentifier: [String: UpstreamPool]]
+/// The targets of one upstream on one event loop, taken in turn: round-robin over those whose
+/// health checks pass. Loop-confined like its pools.
+final class UpstreamBalancer {
+    let name: String
+    let pools: [UpstreamPool]
+    private var next = 0
 
-    init(upstreams: [UpstreamConfig], group: any EventLoopGroup) {
-        var byLoop: [ObjectIdentifier: [String: UpstreamPool]] = [:]
+    init(config: UpstreamConfig, targets: [TargetHealth], eventLoop: any EventLoop) {
+        self.name = config.name
+        self.pools = targets.map { UpstreamPool(config: config, health: $0, eventLoop: eventLoop) }
+    }
+
+    /// The next target taking requests that is not in `tried`; `nil` when there is none.
+    func pick(excluding tried: [UpstreamPool] = []) -> UpstreamPool? {
+        for offset in 0..<pools.count {
+            let pool = pools[(next + offset) % pools.count]
+            guard pool.health.takesRequests, !tried.contains(where: { $0 === pool }) else { continue }
+            next = (next + offset + 1) % pools.count
+            return pool
+        }
+        return nil
+    }
+}
+
+/// The balancers of every upstream for every event loop of the group, built once per runtime.
+final class UpstreamPools: @unchecked Sendable {
+    // Safe: the dictionaries are immutable after init, and each balancer is only touched on its own loop.
+    private let byLoop: [ObjectIdentifier: [String: UpstreamBalancer]]
+
+    init(upstreams: [UpstreamConfig], health: UpstreamHealth, group: any EventLoopGroup) {
+        var byLoop: [ObjectIdentifier: [String: UpstreamBalancer]] = [:]
         for loop in group.makeIterator() {
-            var pools: [String: UpstreamPool] = [:]
-            for upstream in upstreams { pools[upstream.name] = UpstreamPool(config: upstream, eventLoop: loop) }
-            byLoop[ObjectIdentifier(loop)] = pools
+            var balancers: [String: UpstreamBalancer] = [:]
+            for upstream in upstreams {
+                balancers[upstream.name] = UpstreamBalancer(config: upstream, targets: health.targets(of: upstream.name), eventLoop: loop)
+            }
+            byLoop[ObjectIdentifier(loop)] = balancers
         }
         self.byLoop = byLoop
     }
 
-    /// The pool for `upstream` owned by `loop`; call on `loop`.
-    func pool(_ upstream: String, on loop: any EventLoop) -> UpstreamPool? {
+    /// The balancer for `upstream` owned by `loop`; call on `loop`.
+    func balancer(_ upstream: String, on loop: any EventLoop) -> UpstreamBalancer? {
         byLoop[ObjectIdentifier(loop)]?[upstream]
     }
 
     /// Closes every idle connection on every loop.
     func shutdown() -> EventLoopFuture<Void>? {
-        let futures = byLoop.compactMap { key, pools -> EventLoopFuture<Void>? in
-            guard let loop = pools.values.first?.eventLoop else { return nil }
-            return loop.submit { self.byLoop[key]?.values.forEach { $0.shutdown() } }
+        let futures = byLoop.compactMap { key, balancers -> EventLoopFuture<Void>? in
+            guard let loop = balancers.values.first?.pools.first?.eventLoop else { return nil }
+            return loop.submit { self.byLoop[key]?.values.forEach { $0.pools.forEach { $0.shutdown() } } }
         }
         guard let first = futures.first else { return nil }
         return EventLoopFuture.andAllSucceed(futures, on: first.eventLoop)

@@ -51,7 +51,7 @@ struct ConfigLoaderTests {
         #expect(config.jwt.issuers[0].issuer == "userservice")
         #expect(config.jwt.issuers[0].audience == "gateway")
         #expect(config.upstreams.map(\.name) == ["users"])
-        #expect(config.upstreams.first?.address == HostPort(host: "127.0.0.1", port: 8081))
+        #expect(config.upstreams.first?.targets == [HostPort(host: "127.0.0.1", port: 8081)])
         #expect(config.routes.map(\.path) == ["/auth", "/auth/register", "/auth/login", "/health", "/users", "/resources"])
         #expect(config.routes.map(\.auth) == [.none, .none, .none, .none, .required, .required])
         #expect(config.routes.map(\.methods) == [["POST"], ["POST"], ["POST"], ["GET"], nil, nil])

@@ -21,7 +21,7 @@ struct ConfigSchemaTests {
             [metrics]
             listen = "127.0.0.1:9090"
             """)
-        #expect(problems == ["/srv/gw.conf:1: metrics: unknown key (allowed: server, tls, jwt, upstream, route, store, login_protection, rate_limit, cors, admin)"])
+        #expect(problems == ["/srv/gw.conf:1: metrics: unknown key (allowed: server, tls, jwt, upstream, route, store, login_protection, rate_limit, cors, admin, log)"])
     }
 
     @Test("rejects a sub-table of a known table")

@@ -30,7 +30,7 @@ struct GatewayConfigSummaryTests {
               http://[::1]:8080 (redirects to https)
             trusted proxies: 10.0.0.0/8
             upstreams:
-              users → http://127.0.0.1:8081
+              users → http://127.0.0.1:8081 (checked by TCP connect every 5s)
             token issuers:
               any iss (HS256; keys: JWT_SECRET_KEY; audience not checked)
             routes:

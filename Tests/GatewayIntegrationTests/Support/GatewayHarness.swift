@@ -18,6 +18,14 @@ struct GatewayHarness {
     let revocations: RevocationList
 
     var port: Int { addresses.tls.port! }
+
+    /// What `/metrics` would read from the running components now.
+    var readings: GatewayMetrics.Readings {
+        GatewayMetrics.Readings(
+            openConnections: server.openConnections, auditQueueDepth: recorder.queueDepth, auditEventsDropped: recorder.droppedEvents,
+            rateLimitKeys: server.runtime.rateLimiter.count, rateLimitEvictions: server.runtime.rateLimiter.evictions,
+            targets: server.health.targets)
+    }
     var baseURL: String { "https://localhost:\(port)" }
 
     /// A config with the test certificate and one upstream per `upstreams` entry (name → port).
@@ -29,7 +37,7 @@ struct GatewayHarness {
             jwt: JWTConfig(issuers: [IssuerConfig(issuer: "userservice", audience: "gateway")]),
             upstreams: upstreams.map { name, port in
                 UpstreamConfig(
-                    name: name, address: HostPort(host: "127.0.0.1", port: port), connectTimeout: .seconds(5),
+                    name: name, targets: [HostPort(host: "127.0.0.1", port: port)], connectTimeout: .seconds(5),
                     responseTimeout: .seconds(15))
             },
             routes: routes)
@@ -44,7 +52,8 @@ struct GatewayHarness {
         now: @escaping @Sendable () -> Date = { Date() },
         _ body: (GatewayHarness) async throws -> T
     ) async throws -> T {
-        let logger = Logger(label: "gateway-test")
+        var logger = Logger(label: "gateway-test")
+        logger.logLevel = .error  // the access log and security events would drown the test output
         let store = try store ?? SQLiteStore.inMemory()
         let recorder = AuditRecorder(store: store, logger: logger)
         let revocations = RevocationList(store: store, refreshInterval: .milliseconds(200), logger: logger)

@@ -30,7 +30,7 @@ final class GatewayProcess {
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if let line = log.split(separator: "\n").first(where: { $0.contains("gateway listening") }),
-                let range = line.range(of: #"gateway.listen=[^ ]*:(\d+)"#, options: .regularExpression)
+                let range = line.range(of: #"listen(=|":")[^ "]*:[0-9]+"#, options: .regularExpression)
             {
                 port = Int(line[range].split(separator: ":").last!)!
                 return
@@ -49,7 +49,7 @@ final class GatewayProcess {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             if let line = log.split(separator: "\n").first(where: { $0.contains("admin listening") }),
-                let range = line.range(of: #"gateway.admin.listen=[^ ]*:(\d+)"#, options: .regularExpression)
+                let range = line.range(of: #"listen(=|":")[^ "]*:[0-9]+"#, options: .regularExpression)
             {
                 return Int(line[range].split(separator: ":").last!)!
             }
@@ -150,7 +150,7 @@ func runProcess(_ path: String, _ arguments: [String], environment: [String: Str
 /// store in `directory`.
 /// `extra` is appended as is: more tables, such as `[admin]`.
 func writeConfig(
-    in directory: URL, upstreamPort: Int, extraServer: String = "", routes: String? = nil, extra: String = "",
+    in directory: URL, upstreamPort: Int, upstream: String? = nil, extraServer: String = "", routes: String? = nil, extra: String = "",
     certificate: String = Fixtures.serverCertificate, privateKey: String = Fixtures.serverKey, name: String = "gateway.conf"
 ) throws -> String {
     let path = directory.appendingPathComponent(name).path
@@ -170,7 +170,7 @@ func writeConfig(
 
         [[upstream]]
         name = "test"
-        url = "http://127.0.0.1:\(upstreamPort)"
+        \(upstream ?? "url = \"http://127.0.0.1:\(upstreamPort)\"")
 
         \(routes ?? "[[route]]\npath = \"/\"\nupstream = \"test\"\nauth = \"none\"")
 

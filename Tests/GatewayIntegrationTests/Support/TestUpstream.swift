@@ -14,12 +14,14 @@ import Synchronization
 final class TestUpstream: Sendable {
     let channel: any Channel
     private let seen: RequestCount
-    var port: Int { channel.localAddress!.port! }
+    /// The port it listens on (still known once stopped).
+    let port: Int
     /// Request heads received so far.
     var requestsSeen: Int { seen.value.load(ordering: .relaxed) }
 
     private init(channel: any Channel, seen: RequestCount) {
         self.channel = channel
+        self.port = channel.localAddress!.port!
         self.seen = seen
     }
 

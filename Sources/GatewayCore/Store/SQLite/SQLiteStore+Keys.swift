@@ -42,4 +42,12 @@ extension SQLiteStore {
         guard let key, key.count == 32 else { throw StoreError.unreadableRow(in: "install_key", "the key is missing or not 32 bytes") }
         return Array(key)
     }
+
+    public func checkWritable(at time: Date) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: "INSERT INTO write_probe (id, written_at_ms) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET written_at_ms = excluded.written_at_ms",
+                arguments: [time.storeMilliseconds])
+        }
+    }
 }

@@ -79,6 +79,13 @@ extension SQLiteStore {
             }
         }
 
+        migrator.registerMigration("createWriteProbe") { db in
+            try db.create(table: "write_probe") { t in
+                t.primaryKey("id", .integer).check { $0 == 1 }
+                t.column("written_at_ms", .integer).notNull()
+            }
+        }
+
         return migrator
     }
 }

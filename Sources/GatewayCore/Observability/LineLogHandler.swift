@@ -1,0 +1,108 @@
+import Foundation
+import Logging
+
+/// A swift-log handler writing one line per message to a ``LogSink``, as text, JSON or logfmt.
+public struct LineLogHandler: LogHandler {
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    private let label: String
+    private let format: LogFormat
+    private let sink: LogSink
+
+    public init(label: String, format: LogFormat, level: Logger.Level, sink: LogSink = .standardOutput) {
+        self.label = label
+        self.format = format
+        self.logLevel = level
+        self.sink = sink
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var fields = metadata
+        if let extra = event.metadata { fields.merge(extra) { $1 } }
+        sink.write(Self.line(format: format, time: Date(), level: event.level, label: label, message: "\(event.message)", metadata: fields))
+    }
+
+    /// One formatted line, newline included; metadata keys in sorted order.
+    static func line(
+        format: LogFormat, time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata
+    ) -> String {
+        let timestamp = Self.timestamp(time)
+        let keys = metadata.keys.sorted()
+        switch format {
+        case .text:
+            var line = "\(timestamp) \(level) \(label): \(message)"
+            for key in keys { line += " \(key)=\(Self.logfmtValue(metadata[key]!.flatText))" }
+            return line + "\n"
+        case .logfmt:
+            var line = "time=\(timestamp) level=\(level) logger=\(Self.logfmtValue(label)) msg=\(Self.logfmtValue(message))"
+            for key in keys { line += " \(key)=\(Self.logfmtValue(metadata[key]!.flatText))" }
+            return line + "\n"
+        case .json:
+            var line = #"{"time":"\#(timestamp)","level":"\#(level)","logger":\#(Self.jsonString(label)),"msg":\#(Self.jsonString(message))"#
+            for key in keys { line += ",\(Self.jsonString(key)):\(Self.json(metadata[key]!))" }
+            return line + "}\n"
+        }
+    }
+
+    /// RFC 3339 in UTC with milliseconds.
+    static func timestamp(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var seconds = time_t(milliseconds / 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(milliseconds % 1000))
+    }
+
+    /// A logfmt value: bare when it is a plain word, else quoted with `"` and `\` escaped and
+    /// control characters written as escapes (so no value can start a new line).
+    static func logfmtValue(_ text: String) -> String {
+        let plain = !text.isEmpty && text.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "=" && $0 != "\\" }
+        return plain ? text : jsonString(text)
+    }
+
+    /// A JSON string literal.
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x2028 || scalar.value == 0x2029:
+                out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    private static func json(_ value: Logger.Metadata.Value) -> String {
+        switch value {
+        case .string(let text): jsonString(text)
+        case .stringConvertible(let convertible): jsonString(convertible.description)
+        case .array(let items): "[" + items.map(json).joined(separator: ",") + "]"
+        case .dictionary(let items): "{" + items.keys.sorted().map { "\(jsonString($0)):\(json(items[$0]!))" }.joined(separator: ",") + "}"
+        }
+    }
+}
+
+extension Logger.MetadataValue {
+    /// The value as one string, for text and logfmt lines.
+    fileprivate var flatText: String {
+        switch self {
+        case .string(let text): text
+        case .stringConvertible(let convertible): convertible.description
+        case .array(let items): "[" + items.map(\.flatText).joined(separator: ",") + "]"
+        case .dictionary(let items): "{" + items.keys.sorted().map { "\($0)=\(items[$0]!.flatText)" }.joined(separator: ",") + "}"
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Dispatch
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where log lines go: a file descriptor (stdout) written by a serial queue of its own, so that a
+/// request that logs never waits on the write. Lines wait in a bounded buffer; when the reader
+/// (journald, a pipe) falls that far behind, further lines are dropped and counted, and the count
+/// is logged once writing catches up.
+public final class LogSink: Sendable {
+    private struct Buffer {
+        var pending: [UInt8] = []
+        var draining = false
+        var dropped = 0
+    }
+
+    /// The process's standard output.
+    public static let standardOutput = LogSink(descriptor: STDOUT_FILENO)
+
+    private let descriptor: CInt
+    private let limit: Int
+    private let buffer = Mutex(Buffer())
+    private let queue = DispatchQueue(label: "gateway.log")
+
+    /// `limit`: bytes waiting at most before lines are dropped. Default 4 MiB.
+    public init(descriptor: CInt, limit: Int = 4 << 20) {
+        self.descriptor = descriptor
+        self.limit = limit
+    }
+
+    /// Queues one line (which must end with a newline).
+    public func write(_ line: String) {
+        let startDrain = buffer.withLock { buffer -> Bool in
+            guard buffer.pending.count + line.utf8.count <= limit else {
+                buffer.dropped += 1
+                return false
+            }
+            buffer.pending.append(contentsOf: line.utf8)
+            guard !buffer.draining else { return false }
+            buffer.draining = true
+            return true
+        }
+        if startDrain { queue.async { self.drain() } }
+    }
+
+    /// Returns once every line queued so far is written.
+    public func flush() {
+        queue.sync { self.drain() }
+    }
+
+    private func drain() {
+        while true {
+            let (chunk, dropped) = buffer.withLock { buffer -> ([UInt8], Int) in
+                defer {
+                    buffer.pending = []
+                    buffer.dropped = 0
+                }
+                if buffer.pending.isEmpty { buffer.draining = false }
+                return (buffer.pending, buffer.dropped)
+            }
+            if dropped > 0 { writeAll(Array("log: \(dropped) lines dropped: stdout was not read fast enough\n".utf8)) }
+            guard !chunk.isEmpty else { return }
+            writeAll(chunk)
+        }
+    }
+
+    private func writeAll(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR || errno == EAGAIN { continue }
+                    return  // stdout is gone: nothing better to do with a log line
+                }
+                offset += written
+            }
+        }
+    }
+}
