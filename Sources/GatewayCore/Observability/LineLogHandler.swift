@@ -22,8 +22,8 @@ public struct LineLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields = metadata
-        if let extra = event.metadata { fields.merge(extra) { $1 } }
+        var fields = event.metadata ?? [:]
+        if !metadata.isEmpty { fields.merge(metadata) { event, _ in event } }
         sink.write(Self.line(format: format, time: Date(), level: event.level, label: label, message: "\(event.message)", metadata: fields))
     }
 
@@ -55,9 +55,26 @@ public struct LineLogHandler: LogHandler {
         var seconds = time_t(milliseconds / 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(milliseconds % 1000))
+        var text = ""
+        text.reserveCapacity(24)
+        func append(_ value: Int32, digits: Int) {
+            let decimal = String(value)
+            text += String(repeating: "0", count: max(0, digits - decimal.count)) + decimal
+        }
+        append(parts.tm_year + 1900, digits: 4)
+        text += "-"
+        append(parts.tm_mon + 1, digits: 2)
+        text += "-"
+        append(parts.tm_mday, digits: 2)
+        text += "T"
+        append(parts.tm_hour, digits: 2)
+        text += ":"
+        append(parts.tm_min, digits: 2)
+        text += ":"
+        append(parts.tm_sec, digits: 2)
+        text += "."
+        append(Int32(milliseconds % 1000), digits: 3)
+        return text + "Z"
     }
 
     /// A logfmt value: bare when it is a plain word, else quoted with `"` and `\` escaped and

@@ -8,7 +8,7 @@ import Darwin
 #endif
 
 /// Where log lines go: a file descriptor (stdout) written by a serial queue of its own, so that a
-/// request that logs never waits on the write. Lines wait in a bounded buffer; when the reader
+/// request that logs never waits on the write, in batches a few milliseconds apart. Lines wait in a bounded buffer; when the reader
 /// (journald, a pipe) falls that far behind, further lines are dropped and counted, and the count
 /// is logged once writing catches up.
 public final class LogSink: Sendable {
@@ -25,6 +25,8 @@ public final class LogSink: Sendable {
     private let limit: Int
     private let buffer = Mutex(Buffer())
     private let queue = DispatchQueue(label: "gateway.log")
+    /// How long the first line of a batch waits for more before they are written together.
+    private static let batchDelay = DispatchTimeInterval.milliseconds(5)
 
     /// `limit`: bytes waiting at most before lines are dropped. Default 4 MiB.
     public init(descriptor: CInt, limit: Int = 4 << 20) {
@@ -44,7 +46,8 @@ public final class LogSink: Sendable {
             buffer.draining = true
             return true
         }
-        if startDrain { queue.async { self.drain() } }
+        // Lines written within the next few milliseconds go out in the same write.
+        if startDrain { queue.asyncAfter(deadline: .now() + Self.batchDelay) { self.drain() } }
     }
 
     /// Returns once every line queued so far is written.
