@@ -56,14 +56,14 @@ final class ConfigReloader: Service, Sendable {
             runtime = try build(config)
         } catch {
             let reason = (error as? ConfigErrors)?.problems.first?.description ?? "\(error)"
-            logger.error("config reload refused; the running config keeps serving", metadata: ["reason": "\(reason)"])
+            logger.error("config reload refused; the running config keeps serving", metadata: ["gateway.reason": "\(reason)"])
             recorder.record(AuditEvent(time: Date(), type: .configRejected, reason: reason))
             metrics.reloaded(applied: false)
             return false
         }
         await server.replaceRuntime(runtime)
         for warning in runtime.config.warnings { logger.warning("config: \(warning)") }
-        logger.notice("config reloaded", metadata: ["config": "\(path)"])
+        logger.notice("config reloaded", metadata: ["gateway.config": "\(path)"])
         recorder.record(AuditEvent(time: Date(), type: .configReloaded, reason: "\(path) reloaded"))
         metrics.reloaded(applied: true)
         return true

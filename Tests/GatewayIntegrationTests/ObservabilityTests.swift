@@ -143,14 +143,14 @@ struct ObservabilityTests {
         #expect(objects.count == lines.count, "\(lines.filter { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) == nil })")
         let access = objects.filter { $0["msg"] as? String == "request" }
         #expect(access.count >= 33)
-        let last = try #require(access.first { $0["request_id"] as? String == lastRequestID })
+        let last = try #require(access.first { $0["gateway.request_id"] as? String == lastRequestID })
         #expect(last["level"] as? String == "info")
-        #expect(last["route"] as? String == "/" && last["status"] as? String == "200" && last["method"] as? String == "GET")
-        #expect(last["path"] as? String == "/echo" && last["client"] as? String == "127.0.0.1")
-        #expect(Int(last["bytes_out"] as? String ?? "") ?? 0 > 100 && last["bytes_in"] as? String == "0")
-        #expect(Double(last["duration_ms"] as? String ?? "") != nil && Double(last["upstream_ms"] as? String ?? "") != nil)
+        #expect(last["gateway.route"] as? String == "/" && last["gateway.status"] as? String == "200" && last["gateway.method"] as? String == "GET")
+        #expect(last["gateway.path"] as? String == "/echo" && last["gateway.client"] as? String == "127.0.0.1")
+        #expect(Int(last["gateway.bytes_out"] as? String ?? "") ?? 0 > 100 && last["gateway.bytes_in"] as? String == "0")
+        #expect(Double(last["gateway.duration_ms"] as? String ?? "") != nil && Double(last["gateway.upstream_ms"] as? String ?? "") != nil)
         let security = objects.filter { $0["msg"] as? String == "security event" }
-        #expect(security.contains { $0["event"] as? String == "auth_invalid" && $0["level"] as? String == "warning" })
+        #expect(security.contains { $0["gateway.event"] as? String == "auth_invalid" && $0["level"] as? String == "warning" })
         #expect(objects.contains { $0["msg"] as? String == "upstream target down" && $0["level"] as? String == "warning" })
         #expect(!gateway.log.contains(badToken) && !gateway.log.contains(String(badToken.split(separator: ".")[2])))
     }

@@ -42,7 +42,7 @@ public enum AdminServer {
             configuration: ApplicationConfiguration(address: .hostname(listen.host, port: listen.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? listen.port
-                logger.info("admin listening", metadata: ["listen": "\(listen.host):\(port)"])
+                logger.info("admin listening", metadata: ["gateway.listen": "\(listen.host):\(port)"])
                 await onListening(port)
             },
             logger: logger)

@@ -101,8 +101,8 @@ public final class GatewayServer: Service, Sendable {
         logger.info(
             "gateway listening",
             metadata: [
-                "listen": "\(Self.display(bound.tls))",
-                "redirect_listen": "\(bound.redirect.map(Self.display) ?? "off")",
+                "gateway.listen": "\(Self.display(bound.tls))",
+                "gateway.redirect_listen": "\(bound.redirect.map(Self.display) ?? "off")",
             ])
         return bound
     }

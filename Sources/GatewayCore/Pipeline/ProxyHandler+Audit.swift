@@ -30,11 +30,11 @@ extension ProxyHandler {
             tokenFingerprint: isAuthEvent ? head.flatMap { AuthPolicy.bearerToken($0.headers) }.map(AuditEvent.fingerprint) : nil)
         recorder.record(event)
         var metadata: Logger.Metadata = [
-            "event": "\(type.rawValue)", "reason": "\(reason)", "request_id": "\(requestID)", "client": "\(event.client ?? "-")",
+            "gateway.event": "\(type.rawValue)", "gateway.reason": "\(reason)", "gateway.request_id": "\(requestID)", "gateway.client": "\(event.client ?? "-")",
         ]
-        if let status { metadata["status"] = "\(status)" }
-        if let route = event.route { metadata["route"] = "\(route)" }
-        if let fingerprint = event.tokenFingerprint { metadata["token_fingerprint"] = "\(fingerprint)" }
+        if let status { metadata["gateway.status"] = "\(status)" }
+        if let route = event.route { metadata["gateway.route"] = "\(route)" }
+        if let fingerprint = event.tokenFingerprint { metadata["gateway.token_fingerprint"] = "\(fingerprint)" }
         logger.warning("security event", metadata: metadata)
     }
 

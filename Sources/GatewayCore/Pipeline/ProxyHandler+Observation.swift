@@ -46,18 +46,18 @@ extension ProxyHandler {
         guard runtime.config.log.access else { return }
         let head = record.head
         var line: Logger.Metadata = [
-            "request_id": "\(record.requestID)",
-            "client": "\(runtime.headerRules.clientAddress(peer: context.channel.remoteAddress, headers: head?.headers ?? [:]))",
-            "method": "\(head?.method.rawValue ?? "-")",
-            "path": "\(head.map { Self.auditedPath($0.uri) } ?? "-")",
-            "route": "\(route)",
-            "status": "\(record.status.map(String.init) ?? "aborted")",
-            "duration_ms": "\(Self.milliseconds(elapsed))",
-            "bytes_in": "\(record.bytesIn)",
-            "bytes_out": "\(record.bytesOut)",
+            "gateway.request_id": "\(record.requestID)",
+            "gateway.client": "\(runtime.headerRules.clientAddress(peer: context.channel.remoteAddress, headers: head?.headers ?? [:]))",
+            "gateway.method": "\(head?.method.rawValue ?? "-")",
+            "gateway.path": "\(head.map { Self.auditedPath($0.uri) } ?? "-")",
+            "gateway.route": "\(route)",
+            "gateway.status": "\(record.status.map(String.init) ?? "aborted")",
+            "gateway.duration_ms": "\(Self.milliseconds(elapsed))",
+            "gateway.bytes_in": "\(record.bytesIn)",
+            "gateway.bytes_out": "\(record.bytesOut)",
         ]
-        if let upstream = record.upstreamNanoseconds { line["upstream_ms"] = "\(Self.milliseconds(upstream))" }
-        if let subject = record.subject { line["subject"] = "\(subject)" }
+        if let upstream = record.upstreamNanoseconds { line["gateway.upstream_ms"] = "\(Self.milliseconds(upstream))" }
+        if let subject = record.subject { line["gateway.subject"] = "\(subject)" }
         logger.info("request", metadata: line)
     }
 

@@ -235,8 +235,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
                 self.logger.warning(
                     "upstream connect failed",
                     metadata: [
-                        "request_id": "\(exchange.requestID)", "upstream": "\(exchange.pool.config.name)",
-                        "target": "\(exchange.pool.health.address)", "error": "\(error)",
+                        "gateway.request_id": "\(exchange.requestID)", "gateway.upstream": "\(exchange.pool.config.name)",
+                        "gateway.target": "\(exchange.pool.health.address)", "gateway.error": "\(error)",
                     ])
                 // Nothing reached that target: the request can go to another one as it is.
                 if let next = exchange.failOver() {
@@ -262,7 +262,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         guard case .forwarding(let current) = state, current === exchange, !exchange.responseStarted else { return }
         logger.warning(
             "upstream response timed out",
-            metadata: ["request_id": "\(exchange.requestID)", "upstream": "\(exchange.pool.config.name)"])
+            metadata: ["gateway.request_id": "\(exchange.requestID)", "gateway.upstream": "\(exchange.pool.config.name)"])
         fail(exchange, with: .upstreamTimeout)
     }
 

@@ -46,12 +46,12 @@ public struct StoreRetention: Service {
             if events > 0 || revocations > 0 {
                 logger.info(
                     "store pruned",
-                    metadata: ["audit_pruned": "\(events)", "revocations_pruned": "\(revocations)"])
+                    metadata: ["gateway.audit_pruned": "\(events)", "gateway.revocations_pruned": "\(revocations)"])
             }
         } catch is CancellationError {
             return
         } catch {
-            logger.error("store pruning failed", metadata: ["error": "\(error)"])
+            logger.error("store pruning failed", metadata: ["gateway.error": "\(error)"])
         }
     }
 }

@@ -126,14 +126,14 @@ public final class UpstreamHealth: Service, Sendable {
     }
 
     private func apply(_ streak: Streak, failure: String?, to target: TargetHealth, config: HealthCheckConfig) {
-        let metadata: Logger.Metadata = ["upstream": "\(target.upstream)", "target": "\(target.address)"]
+        let metadata: Logger.Metadata = ["gateway.upstream": "\(target.upstream)", "gateway.target": "\(target.address)"]
         switch target.current {
         case .unchecked:
             target.mark(failure == nil ? .up : .down, failure: failure)
-            if let failure { logger.warning("upstream target down", metadata: metadata.merging(["reason": "\(failure)"]) { $1 }) }
+            if let failure { logger.warning("upstream target down", metadata: metadata.merging(["gateway.reason": "\(failure)"]) { $1 }) }
         case .up where streak.failures >= config.unhealthyAfter:
             target.mark(.down, failure: failure)
-            logger.warning("upstream target down", metadata: metadata.merging(["reason": "\(failure ?? "")"]) { $1 })
+            logger.warning("upstream target down", metadata: metadata.merging(["gateway.reason": "\(failure ?? "")"]) { $1 })
         case .down where streak.passes >= config.healthyAfter:
             target.mark(.up)
             logger.notice("upstream target up", metadata: metadata)

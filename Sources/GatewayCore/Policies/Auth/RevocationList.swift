@@ -33,7 +33,7 @@ public final class RevocationList: Service, Sendable {
                 do {
                     try await self.refresh()
                 } catch {
-                    self.logger.error("revocation refresh failed", metadata: ["error": "\(error)"])
+                    self.logger.error("revocation refresh failed", metadata: ["gateway.error": "\(error)"])
                 }
                 try await Task.sleep(for: self.refreshInterval)
             }

@@ -35,7 +35,7 @@ public final class RateLimitPersistence: Service, Sendable {
         limiter.restore(counters, now: nowNanoseconds)
         let last = try await store.rateLimitResets(after: 0).last?.id ?? 0
         lastReset.withLock { $0 = last }
-        logger.info("rate limit counters restored", metadata: ["counters": "\(counters.count)"])
+        logger.info("rate limit counters restored", metadata: ["gateway.counters": "\(counters.count)"])
     }
 
     public func run() async {
@@ -60,7 +60,7 @@ public final class RateLimitPersistence: Service, Sendable {
             if let last = resets.last { lastReset.withLock { $0 = last.id } }
             limiter.sweep(now: now)
         } catch {
-            logger.error("rate limit counters not saved", metadata: ["error": "\(error)"])
+            logger.error("rate limit counters not saved", metadata: ["gateway.error": "\(error)"])
         }
     }
 }

@@ -91,7 +91,7 @@ public final class AuditRecorder: Service, Sendable {
             if warn {
                 logger.warning(
                     stopped ? "audit recorder stopped, dropping events" : "audit queue full, dropping events",
-                    metadata: ["audit_dropped": "\(total)", "audit_capacity": "\(configuration.capacity)"])
+                    metadata: ["gateway.audit_dropped": "\(total)", "gateway.audit_capacity": "\(configuration.capacity)"])
             }
         }
     }
@@ -159,7 +159,7 @@ public final class AuditRecorder: Service, Sendable {
                 if !failing {
                     logger.error(
                         "audit write failed, retrying",
-                        metadata: ["error": "\(error)", "audit_pending": "\(pending.count)"])
+                        metadata: ["gateway.error": "\(error)", "gateway.audit_pending": "\(pending.count)"])
                 }
                 return true
             }
@@ -186,7 +186,7 @@ public final class AuditRecorder: Service, Sendable {
                 }
             }
             if !pending.isEmpty {
-                logger.error("audit events lost at shutdown", metadata: ["audit_dropped": "\(pending.count)"])
+                logger.error("audit events lost at shutdown", metadata: ["gateway.audit_dropped": "\(pending.count)"])
                 for flush in queue.withLock({ [count = pending.count] in $0.abandon(count) }) { flush.resume() }
                 pending.removeAll()
             }

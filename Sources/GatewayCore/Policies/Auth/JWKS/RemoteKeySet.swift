@@ -95,7 +95,7 @@ public final class RemoteKeySet: Service, Sendable {
             let stored = try? JWTKeys.parseJWKS(saved.document)
         {
             publish(stored, fetchedAt: saved.fetchedAt)
-            logger.notice("using the stored JWKS until the identity provider answers", metadata: ["jwks_url": "\(url)"])
+            logger.notice("using the stored JWKS until the identity provider answers", metadata: ["gateway.jwks_url": "\(url)"])
         }
         return await refresh()
     }
@@ -146,7 +146,7 @@ public final class RemoteKeySet: Service, Sendable {
             let now = Date()
             publish(keys, fetchedAt: now)
             try? await store?.saveJWKS(source: url, document: document, fetchedAt: now)
-            logger.info("JWKS refreshed", metadata: ["jwks_url": "\(url)", "jwks_keys": "\(keys.count)"])
+            logger.info("JWKS refreshed", metadata: ["gateway.jwks_url": "\(url)", "gateway.jwks_keys": "\(keys.count)"])
             return Self.maxAge(headers) ?? refreshInterval
         } catch {
             let (failures, fetchedAt) = state.withLock { state in
@@ -158,8 +158,8 @@ public final class RemoteKeySet: Service, Sendable {
             logger.warning(
                 "JWKS refresh failed; the last keys keep serving until they are jwks_max_stale old",
                 metadata: [
-                    "jwks_url": "\(url)", "error": "\(error)", "jwks_keys": "\(keys.count)",
-                    "jwks_serving_until": "\(servingUntil)", "jwks_retry_in": "\(backoff)",
+                    "gateway.jwks_url": "\(url)", "gateway.error": "\(error)", "gateway.jwks_keys": "\(keys.count)",
+                    "gateway.jwks_serving_until": "\(servingUntil)", "gateway.jwks_retry_in": "\(backoff)",
                 ])
             return backoff
         }
