@@ -2,10 +2,12 @@
 import PackageDescription
 
 /// One set of settings for every target of ours: Swift 6 mode plus the upcoming features we adopt.
-let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
-    .enableUpcomingFeature("MemberImportVisibility"),
-]
+/// CI (`GATEWAY_WARNINGS_AS_ERRORS=1`) turns our warnings, not our dependencies', into errors.
+let swiftSettings: [SwiftSetting] =
+    [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+    ] + (Context.environment["GATEWAY_WARNINGS_AS_ERRORS"] == "1" ? [.unsafeFlags(["-warnings-as-errors"])] : [])
 
 let package = Package(
     name: "gateway",

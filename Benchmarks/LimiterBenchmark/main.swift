@@ -32,7 +32,9 @@ func measure(_ label: String, keys: [String], maxKeys: Int, threads: Int = 1) {
     let elapsed = Double(DispatchTime.now().uptimeNanoseconds - begin)
     let perCheck = elapsed / Double(checks) * Double(threads)
     let label = label.padding(toLength: 44, withPad: " ", startingAt: 0)
-    print("\(label) \(String(format: "%7.0f", perCheck)) ns/check per thread, \(String(format: "%6.2f", Double(checks) / elapsed * 1_000)) M checks/s in all")
+    print(
+        "\(label) \(String(format: "%7.0f", perCheck)) ns/check per thread, \(String(format: "%6.2f", Double(checks) / elapsed * 1_000)) M checks/s in all"
+    )
 }
 
 print("\(checks) checks each")

@@ -28,7 +28,8 @@ extension GatewayCommand {
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run the gateway until SIGTERM or SIGINT; SIGHUP reloads the config and certificates.",
-            discussion: "Secrets are read from each issuer's secret_file or the JWT_SECRET_KEY environment variable, never from the config file. Under systemd it reports readiness, reloads and shutdown (sd_notify), pings the watchdog when WATCHDOG_USEC is set, and takes its listeners from LISTEN_FDS under socket activation."
+            discussion:
+                "Secrets are read from each issuer's secret_file or the JWT_SECRET_KEY environment variable, never from the config file. Under systemd it reports readiness, reloads and shutdown (sd_notify), pings the watchdog when WATCHDOG_USEC is set, and takes its listeners from LISTEN_FDS under socket activation."
         )
 
         @OptionGroup var options: ConfigOption
@@ -101,7 +102,8 @@ extension GatewayCommand {
         static let configuration = CommandConfiguration(
             commandName: "check-config",
             abstract: "Validate the config file, certificates and secrets, then print a summary.",
-            discussion: "Exits 0 when the gateway would start with this config, printing any warnings (weaker settings it allows) to stderr; otherwise lists every problem as FILE:LINE: key.path: what is wrong (allowed: ...)."
+            discussion:
+                "Exits 0 when the gateway would start with this config, printing any warnings (weaker settings it allows) to stderr; otherwise lists every problem as FILE:LINE: key.path: what is wrong (allowed: ...)."
         )
 
         @OptionGroup var options: ConfigOption
@@ -115,6 +117,8 @@ extension GatewayCommand {
     }
 }
 
+// swift-format-ignore: AvoidRetroactiveConformances
+// ArgumentParser parses option values only through this protocol.
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// Loads and checks the config, printing every problem to stderr and failing on any.

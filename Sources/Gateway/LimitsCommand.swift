@@ -83,7 +83,9 @@ extension GatewayCommand.Limits {
             try await store.appendAudit([
                 AuditEvent(time: now, type: .rateLimitReset, reason: "counters of \(key) reset by operator")
             ])
-            print("reset \(Console.printable(key)): \(deleted) counter\(deleted == 1 ? "" : "s") deleted; a running gateway applies it within 1 s")
+            print(
+                "reset \(Console.printable(key)): \(deleted) counter\(deleted == 1 ? "" : "s") deleted; a running gateway applies it within 1 s"
+            )
         }
     }
 }

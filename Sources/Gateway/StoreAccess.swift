@@ -57,6 +57,8 @@ enum Console {
     }
 }
 
+// swift-format-ignore: AvoidRetroactiveConformances
+// ArgumentParser parses option values only through this protocol.
 extension Duration: @retroactive ExpressibleByArgument {
     /// A config duration such as `30m`, `24h` or `7d`.
     public init?(argument: String) {

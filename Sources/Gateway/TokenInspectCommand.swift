@@ -16,7 +16,8 @@ extension GatewayCommand.Token {
 
         @OptionGroup var options: ConfigOption
 
-        @Argument(help: ArgumentHelp("The token, or - to read it from standard input (keeps it out of the shell history).", valueName: "token"))
+        @Argument(
+            help: ArgumentHelp("The token, or - to read it from standard input (keeps it out of the shell history).", valueName: "token"))
         var token: String
 
         @Flag(help: "Print one JSON object instead of text.")

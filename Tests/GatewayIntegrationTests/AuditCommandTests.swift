@@ -57,10 +57,11 @@ struct AuditCommandTests {
             #expect(lines[0].hasPrefix("ID  TIME"))
             #expect(lines[1].hasPrefix("5   ") && lines[1].contains("bad_request") && lines[1].contains("GET /users/me"))
             let typeColumn = try #require(lines[0].range(of: "TYPE")).lowerBound.utf16Offset(in: lines[0])
-            #expect(lines.dropFirst().allSatisfy { line in
-                let start = line.index(line.startIndex, offsetBy: typeColumn)
-                return line[start...].first?.isLetter == true
-            })
+            #expect(
+                lines.dropFirst().allSatisfy { line in
+                    let start = line.index(line.startIndex, offsetBy: typeColumn)
+                    return line[start...].first?.isLetter == true
+                })
         }
     }
 
@@ -124,10 +125,12 @@ struct AuditCommandTests {
         }
     }
 
-    @Test("verify fails on an edited or a deleted row and names it", arguments: [
-        ("UPDATE audit_event SET subject = 'carol' WHERE id = 3", "row 3 was edited: its content does not match its hash"),
-        ("DELETE FROM audit_event WHERE id = 2", "row 2 is missing: it was deleted"),
-    ])
+    @Test(
+        "verify fails on an edited or a deleted row and names it",
+        arguments: [
+            ("UPDATE audit_event SET subject = 'carol' WHERE id = 3", "row 3 was edited: its content does not match its hash"),
+            ("DELETE FROM audit_event WHERE id = 2", "row 2 is missing: it was deleted"),
+        ])
     func verifyTampered(sql: String, finding: String) async throws {
         try await withStore { config, storePath in
             try await DatabaseQueue(path: storePath).write { try $0.execute(sql: sql) }

@@ -14,11 +14,13 @@ struct AuditTrailTests {
 
     func withGateway(store: SQLiteStore? = nil, _ body: (GatewayHarness) async throws -> Void) async throws {
         try await TestUpstream.with { upstream in
-            try await GatewayHarness.with(GatewayHarness.config(upstreams: ["test": upstream.port], routes: Self.routes), store: store, body)
+            try await GatewayHarness.with(
+                GatewayHarness.config(upstreams: ["test": upstream.port], routes: Self.routes), store: store, body)
         }
     }
 
-    static func token(jti: String = UUID().uuidString, subject: String = "42", issuedSecondsAgo: Int = 10, expiresIn: Int = 3600) -> String {
+    static func token(jti: String = UUID().uuidString, subject: String = "42", issuedSecondsAgo: Int = 10, expiresIn: Int = 3600) -> String
+    {
         let now = Int(Date().timeIntervalSince1970)
         return IntegrationTokens.hs256([
             "sub": subject, "iss": "userservice", "aud": "gateway", "jti": jti, "iat": now - issuedSecondsAgo,

@@ -61,7 +61,9 @@ struct CommandLineTests {
         }
     }
 
-    @Test("under systemd (Type=notify) serve sends READY=1 once listening, RELOADING=1 and READY=1 around a reload, STOPPING=1 when SIGTERM starts the drain")
+    @Test(
+        "under systemd (Type=notify) serve sends READY=1 once listening, RELOADING=1 and READY=1 around a reload, STOPPING=1 when SIGTERM starts the drain"
+    )
     func systemdNotify() async throws {
         try await TestUpstream.with { upstream in
             let directory = try Fixtures.temporaryDirectory()
@@ -105,7 +107,8 @@ struct CommandLineTests {
     @Test("under socket activation serve takes over the listening socket systemd passes (LISTEN_FDS)")
     func socketActivation() async throws {
         let activate = "/usr/bin/systemd-socket-activate"
-        try #require(FileManager.default.isExecutableFile(atPath: activate), "systemd-socket-activate is missing; scripts/test installs systemd")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: activate), "systemd-socket-activate is missing; scripts/test installs systemd")
         try await TestUpstream.with { upstream in
             let directory = try Fixtures.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
@@ -126,9 +129,10 @@ struct CommandLineTests {
                 let deadline = ContinuousClock.now + .seconds(5)
                 while statuses.count < 2 {
                     do {
-                        let response = try await client.execute(HTTPClientRequest(url: "https://localhost:\(port)/echo"), timeout: .seconds(5))
+                        let response = try await client.execute(
+                            HTTPClientRequest(url: "https://localhost:\(port)/echo"), timeout: .seconds(5))
                         statuses.append(response.status.code)
-                    } catch where ContinuousClock.now < deadline {
+                    } catch  where ContinuousClock.now < deadline {
                         try await Task.sleep(for: .milliseconds(100))  // systemd-socket-activate is not listening yet
                     }
                 }

@@ -48,7 +48,8 @@ struct HardeningTests {
     @Test("bare LF line endings are refused")
     func bareLF() async throws {
         let answer = try await TestUpstream.with { upstream in
-            let config = GatewayHarness.config(upstreams: ["test": upstream.port], routes: [RouteConfig(path: "/", upstream: "test", auth: .none)])
+            let config = GatewayHarness.config(
+                upstreams: ["test": upstream.port], routes: [RouteConfig(path: "/", upstream: "test", auth: .none)])
             return try await GatewayHarness.with(config) { gateway in
                 try await RawTLSClient.exchange(
                     port: gateway.port, caPath: Fixtures.caCertificate,
@@ -92,10 +93,12 @@ struct HardeningTests {
         #expect(answer.hasPrefix("HTTP/1.1 431") || answer.hasPrefix("HTTP/1.1 414"))
     }
 
-    @Test("dangerous paths are 400 and never forwarded", arguments: [
-        "/echo/%2e%2e/%2e%2e/etc/passwd", "/echo/..%2Fsecret", "/echo%5c..%5cwin.ini", "/echo/a%00b", "/../echo", "/..;/echo",
-        "/echo;jsessionid=1", "/echo%3Bx",
-    ])
+    @Test(
+        "dangerous paths are 400 and never forwarded",
+        arguments: [
+            "/echo/%2e%2e/%2e%2e/etc/passwd", "/echo/..%2Fsecret", "/echo%5c..%5cwin.ini", "/echo/a%00b", "/../echo", "/..;/echo",
+            "/echo;jsessionid=1", "/echo%3Bx",
+        ])
     func dangerousPaths(_ path: String) async throws {
         let answer = try await exchange(["GET \(path) HTTP/1.1", "Host: localhost"])
         #expect(answer.hasPrefix("HTTP/1.1 400"))
@@ -118,7 +121,10 @@ struct HardeningTests {
     @Test("Upgrade: h2c is refused")
     func h2c() async throws {
         let answer = try await exchange(
-            ["GET /echo HTTP/1.1", "Host: localhost", "Connection: Upgrade, HTTP2-Settings", "Upgrade: h2c", "HTTP2-Settings: AAMAAABkAAQAAP__"])
+            [
+                "GET /echo HTTP/1.1", "Host: localhost", "Connection: Upgrade, HTTP2-Settings", "Upgrade: h2c",
+                "HTTP2-Settings: AAMAAABkAAQAAP__",
+            ])
         #expect(answer.hasPrefix("HTTP/1.1 400"))
         #expect(answer.contains(#""code":"upgrade_refused""#))
     }
@@ -165,7 +171,8 @@ struct HardeningTests {
     func slowloris() async throws {
         let start = ContinuousClock.now
         let partial = try await TestUpstream.with { upstream in
-            var config = GatewayHarness.config(upstreams: ["test": upstream.port], routes: [RouteConfig(path: "/", upstream: "test", auth: .none)])
+            var config = GatewayHarness.config(
+                upstreams: ["test": upstream.port], routes: [RouteConfig(path: "/", upstream: "test", auth: .none)])
             config.server.requestHeaderTimeout = .milliseconds(500)
             return try await GatewayHarness.with(config) { gateway in
                 try await RawTLSClient.exchange(
@@ -179,9 +186,12 @@ struct HardeningTests {
 
     @Test("pipelined requests are answered in order")
     func pipelining() async throws {
-        let two = RawTLSClient.request(["GET /echo/1 HTTP/1.1", "Host: localhost"]) + RawTLSClient.request(["GET /echo/2 HTTP/1.1", "Host: localhost", "Connection: close"])
+        let two =
+            RawTLSClient.request(["GET /echo/1 HTTP/1.1", "Host: localhost"])
+            + RawTLSClient.request(["GET /echo/2 HTTP/1.1", "Host: localhost", "Connection: close"])
         let answer = try await TestUpstream.with { upstream in
-            let config = GatewayHarness.config(upstreams: ["test": upstream.port], routes: [RouteConfig(path: "/", upstream: "test", auth: .none)])
+            let config = GatewayHarness.config(
+                upstreams: ["test": upstream.port], routes: [RouteConfig(path: "/", upstream: "test", auth: .none)])
             return try await GatewayHarness.with(config) { gateway in
                 try await RawTLSClient.exchange(port: gateway.port, caPath: Fixtures.caCertificate, bytes: two)
             }
@@ -197,11 +207,13 @@ struct ConnectionLimitTests {
     @Test("connections beyond max_connections are closed on accept, and slots free up again")
     func maxConnections() async throws {
         try await TestUpstream.with { upstream in
-            var config = GatewayHarness.config(upstreams: ["test": upstream.port], routes: [RouteConfig(path: "/", upstream: "test", auth: .none)])
+            var config = GatewayHarness.config(
+                upstreams: ["test": upstream.port], routes: [RouteConfig(path: "/", upstream: "test", auth: .none)])
             config.server.maxConnections = 2
             try await GatewayHarness.with(config) { gateway in
                 let holders = try await (0..<2).asyncMap { _ in
-                    try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: gateway.port).get()
+                    try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: gateway.port)
+                        .get()
                 }
                 try await waitUntil { gateway.server.openConnections == 2 }
                 let refused = try await RawTLSClient.exchange(

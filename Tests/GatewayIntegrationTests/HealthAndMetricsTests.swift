@@ -10,7 +10,8 @@ import Testing
 /// The health checker, `/readyz` and the policy metrics, in process.
 @Suite("Upstream health checks, readiness and policy metrics", .timeLimit(.minutes(2)))
 struct HealthAndMetricsTests {
-    static let quickChecks = HealthCheckConfig(interval: .milliseconds(100), timeout: .milliseconds(100), unhealthyAfter: 2, healthyAfter: 1)
+    static let quickChecks = HealthCheckConfig(
+        interval: .milliseconds(100), timeout: .milliseconds(100), unhealthyAfter: 2, healthyAfter: 1)
 
     /// Runs `health` in the background while `body` runs.
     static func running<T>(_ health: UpstreamHealth, _ body: () async throws -> T) async throws -> T {
@@ -34,7 +35,8 @@ struct HealthAndMetricsTests {
             var checks = Self.quickChecks
             checks.path = "/echo"
             let config = UpstreamConfig(
-                name: "users", targets: [HostPort(host: "127.0.0.1", port: upstream.port), HostPort(host: "127.0.0.1", port: refusing.port)],
+                name: "users",
+                targets: [HostPort(host: "127.0.0.1", port: upstream.port), HostPort(host: "127.0.0.1", port: refusing.port)],
                 healthCheck: checks)
             let health = UpstreamHealth(upstreams: [config], logger: Logger(label: "test"))
             try await Self.running(health) {
@@ -51,7 +53,8 @@ struct HealthAndMetricsTests {
     @Test("unhealthy_after failures in a row take a target out; /readyz then names it")
     func threshold() async throws {
         let upstream = try await TestUpstream.start()
-        let config = UpstreamConfig(name: "users", targets: [HostPort(host: "127.0.0.1", port: upstream.port)], healthCheck: Self.quickChecks)
+        let config = UpstreamConfig(
+            name: "users", targets: [HostPort(host: "127.0.0.1", port: upstream.port)], healthCheck: Self.quickChecks)
         let health = UpstreamHealth(upstreams: [config], logger: Logger(label: "test"))
         let store = try ControlledStore()
         let readiness = Readiness(store: store, health: health, remoteKeys: [])
@@ -64,7 +67,9 @@ struct HealthAndMetricsTests {
             try await Self.waitUntil { target.current == .down }
             #expect(target.current == .down)
             let problems = await readiness.problems()
-            #expect(problems.count == 1 && problems[0].hasPrefix("upstream users: no healthy target: 127.0.0.1:\(upstream.port) down (connect failed"))
+            #expect(
+                problems.count == 1
+                    && problems[0].hasPrefix("upstream users: no healthy target: 127.0.0.1:\(upstream.port) down (connect failed"))
         }
     }
 
@@ -81,7 +86,8 @@ struct HealthAndMetricsTests {
     @Test("rate limit decisions and CORS refusals are counted")
     func policyMetrics() async throws {
         try await TestUpstream.with { upstream in
-            var open = RouteConfig(path: "/", upstream: "test", auth: .none, rateLimit: [RatePolicyConfig(limit: 2, period: .minute, key: .ip)])
+            var open = RouteConfig(
+                path: "/", upstream: "test", auth: .none, rateLimit: [RatePolicyConfig(limit: 2, period: .minute, key: .ip)])
             open.cors = CORSConfig(allowedOrigins: [OriginPattern("https://app.example")!], enforce: true)
             let config = GatewayHarness.config(upstreams: ["test": upstream.port], routes: [open])
             try await GatewayHarness.with(config, now: { Date(timeIntervalSince1970: 1_800_000_000) }) { gateway in

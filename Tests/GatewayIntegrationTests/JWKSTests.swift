@@ -14,7 +14,8 @@ struct JWKSTests {
     static func jwks(_ keys: [(kid: String, key: P256.Signing.PrivateKey)]) -> String {
         let entries = keys.map { kid, key in
             let point = key.publicKey.x963Representation.dropFirst()
-            return #"{"kty":"EC","crv":"P-256","alg":"ES256","kid":"\#(kid)","x":"\#(IntegrationTokens.base64URL(point.prefix(32)))","y":"\#(IntegrationTokens.base64URL(point.suffix(32)))"}"#
+            return
+                #"{"kty":"EC","crv":"P-256","alg":"ES256","kid":"\#(kid)","x":"\#(IntegrationTokens.base64URL(point.prefix(32)))","y":"\#(IntegrationTokens.base64URL(point.suffix(32)))"}"#
         }
         return #"{"keys":[\#(entries.joined(separator: ","))]}"#
     }
@@ -28,33 +29,35 @@ struct JWKSTests {
 
     func config(url: String, upstream: Int) -> GatewayConfig {
         var config = GatewayHarness.config(upstreams: ["test": upstream], routes: [RouteConfig(path: "/", upstream: "test")])
-        config.jwt = JWTConfig(issuers: [IssuerConfig(issuer: "idp", algorithms: [.es256], jwksURL: url, jwksCAFile: Fixtures.caCertificate, audience: "gateway")])
+        config.jwt = JWTConfig(issuers: [
+            IssuerConfig(issuer: "idp", algorithms: [.es256], jwksURL: url, jwksCAFile: Fixtures.caCertificate, audience: "gateway")
+        ])
         return config
     }
 
     @Test("a rotation to a new kid is picked up without a restart")
     func rotation() async throws {
         try await TestDocumentServer.with(document: Self.jwks([("a", keyA)])) { idp in
-          try await TestUpstream.with { upstream in
-            try await GatewayHarness.with(config(url: idp.url, upstream: upstream.port)) { gateway in
-                #expect(try await gateway.send("/echo", token: token(kid: "a", key: keyA)).status == .ok)
-                idp.serve(Self.jwks([("b", keyB)]))
-                let rotated = token(kid: "b", key: keyB)
-                var status = HTTPResponseStatus.unauthorized
-                let deadline = ContinuousClock.now + .seconds(5)
-                while status != .ok, ContinuousClock.now < deadline {
-                    status = try await gateway.send("/echo", token: rotated).status
-                    if status != .ok { try await Task.sleep(for: .milliseconds(100)) }
+            try await TestUpstream.with { upstream in
+                try await GatewayHarness.with(config(url: idp.url, upstream: upstream.port)) { gateway in
+                    #expect(try await gateway.send("/echo", token: token(kid: "a", key: keyA)).status == .ok)
+                    idp.serve(Self.jwks([("b", keyB)]))
+                    let rotated = token(kid: "b", key: keyB)
+                    var status = HTTPResponseStatus.unauthorized
+                    let deadline = ContinuousClock.now + .seconds(5)
+                    while status != .ok, ContinuousClock.now < deadline {
+                        status = try await gateway.send("/echo", token: rotated).status
+                        if status != .ok { try await Task.sleep(for: .milliseconds(100)) }
+                    }
+                    #expect(status == .ok, "the new kid was not accepted within 5 s")
+                    let fetches = idp.fetches
+                    #expect(fetches == 2, "one fetch at start, one early refetch for the unknown kid")
+                    // A flood of unknown kids does not turn into a flood of fetches (cooldown).
+                    for _ in 0..<5 { _ = try await gateway.send("/echo", token: token(kid: "unknown", key: keyB)) }
+                    try await Task.sleep(for: .milliseconds(500))
+                    #expect(idp.fetches <= fetches + 1)
                 }
-                #expect(status == .ok, "the new kid was not accepted within 5 s")
-                let fetches = idp.fetches
-                #expect(fetches == 2, "one fetch at start, one early refetch for the unknown kid")
-                // A flood of unknown kids does not turn into a flood of fetches (cooldown).
-                for _ in 0..<5 { _ = try await gateway.send("/echo", token: token(kid: "unknown", key: keyB)) }
-                try await Task.sleep(for: .milliseconds(500))
-                #expect(idp.fetches <= fetches + 1)
             }
-          }
         }
     }
 

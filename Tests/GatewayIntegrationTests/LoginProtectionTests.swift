@@ -143,9 +143,11 @@ struct LoginProtectionTests {
         }
     }
 
-    @Test("a body without a readable username is refused by the gateway, never forwarded", arguments: [
-        #"{"password":"x"}"#, #"{"username":5,"password":"x"}"#, "not json",
-    ])
+    @Test(
+        "a body without a readable username is refused by the gateway, never forwarded",
+        arguments: [
+            #"{"password":"x"}"#, #"{"username":5,"password":"x"}"#, "not json",
+        ])
     func noUsername(body: String) async throws {
         try await withStack { gateway in
             let response = try await gateway.send(.POST, "/auth/login", body: body)

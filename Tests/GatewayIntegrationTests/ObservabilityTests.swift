@@ -145,7 +145,9 @@ struct ObservabilityTests {
         #expect(access.count >= 33)
         let last = try #require(access.first { $0["gateway.request_id"] as? String == lastRequestID })
         #expect(last["level"] as? String == "info")
-        #expect(last["gateway.route"] as? String == "/" && last["gateway.status"] as? String == "200" && last["gateway.method"] as? String == "GET")
+        #expect(
+            last["gateway.route"] as? String == "/" && last["gateway.status"] as? String == "200"
+                && last["gateway.method"] as? String == "GET")
         #expect(last["gateway.path"] as? String == "/echo" && last["gateway.client"] as? String == "127.0.0.1")
         #expect(Int(last["gateway.bytes_out"] as? String ?? "") ?? 0 > 100 && last["gateway.bytes_in"] as? String == "0")
         #expect(Double(last["gateway.duration_ms"] as? String ?? "") != nil && Double(last["gateway.upstream_ms"] as? String ?? "") != nil)

@@ -14,7 +14,8 @@ struct PipeliningTests {
                 upstreams: ["test": upstream.port, "down": refusing.port],
                 routes: [RouteConfig(path: "/", upstream: "test", auth: .none), RouteConfig(path: "/down", upstream: "down", auth: .none)])
             return try await GatewayHarness.with(config) { gateway in
-                let answer = try await RawTLSClient.exchange(port: gateway.port, caPath: Fixtures.caCertificate, bytes: bytes, timeout: timeout)
+                let answer = try await RawTLSClient.exchange(
+                    port: gateway.port, caPath: Fixtures.caCertificate, bytes: bytes, timeout: timeout)
                 let after = try await gateway.send("/echo/after")
                 #expect(after.status == .ok, "the gateway still serves new connections")
                 return answer
@@ -25,7 +26,8 @@ struct PipeliningTests {
     @Test("thousands of pipelined requests refused on the spot neither crash the gateway nor run unbounded")
     func rejectedFlood() async throws {
         let refused = RawTLSClient.request(["GET / HTTP/1.1"])  // no Host: refused at once with 400
-        let bytes = RawTLSClient.request(["GET /slow?ms=300 HTTP/1.1", "Host: localhost"]) + Array(repeating: refused, count: 5000).flatMap { $0 }
+        let bytes =
+            RawTLSClient.request(["GET /slow?ms=300 HTTP/1.1", "Host: localhost"]) + Array(repeating: refused, count: 5000).flatMap { $0 }
         let answer = try await exchange(bytes)
         let responses = answer.components(separatedBy: "HTTP/1.1 ").count - 1
         #expect(answer.hasPrefix("HTTP/1.1 200"))
@@ -34,7 +36,8 @@ struct PipeliningTests {
 
     @Test("a request pipelined behind one the gateway answers itself is still answered")
     func afterGatewayAnswer() async throws {
-        let bytes = RawTLSClient.request(["GET /down/x HTTP/1.1", "Host: localhost"])
+        let bytes =
+            RawTLSClient.request(["GET /down/x HTTP/1.1", "Host: localhost"])
             + RawTLSClient.request(["GET /echo/second HTTP/1.1", "Host: localhost", "Connection: close"])
         let answer = try await exchange(bytes)
         #expect(answer.hasPrefix("HTTP/1.1 502"))

@@ -161,7 +161,8 @@ struct ProxyingTests {
             var body = ""
             for _ in 0..<300 { body += String(format: "%x\r\n", 1000) + String(repeating: chunk, count: 1000) + "\r\n" }
             body += "0\r\n\r\n"
-            let answer = try await RawTLSClient.exchange(port: gateway.port, caPath: Fixtures.caCertificate, bytes: Array((head + body).utf8))
+            let answer = try await RawTLSClient.exchange(
+                port: gateway.port, caPath: Fixtures.caCertificate, bytes: Array((head + body).utf8))
             #expect(answer.hasPrefix("HTTP/1.1 413"))
             #expect(!answer.contains(#""received""#))
         }

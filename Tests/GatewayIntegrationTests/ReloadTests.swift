@@ -53,7 +53,10 @@ struct ReloadTests {
     static func servedFingerprint(port: Int) async throws -> String {
         let result = try await runProcess(
             "/bin/bash",
-            ["-c", "openssl s_client -connect 127.0.0.1:\(port) -servername localhost </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256"])
+            [
+                "-c",
+                "openssl s_client -connect 127.0.0.1:\(port) -servername localhost </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256",
+            ])
         return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

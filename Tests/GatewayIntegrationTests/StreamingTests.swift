@@ -45,7 +45,9 @@ struct StreamingTests {
         try await transfer()
         sampler.cancel()
         let peak = await sampler.value
-        print("gateway RSS: baseline \(baseline / 1_048_576) MiB, peak \(peak / 1_048_576) MiB, growth \((peak - baseline) / 1_048_576) MiB over \(Self.total / 1_048_576) MiB")
+        print(
+            "gateway RSS: baseline \(baseline / 1_048_576) MiB, peak \(peak / 1_048_576) MiB, growth \((peak - baseline) / 1_048_576) MiB over \(Self.total / 1_048_576) MiB"
+        )
         return peak - baseline
     }
 

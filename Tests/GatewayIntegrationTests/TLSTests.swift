@@ -15,7 +15,8 @@ struct TLSTests {
 
     func withGateway(_ tls: (inout TLSConfig) -> Void = { _ in }, _ body: (GatewayHarness) async throws -> Void) async throws {
         try await TestUpstream.with { upstream in
-            var config = GatewayHarness.config(upstreams: ["test": upstream.port], routes: [RouteConfig(path: "/", upstream: "test", auth: .none)])
+            var config = GatewayHarness.config(
+                upstreams: ["test": upstream.port], routes: [RouteConfig(path: "/", upstream: "test", auth: .none)])
             tls(&config.tls)
             try await GatewayHarness.with(config, body)
         }
@@ -38,7 +39,8 @@ struct TLSTests {
     @Test("TLS 1.2 offers only ECDHE with AEAD ciphers")
     func cipherSuites() async throws {
         try await withGateway { gateway in
-            let cbc = try await sClient(port: gateway.port, ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384:AES128-GCM-SHA256"])
+            let cbc = try await sClient(
+                port: gateway.port, ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384:AES128-GCM-SHA256"])
             #expect(!cbc.contains("Cipher is ECDHE-ECDSA-AES128-SHA"))
             #expect(cbc.contains("alert") || cbc.contains("Cipher is (NONE)"))
             let gcm = try await sClient(port: gateway.port, ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"])

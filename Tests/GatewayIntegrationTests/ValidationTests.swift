@@ -64,9 +64,11 @@ struct ValidationTests {
             #expect(response.status == .badRequest)
             #expect(response.json["code"] as? String == "schema_violation")
             let violations = (response.json["violations"] as? [[String: String]] ?? []).map { "\($0["pointer"]!) \($0["message"]!)" }
-            #expect(violations == [
-                "/email is required", "/username must match the pattern", "/password must be at least 12 characters", "/admin is not allowed",
-            ])
+            #expect(
+                violations == [
+                    "/email is required", "/username must match the pattern", "/password must be at least 12 characters",
+                    "/admin is not allowed",
+                ])
             let event = try #require(try await gateway.auditEvents().first)
             #expect(event.type == .badRequest)
             #expect(event.reason == "schema: /email is required (+3 more)")
@@ -79,7 +81,8 @@ struct ValidationTests {
             let response = try await gateway.send(.POST, "/json/echo", body: #"{"a": [1, 2,]}"#)
             #expect(response.status == .badRequest)
             #expect(response.json["code"] as? String == "invalid_json")
-            #expect(response.json["detail"] as? String == "The request body is not acceptable JSON: unexpected character at byte offset 12.")
+            #expect(
+                response.json["detail"] as? String == "The request body is not acceptable JSON: unexpected character at byte offset 12.")
             let repeated = try await gateway.send(.POST, "/json/echo", body: #"{"role":"user","role":"admin"}"#)
             #expect(repeated.status == .badRequest)
             #expect(try await gateway.send(.GET, "/json/echo").status == .ok, "a request without a body is not checked")
@@ -98,7 +101,8 @@ struct ValidationTests {
     @Test("a body of another media type is 415; over the route's max_body 413")
     func mediaTypeAndSize() async throws {
         try await withGateway { gateway in
-            let form = try await gateway.send(.POST, "/register/echo", headers: ["Content-Type": "application/x-www-form-urlencoded"], body: "a=b")
+            let form = try await gateway.send(
+                .POST, "/register/echo", headers: ["Content-Type": "application/x-www-form-urlencoded"], body: "a=b")
             #expect(form.status == .unsupportedMediaType)
             #expect(form.json["code"] as? String == "unsupported_media_type")
             let withCharset = try await gateway.send(
@@ -124,7 +128,10 @@ struct ValidationTests {
     @Test("random JSON-ish bodies never crash the gateway nor get a 5xx")
     func randomBodies() async throws {
         var generator = SystemRandomNumberGenerator()
-        let pieces = ["{", "}", "[", "]", ":", ",", "\"", "\\", "\"username\"", "\"a\"", "1", "-0.5e3", "true", "null", " ", "\\u00e9", "\\ud800", "é"]
+        let pieces = [
+            "{", "}", "[", "]", ":", ",", "\"", "\\", "\"username\"", "\"a\"", "1", "-0.5e3", "true", "null", " ", "\\u00e9", "\\ud800",
+            "é",
+        ]
         try await withGateway { gateway in
             for _ in 0..<300 {
                 let body = (0..<Int.random(in: 1...40, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()

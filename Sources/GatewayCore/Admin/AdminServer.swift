@@ -131,7 +131,9 @@ struct LimitsEndpoint: Sendable {
         limiter.reset(key: key)
         let now = Date()
         let deleted = try await store.resetRateLimits(key: key, at: now)
-        try await store.appendAudit([AuditEvent(time: now, type: .rateLimitReset, reason: "counters of \(key) reset by operator (admin listener)")])
+        try await store.appendAudit([
+            AuditEvent(time: now, type: .rateLimitReset, reason: "counters of \(key) reset by operator (admin listener)")
+        ])
         return try Self.json(["key": key, "stored_counters_deleted": deleted])
     }
 

@@ -39,7 +39,8 @@ extension CORSConfig {
             }
             if pattern.isInsecure, !allowInsecureOrigins {
                 context.report(
-                    path, "\(pattern.description.quotedForConfig) is served without TLS; use https, or set cors.allow_insecure_origins = true")
+                    path,
+                    "\(pattern.description.quotedForConfig) is served without TLS; use https, or set cors.allow_insecure_origins = true")
             }
         }
     }
@@ -53,7 +54,8 @@ extension CORSConfig {
 
     private static func parseMethod(_ text: String) throws(ConfigValueProblem) -> String {
         guard RouteConfig.knownMethods.contains(text) else {
-            throw ConfigValueProblem("unsupported method \(text.quotedForConfig)", allowed: RouteConfig.knownMethods.joined(separator: ", "))
+            throw ConfigValueProblem(
+                "unsupported method \(text.quotedForConfig)", allowed: RouteConfig.knownMethods.joined(separator: ", "))
         }
         return text
     }

@@ -78,7 +78,8 @@ extension GatewayConfig {
                 let shared = route.sharedMethods(with: earlier)
                 guard shared.map({ !$0.isEmpty }) ?? true else { continue }
                 let methods = shared?.joined(separator: ", ") ?? "every method"
-                tables[index].report(.path, "\(route.path.quotedForConfig) is already routed by \(tables[earlierIndex].path) for \(methods)")
+                tables[index].report(
+                    .path, "\(route.path.quotedForConfig) is already routed by \(tables[earlierIndex].path) for \(methods)")
                 break
             }
         }

@@ -112,7 +112,9 @@ public struct ServerConfig: Sendable {
 
 /// The lowest TLS protocol version the listener accepts.
 public enum TLSMinimumVersion: String, Sendable, CaseIterable {
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     case v1_2 = "1.2"
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     case v1_3 = "1.3"
 }
 

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension HostPort {
@@ -80,15 +80,16 @@ extension HostPort {
         return Int(text)
     }
 
-
     /// A DNS name or dotted-quad IPv4 address: dot-separated labels of letters, digits and
     /// inner hyphens; an all-numeric name must be a valid IPv4 address.
     private static func isHostName(_ text: Substring) -> Bool {
         let labels = text.split(separator: ".", omittingEmptySubsequences: false)
-        let wellFormed = !text.isEmpty && text.count <= 253 && labels.allSatisfy { label in
-            !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
-                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
-        }
+        let wellFormed =
+            !text.isEmpty && text.count <= 253
+            && labels.allSatisfy { label in
+                !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
+                    && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+            }
         guard wellFormed else { return false }
         guard labels.allSatisfy({ $0.allSatisfy(\.isNumber) }) else { return true }
         return CIDR.addressBytes(String(text), family: AF_INET) != nil

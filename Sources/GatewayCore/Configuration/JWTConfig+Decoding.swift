@@ -73,7 +73,8 @@ extension JWTConfig {
             if issuer.usesEnvironmentSecret, let first = earlier.first(where: \.usesEnvironmentSecret) {
                 table.context.report(
                     "\(issuer.configPath).secret_file",
-                    "missing: \(first.configPath) already takes its secret from \(JWTSecret.environmentVariable); give each HMAC issuer a secret_file")
+                    "missing: \(first.configPath) already takes its secret from \(JWTSecret.environmentVariable); give each HMAC issuer a secret_file"
+                )
             }
         }
     }

@@ -113,7 +113,8 @@ extension RouteConfig {
     private static func validateMethod(_ text: String) throws(ConfigValueProblem) -> String {
         let allowed = knownMethods.joined(separator: ", ")
         guard knownMethods.contains(text) else {
-            let message = knownMethods.contains(text.uppercased())
+            let message =
+                knownMethods.contains(text.uppercased())
                 ? "method \(text.quotedForConfig) must be upper case"
                 : "unknown method \(text.quotedForConfig)"
             throw ConfigValueProblem(message, allowed: allowed)

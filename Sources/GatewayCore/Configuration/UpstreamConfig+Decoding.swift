@@ -45,10 +45,12 @@ extension UpstreamConfig {
     }
 
     private static func validateName(_ text: String) throws(ConfigValueProblem) -> String {
-        let valid = !text.isEmpty && text.utf8.allSatisfy { byte in
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
-        }
+        let valid =
+            !text.isEmpty
+            && text.utf8.allSatisfy { byte in
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                    || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+            }
         guard valid else {
             throw ConfigValueProblem("invalid name \(text.quotedForConfig)", allowed: #"lower-case letters, digits, "_" and "-""#)
         }
@@ -82,7 +84,9 @@ extension HealthCheckConfig {
 
     private static func validatePath(_ text: String) throws(ConfigValueProblem) -> String {
         let valid = text.hasPrefix("/") && text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
-        guard valid else { throw ConfigValueProblem("invalid path \(text.quotedForConfig)", allowed: "an absolute path such as \"/healthz\"") }
+        guard valid else {
+            throw ConfigValueProblem("invalid path \(text.quotedForConfig)", allowed: "an absolute path such as \"/healthz\"")
+        }
         return text
     }
 }

@@ -39,7 +39,9 @@ extension ValidationConfig {
     /// `type/subtype`, lower-cased, without parameters.
     private static func parseMediaType(_ text: String) throws(ConfigValueProblem) -> String {
         let parts = text.lowercased().split(separator: "/", omittingEmptySubsequences: false)
-        let isToken = { (part: Substring) in !part.isEmpty && part.utf8.allSatisfy { $0.isASCIIAlphanumeric || "!#$&-^_.+".utf8.contains($0) } }
+        let isToken = { (part: Substring) in
+            !part.isEmpty && part.utf8.allSatisfy { $0.isASCIIAlphanumeric || "!#$&-^_.+".utf8.contains($0) }
+        }
         guard parts.count == 2, isToken(parts[0]), isToken(parts[1]) else {
             throw ConfigValueProblem("\(text.quotedForConfig) is not a media type", allowed: #""application/json""#)
         }

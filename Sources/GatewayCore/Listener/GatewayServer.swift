@@ -176,7 +176,8 @@ public final class GatewayServer: Service, Sendable {
                     try sync.configureHTTPServerPipeline(
                         withPipeliningAssistance: true, withErrorHandling: false,
                         withEncoderConfiguration: .init(), withDecoderLimitConfiguration: Self.decoderLimits(server))
-                    try sync.addHandler(ProxyHandler(
+                    try sync.addHandler(
+                        ProxyHandler(
                             runtime: runtime, pools: generation.pools, tokenCache: generation.tokenCaches.cache(on: channel.eventLoop),
                             recorder: recorder, metrics: requestMetrics.metrics(on: channel.eventLoop)!, logger: logger))
                 }

@@ -20,7 +20,8 @@ final class RedirectHandler: ChannelInboundHandler {
         headers.add(name: "Location", value: location(for: head))
         headers.add(name: "Content-Length", value: "0")
         if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .permanentRedirect, headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .permanentRedirect, headers: headers))), promise: nil)
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !head.isKeepAlive { done.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
     }

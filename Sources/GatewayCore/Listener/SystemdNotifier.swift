@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Tells systemd how the daemon is doing (`sd_notify`): a datagram to `$NOTIFY_SOCKET` per state
 /// change, e.g. `READY=1` or `STOPPING=1`. Without `$NOTIFY_SOCKET` (not under a `Type=notify`
@@ -24,9 +25,9 @@ public struct SystemdNotifier: Sendable {
     public func notify(_ state: String) -> Bool {
         guard let socketPath else { return false }
         #if canImport(Darwin)
-        let descriptor = socket(AF_UNIX, SOCK_DGRAM, 0)
+            let descriptor = socket(AF_UNIX, SOCK_DGRAM, 0)
         #else
-        let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         #endif
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }

@@ -77,10 +77,14 @@ public final class GatewayMetrics: Sendable {
         reloadsRejected = Metrics.Counter(label: "gateway_reloads_total", dimensions: [("result", "rejected")], factory: factory)
         rateLimitDecisions = Dictionary(
             uniqueKeysWithValues: RateLimitDecision.allCases.map {
-                ($0, Metrics.Counter(label: "gateway_rate_limit_decisions_total", dimensions: [("decision", $0.rawValue)], factory: factory))
+                (
+                    $0,
+                    Metrics.Counter(label: "gateway_rate_limit_decisions_total", dimensions: [("decision", $0.rawValue)], factory: factory)
+                )
             })
         corsRefusedEnforced = Metrics.Counter(label: "gateway_cors_refusals_total", dimensions: [("action", "refused")], factory: factory)
-        corsHeadersWithheld = Metrics.Counter(label: "gateway_cors_refusals_total", dimensions: [("action", "headers_withheld")], factory: factory)
+        corsHeadersWithheld = Metrics.Counter(
+            label: "gateway_cors_refusals_total", dimensions: [("action", "headers_withheld")], factory: factory)
         authFailures = Dictionary(
             uniqueKeysWithValues: Self.authFailureReasons.map {
                 ($0, Metrics.Counter(label: "gateway_auth_failures_total", dimensions: [("reason", $0)], factory: factory))

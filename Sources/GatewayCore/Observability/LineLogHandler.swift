@@ -43,7 +43,8 @@ public struct LineLogHandler: LogHandler {
             for key in keys { line += " \(key)=\(Self.logfmtValue(metadata[key]!.flatText))" }
             return line + "\n"
         case .json:
-            var line = #"{"time":"\#(timestamp)","level":"\#(level)","logger":\#(Self.jsonString(label)),"msg":\#(Self.jsonString(message))"#
+            var line =
+                #"{"time":"\#(timestamp)","level":"\#(level)","logger":\#(Self.jsonString(label)),"msg":\#(Self.jsonString(message))"#
             for key in keys { line += ",\(Self.jsonString(key)):\(Self.json(metadata[key]!))" }
             return line + "}\n"
         }
@@ -80,7 +81,8 @@ public struct LineLogHandler: LogHandler {
     /// A logfmt value: bare when it is a plain word, else quoted with `"` and `\` escaped and
     /// control characters written as escapes (so no value can start a new line).
     static func logfmtValue(_ text: String) -> String {
-        let plain = !text.isEmpty && text.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "=" && $0 != "\\" }
+        let plain =
+            !text.isEmpty && text.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "=" && $0 != "\\" }
         return plain ? text : jsonString(text)
     }
 

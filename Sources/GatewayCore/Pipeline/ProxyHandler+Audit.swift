@@ -29,8 +29,10 @@ extension ProxyHandler {
             reason: reason, status: status,
             tokenFingerprint: isAuthEvent ? head.flatMap { AuthPolicy.bearerToken($0.headers) }.map(AuditEvent.fingerprint) : nil)
         recorder.record(event)
+        guard logger.logLevel <= .warning else { return }
         var metadata: Logger.Metadata = [
-            "gateway.event": "\(type.rawValue)", "gateway.reason": "\(reason)", "gateway.request_id": "\(requestID)", "gateway.client": "\(event.client ?? "-")",
+            "gateway.event": "\(type.rawValue)", "gateway.reason": "\(reason)", "gateway.request_id": "\(requestID)",
+            "gateway.client": "\(event.client ?? "-")",
         ]
         if let status { metadata["gateway.status"] = "\(status)" }
         if let route = event.route { metadata["gateway.route"] = "\(route)" }

@@ -43,7 +43,7 @@ extension ProxyHandler {
         let elapsed = (NIODeadline.now() - record.started).nanoseconds
         let route = record.route ?? record.head.flatMap(routePrefix) ?? "none"
         metrics.request(route: route, status: record.status.map(String.init) ?? "aborted", nanoseconds: elapsed)
-        guard runtime.config.log.access else { return }
+        guard runtime.config.log.access, logger.logLevel <= .info else { return }
         let head = record.head
         var line: Logger.Metadata = [
             "gateway.request_id": "\(record.requestID)",

@@ -125,7 +125,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             if exchange.responseStarted {
                 context.close(promise: nil)
             } else {
-                respond(.badFraming("The request body could not be parsed.").closingConnection(), requestID: exchange.requestID, bodyPending: false)
+                respond(
+                    .badFraming("The request body could not be parsed.").closingConnection(), requestID: exchange.requestID,
+                    bodyPending: false)
             }
         case .discarding, .closed:
             context.close(promise: nil)
@@ -378,7 +380,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         } else {
             state = .idle
             let problem = problem.adding(headers: exchange.admitted.corsHeaders)
-            respond(exchange.clientKeepAlive ? problem : problem.closingConnection(), requestID: exchange.requestID, bodyPending: !exchange.requestComplete)
+            respond(
+                exchange.clientKeepAlive ? problem : problem.closingConnection(), requestID: exchange.requestID,
+                bodyPending: !exchange.requestComplete)
         }
     }
 

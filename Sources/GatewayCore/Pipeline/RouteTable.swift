@@ -74,7 +74,8 @@ public struct RouteTable: Sendable {
         let defaults = RateLimitPolicySet(defaultRateLimits.map { RateLimitPolicy($0, scope: RateLimitPolicy.defaultScope) })
         var byPrefix: [String: [Route]] = [:]
         for (index, config) in routes.enumerated() {
-            byPrefix[config.path.lowercased(), default: []].append(Route(index: index, config: config, defaultRateLimits: defaults, serverMaxBodyBytes: serverMaxBodyBytes))
+            byPrefix[config.path.lowercased(), default: []].append(
+                Route(index: index, config: config, defaultRateLimits: defaults, serverMaxBodyBytes: serverMaxBodyBytes))
         }
         groups = byPrefix.map { (prefix: $0.key, routes: $0.value) }.sorted { $0.prefix.utf8.count > $1.prefix.utf8.count }
     }

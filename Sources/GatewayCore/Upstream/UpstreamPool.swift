@@ -126,7 +126,9 @@ final class UpstreamPools: @unchecked Sendable {
     func shutdown() -> EventLoopFuture<Void>? {
         let futures = byLoop.compactMap { key, balancers -> EventLoopFuture<Void>? in
             guard let loop = balancers.values.first?.pools.first?.eventLoop else { return nil }
-            return loop.submit { self.byLoop[key]?.values.forEach { $0.pools.forEach { $0.shutdown() } } }
+            return loop.submit {
+                for pool in self.byLoop[key]?.values.flatMap(\.pools) ?? [] { pool.shutdown() }
+            }
         }
         guard let first = futures.first else { return nil }
         return EventLoopFuture.andAllSucceed(futures, on: first.eventLoop)

@@ -48,6 +48,7 @@ struct APIError: Error, HTTPResponseError, Sendable {
     static let unauthenticated = Self(.unauthorized, .unauthenticated, "Authentication is required.")
     static let forbidden = Self(.forbidden, .forbidden, "You are not allowed to do this.")
     static let notFound = Self(.notFound, .notFound, "Not found.")
+    // swift-format-ignore: DontRepeatTypeInStaticProperties
     static let internalError = Self(.internalServerError, .internalError, "An internal error occurred.")
 
     /// The body has fields the endpoint does not accept.

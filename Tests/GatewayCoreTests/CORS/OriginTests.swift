@@ -51,7 +51,10 @@ struct OriginTests {
 
     @Test(
         "refuses config entries that are not origins",
-        arguments: ["app.example.com", "https://app.example.com/", "https://*.com", "https://*", "ftp://x.example.com", "https://a.*.example.com", ""])
+        arguments: [
+            "app.example.com", "https://app.example.com/", "https://*.com", "https://*", "ftp://x.example.com", "https://a.*.example.com",
+            "",
+        ])
     func badPatterns(_ text: String) {
         #expect(OriginPattern(text) == nil, "\(text)")
     }

@@ -1,6 +1,6 @@
+import GatewayCore
 import NIOCore
 import Testing
-import GatewayCore
 
 @Suite("CIDR")
 struct CIDRTests {
@@ -8,25 +8,29 @@ struct CIDRTests {
         try SocketAddress(ipAddress: ip, port: 443)
     }
 
-    @Test("parses networks and bare addresses into canonical form", arguments: [
-        ("10.0.0.0/8", "10.0.0.0/8"),
-        ("10.1.2.3/8", "10.0.0.0/8"),
-        ("192.0.2.7", "192.0.2.7/32"),
-        ("0.0.0.0/0", "0.0.0.0/0"),
-        ("fd00::/8", "fd00::/8"),
-        ("2001:db8::1/32", "2001:db8::/32"),
-        ("::1", "::1/128"),
-        ("::/0", "::/0"),
-    ] as [(String, String)])
+    @Test(
+        "parses networks and bare addresses into canonical form",
+        arguments: [
+            ("10.0.0.0/8", "10.0.0.0/8"),
+            ("10.1.2.3/8", "10.0.0.0/8"),
+            ("192.0.2.7", "192.0.2.7/32"),
+            ("0.0.0.0/0", "0.0.0.0/0"),
+            ("fd00::/8", "fd00::/8"),
+            ("2001:db8::1/32", "2001:db8::/32"),
+            ("::1", "::1/128"),
+            ("::/0", "::/0"),
+        ] as [(String, String)])
     func parses(text: String, canonical: String) throws {
         let cidr = try #require(CIDR(text))
         #expect(cidr.description == canonical)
     }
 
-    @Test("refuses what is not an address with a valid prefix", arguments: [
-        "", "10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0/8", "10.0.0.0/8/8", "10.0.0.0/-1", "10.0.0.0/ 8",
-        "256.0.0.0/8", "example.com/8", "fe80::1%eth0", " 10.0.0.1", "10.0.0.1 ", "10.0.0.0/0008",
-    ])
+    @Test(
+        "refuses what is not an address with a valid prefix",
+        arguments: [
+            "", "10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0/8", "10.0.0.0/8/8", "10.0.0.0/-1", "10.0.0.0/ 8",
+            "256.0.0.0/8", "example.com/8", "fe80::1%eth0", " 10.0.0.1", "10.0.0.1 ", "10.0.0.0/0008",
+        ])
     func refuses(text: String) {
         #expect(CIDR(text) == nil)
     }

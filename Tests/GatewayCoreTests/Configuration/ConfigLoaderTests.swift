@@ -1,5 +1,5 @@
-import Testing
 import GatewayCore
+import Testing
 
 @Suite("Config loading")
 struct ConfigLoaderTests {
@@ -63,7 +63,8 @@ struct ConfigLoaderTests {
 
     @Test("resolves relative file paths against the config file's directory")
     func relativePaths() throws {
-        let text = ConfigFixture.completed("""
+        let text = ConfigFixture.completed(
+            """
             [tls]
             certificate = "certs/./server.crt"
             private_key = "../keys/server.key"
@@ -86,59 +87,67 @@ struct ConfigLoaderTests {
 
     @Test("reports a TOML syntax error at its line")
     func syntaxError() {
-        let problems = ConfigFixture.problems(inDocument: """
-            [server]
-            listen = "127.0.0.1:8443"
-            idle_timeout = 
-            """)
+        let problems = ConfigFixture.problems(
+            inDocument: """
+                [server]
+                listen = "127.0.0.1:8443"
+                idle_timeout = 
+                """)
         #expect(problems == ["/srv/gw.conf:3: TOML syntax error at column 16: Error while parsing key-value pair: encountered end-of-file"])
     }
 
     @Test("reports a key defined twice as a syntax error at the second definition")
     func duplicateKey() {
-        let problems = ConfigFixture.problems(inDocument: """
-            [server]
-            listen = "127.0.0.1:8443"
-            listen = "127.0.0.1:9443"
-            """)
-        #expect(problems == ["/srv/gw.conf:3: TOML syntax error at column 10: Error while parsing key-value pair: cannot redefine existing string 'listen'"])
+        let problems = ConfigFixture.problems(
+            inDocument: """
+                [server]
+                listen = "127.0.0.1:8443"
+                listen = "127.0.0.1:9443"
+                """)
+        #expect(
+            problems == [
+                "/srv/gw.conf:3: TOML syntax error at column 10: Error while parsing key-value pair: cannot redefine existing string 'listen'"
+            ])
     }
 
     @Test("collects every problem of the file, in line order")
     func collectsEveryProblem() {
-        let problems = ConfigFixture.problems(inDocument: """
-            [server]
-            listen = "nowhere"
-            max_connections = 0
+        let problems = ConfigFixture.problems(
+            inDocument: """
+                [server]
+                listen = "nowhere"
+                max_connections = 0
 
-            [[upstream]]
-            name = "users"
-            url = "https://users.internal:8081"
+                [[upstream]]
+                name = "users"
+                url = "https://users.internal:8081"
 
-            [[route]]
-            path = "/users/"
-            upstream = "user"
-            colour = "blue"
-            """)
-        #expect(problems == [
-            #"/srv/gw.conf:2: server.listen: invalid address "nowhere" (allowed: host:port or [ipv6]:port, port 0..65535)"#,
-            "/srv/gw.conf:3: server.max_connections: 0 is out of range (allowed: 1 or more)",
-            "/srv/gw.conf:7: upstream[0].url: https is not supported: upstreams are plain HTTP on a private network (allowed: http://host:port)",
-            #"/srv/gw.conf:10: route[0].path: "/users/" must not end with "/" (allowed: "/users")"#,
-            #"/srv/gw.conf:11: route[0].upstream: no upstream named "user" (allowed: users)"#,
-            "/srv/gw.conf:12: route[0].colour: unknown key (allowed: path, methods, upstream, strip_prefix, auth, scopes, roles, issuers, login, public, rate_limit, cors, content_types, max_body, json, max_query_params, required_headers, schema)",
-            "/srv/gw.conf: tls.certificate: missing required key",
-            "/srv/gw.conf: tls.private_key: missing required key",
-            "/srv/gw.conf: jwt.algorithms: missing: routes require tokens, so name the algorithms they may be signed with (allowed: \(IssuerConfig.algorithmNames))",
-        ])
+                [[route]]
+                path = "/users/"
+                upstream = "user"
+                colour = "blue"
+                """)
+        #expect(
+            problems == [
+                #"/srv/gw.conf:2: server.listen: invalid address "nowhere" (allowed: host:port or [ipv6]:port, port 0..65535)"#,
+                "/srv/gw.conf:3: server.max_connections: 0 is out of range (allowed: 1 or more)",
+                "/srv/gw.conf:7: upstream[0].url: https is not supported: upstreams are plain HTTP on a private network (allowed: http://host:port)",
+                #"/srv/gw.conf:10: route[0].path: "/users/" must not end with "/" (allowed: "/users")"#,
+                #"/srv/gw.conf:11: route[0].upstream: no upstream named "user" (allowed: users)"#,
+                "/srv/gw.conf:12: route[0].colour: unknown key (allowed: path, methods, upstream, strip_prefix, auth, scopes, roles, issuers, login, public, rate_limit, cors, content_types, max_body, json, max_query_params, required_headers, schema)",
+                "/srv/gw.conf: tls.certificate: missing required key",
+                "/srv/gw.conf: tls.private_key: missing required key",
+                "/srv/gw.conf: jwt.algorithms: missing: routes require tokens, so name the algorithms they may be signed with (allowed: \(IssuerConfig.algorithmNames))",
+            ])
     }
 
     @Test("reports an unreadable file as a single problem")
     func unreadableFile() {
         let error = #expect(throws: ConfigErrors.self) { try ConfigLoader.load(path: "/nonexistent/gateway.conf") }
-        #expect(error?.problems.map(\.description) == [
-            "/nonexistent/gateway.conf: cannot open the file: No such file or directory"
-        ])
+        #expect(
+            error?.problems.map(\.description) == [
+                "/nonexistent/gateway.conf: cannot open the file: No such file or directory"
+            ])
     }
 
     @Test("refuses a NUL byte, which the TOML parser would silently stop at")

@@ -1,5 +1,5 @@
-import Testing
 import GatewayCore
+import Testing
 
 @Suite("Config problem rendering")
 struct ConfigProblemTests {

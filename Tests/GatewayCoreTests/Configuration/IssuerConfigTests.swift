@@ -36,10 +36,11 @@ struct IssuerConfigTests {
     @Test("an issuer entry must name its iss and its algorithms")
     func entryNeedsIssuerAndAlgorithms() {
         let allowed = JWSAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")
-        #expect(ConfigFixture.problems("[[jwt.issuers]]\naudience = \"gateway\"") == [
-            "/srv/gw.conf:1: jwt.issuers[0].issuer: missing required key",
-            "/srv/gw.conf:1: jwt.issuers[0].algorithms: missing required key (allowed: \(allowed))",
-        ])
+        #expect(
+            ConfigFixture.problems("[[jwt.issuers]]\naudience = \"gateway\"") == [
+                "/srv/gw.conf:1: jwt.issuers[0].issuer: missing required key",
+                "/srv/gw.conf:1: jwt.issuers[0].algorithms: missing required key (allowed: \(allowed))",
+            ])
     }
 
     @Test("issuer keys in [jwt] itself are refused once [[jwt.issuers]] is used")
@@ -54,10 +55,11 @@ struct IssuerConfigTests {
             issuer = "userservice"
             algorithms = ["HS256"]
             """)
-        #expect(problems == [
-            "/srv/gw.conf:2: jwt.algorithms: with [[jwt.issuers]], set this in each issuer entry instead",
-            "/srv/gw.conf:3: jwt.audience: with [[jwt.issuers]], set this in each issuer entry instead",
-        ])
+        #expect(
+            problems == [
+                "/srv/gw.conf:2: jwt.algorithms: with [[jwt.issuers]], set this in each issuer entry instead",
+                "/srv/gw.conf:3: jwt.audience: with [[jwt.issuers]], set this in each issuer entry instead",
+            ])
     }
 
     @Test("issuers must differ in iss and JWKS URL, and at most one may take JWT_SECRET_KEY")
@@ -84,18 +86,21 @@ struct IssuerConfigTests {
             jwks_url = "https://idp/jwks"
             audience = "gateway"
             """)
-        #expect(problems == [
-            "/srv/gw.conf:5: jwt.issuers[1].secret_file: missing: jwt.issuers[0] already takes its secret from JWT_SECRET_KEY; give each HMAC issuer a secret_file",
-            #"/srv/gw.conf:6: jwt.issuers[1].issuer: duplicate issuer "a", already used by jwt.issuers[0]"#,
-            #"/srv/gw.conf:18: jwt.issuers[3].jwks_url: "https://idp/jwks" is already used by jwt.issuers[2]"#,
-        ])
+        #expect(
+            problems == [
+                "/srv/gw.conf:5: jwt.issuers[1].secret_file: missing: jwt.issuers[0] already takes its secret from JWT_SECRET_KEY; give each HMAC issuer a secret_file",
+                #"/srv/gw.conf:6: jwt.issuers[1].issuer: duplicate issuer "a", already used by jwt.issuers[0]"#,
+                #"/srv/gw.conf:18: jwt.issuers[3].jwks_url: "https://idp/jwks" is already used by jwt.issuers[2]"#,
+            ])
     }
 
     @Test("jwks_max_stale is at least an hour and at least jwks_refresh")
     func maxStale() {
-        #expect(ConfigFixture.problems("[jwt]\nalgorithms = [\"ES256\"]\njwks_url = \"https://idp/j\"\njwks_max_stale = \"30m\"\naudience = \"gw\"") == [
-            "/srv/gw.conf:4: jwt.jwks_max_stale: must be at least 1h and at least jwks_refresh"
-        ])
+        #expect(
+            ConfigFixture.problems(
+                "[jwt]\nalgorithms = [\"ES256\"]\njwks_url = \"https://idp/j\"\njwks_max_stale = \"30m\"\naudience = \"gw\"") == [
+                    "/srv/gw.conf:4: jwt.jwks_max_stale: must be at least 1h and at least jwks_refresh"
+                ])
     }
 
     @Test("a route may only name configured issuers, and not on a route without authentication")
@@ -116,9 +121,10 @@ struct IssuerConfigTests {
             auth = "none"
             issuers = ["userservice"]
             """)
-        #expect(problems == [
-            #"/srv/gw.conf:7: route[0].issuers[1]: no [jwt] issuer is "nobody" (allowed: "userservice")"#,
-            #"/srv/gw.conf:12: route[1].auth: must not be "none" on a route that requires scopes, roles or issuers (allowed: required, optional)"#,
-        ])
+        #expect(
+            problems == [
+                #"/srv/gw.conf:7: route[0].issuers[1]: no [jwt] issuer is "nobody" (allowed: "userservice")"#,
+                #"/srv/gw.conf:12: route[1].auth: must not be "none" on a route that requires scopes, roles or issuers (allowed: required, optional)"#,
+            ])
     }
 }

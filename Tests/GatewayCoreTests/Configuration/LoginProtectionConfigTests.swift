@@ -14,15 +14,19 @@ struct LoginProtectionConfigTests {
 
     @Test("reads every key")
     func everyKey() throws {
-        let login = try ConfigFixture.config("""
+        let login = try ConfigFixture.config(
+            """
             [login_protection]
             max_failures_per_client = 3
             max_failures_per_username = 0
             window = "5m"
             cooldown = "1h"
-            """).loginProtection
-        #expect(login == LoginProtectionConfig(
-            maxFailuresPerClient: 3, maxFailuresPerUsername: 0, window: .seconds(300), cooldown: .seconds(3600)))
+            """
+        ).loginProtection
+        #expect(
+            login
+                == LoginProtectionConfig(
+                    maxFailuresPerClient: 3, maxFailuresPerUsername: 0, window: .seconds(300), cooldown: .seconds(3600)))
     }
 
     @Test("rejects thresholds outside 0..100", arguments: [-1, 101])
@@ -33,30 +37,34 @@ struct LoginProtectionConfigTests {
 
     @Test("rejects a window or cooldown longer than a day, and a threshold given as a string")
     func periodsAndTypes() {
-        let problems = ConfigFixture.problems("""
+        let problems = ConfigFixture.problems(
+            """
             [login_protection]
             window = "2d"
             cooldown = "25h"
             max_failures_per_username = "10"
             """)
-        #expect(problems == [
-            "/srv/gw.conf:2: login_protection.window: 2d is too long (allowed: up to 1d)",
-            "/srv/gw.conf:3: login_protection.cooldown: 25h is too long (allowed: up to 1d)",
-            "/srv/gw.conf:4: login_protection.max_failures_per_username: expected an integer, found a string",
-        ])
+        #expect(
+            problems == [
+                "/srv/gw.conf:2: login_protection.window: 2d is too long (allowed: up to 1d)",
+                "/srv/gw.conf:3: login_protection.cooldown: 25h is too long (allowed: up to 1d)",
+                "/srv/gw.conf:4: login_protection.max_failures_per_username: expected an integer, found a string",
+            ])
     }
 
     @Test("rejects unknown keys, listing the ones it accepts")
     func unknownKey() {
         let problems = ConfigFixture.problems("[login_protection]\nmax_failures = 3")
-        #expect(problems == [
-            "/srv/gw.conf:2: login_protection.max_failures: unknown key (allowed: max_failures_per_client, max_failures_per_username, window, cooldown)"
-        ])
+        #expect(
+            problems == [
+                "/srv/gw.conf:2: login_protection.max_failures: unknown key (allowed: max_failures_per_client, max_failures_per_username, window, cooldown)"
+            ])
     }
 
     @Test("a route is a login route only when it says login = true")
     func routeLogin() throws {
-        let config = try ConfigFixture.config("""
+        let config = try ConfigFixture.config(
+            """
             [[route]]
             path = "/auth/login"
             upstream = "users"
@@ -78,7 +86,8 @@ struct LoginProtectionConfigTests {
 
     @Test("the summary marks login routes and states the locks")
     func summary() throws {
-        let config = try ConfigFixture.config("""
+        let config = try ConfigFixture.config(
+            """
             [login_protection]
             max_failures_per_client = 3
 

@@ -1,5 +1,5 @@
-import Testing
 import GatewayCore
+import Testing
 
 @Suite("Config [[route]]")
 struct RouteConfigTests {
@@ -14,18 +14,23 @@ struct RouteConfigTests {
         #expect(config.routes.first?.path == path)
     }
 
-    @Test("rejects paths that are not normalised prefixes", arguments: [
-        ("users", #""users" must start with "/""#),
-        ("/users/", #""/users/" must not end with "/" (allowed: "/users")"#),
-        ("/a//b", #""/a//b" must not contain "//""#),
-        ("/a/../b", #""/a/../b" must not contain "." or ".." segments"#),
-        ("/a/./b", #""/a/./b" must not contain "." or ".." segments"#),
-        ("/a/..", #""/a/.." must not contain "." or ".." segments"#),
-        ("/a%2Fb", #""/a%2Fb" must not contain "%": write the path decoded"#),
-        ("/a?b=1", ##""/a?b=1" must not contain "?" or "#": routes match paths only"##),
-        ("/a#b", ##""/a#b" must not contain "?" or "#": routes match paths only"##),
-        ("/a b", #""/a b" contains " ", which is not allowed in a path (allowed: letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @ /)"#),
-    ] as [(String, String)])
+    @Test(
+        "rejects paths that are not normalised prefixes",
+        arguments: [
+            ("users", #""users" must start with "/""#),
+            ("/users/", #""/users/" must not end with "/" (allowed: "/users")"#),
+            ("/a//b", #""/a//b" must not contain "//""#),
+            ("/a/../b", #""/a/../b" must not contain "." or ".." segments"#),
+            ("/a/./b", #""/a/./b" must not contain "." or ".." segments"#),
+            ("/a/..", #""/a/.." must not contain "." or ".." segments"#),
+            ("/a%2Fb", #""/a%2Fb" must not contain "%": write the path decoded"#),
+            ("/a?b=1", ##""/a?b=1" must not contain "?" or "#": routes match paths only"##),
+            ("/a#b", ##""/a#b" must not contain "?" or "#": routes match paths only"##),
+            (
+                "/a b",
+                #""/a b" contains " ", which is not allowed in a path (allowed: letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @ /)"#
+            ),
+        ] as [(String, String)])
     func rejectsPath(path: String, message: String) {
         #expect(problems(path: path) == ["/srv/gw.conf:2: route[0].path: \(message)"])
     }
@@ -38,7 +43,9 @@ struct RouteConfigTests {
 
     @Test("rejects unknown and lower-case methods, each at the line of its element")
     func invalidMethods() {
-        let problems = self.problems(path: "/users", """
+        let problems = self.problems(
+            path: "/users",
+            """
             methods = [
               "GET",
               "FETCH",
@@ -46,10 +53,11 @@ struct RouteConfigTests {
             ]
             """)
         let allowed = "(allowed: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)"
-        #expect(problems == [
-            #"/srv/gw.conf:6: route[0].methods[1]: unknown method "FETCH" "# + allowed,
-            #"/srv/gw.conf:7: route[0].methods[2]: method "post" must be upper case "# + allowed,
-        ])
+        #expect(
+            problems == [
+                #"/srv/gw.conf:6: route[0].methods[1]: unknown method "FETCH" "# + allowed,
+                #"/srv/gw.conf:7: route[0].methods[2]: method "post" must be upper case "# + allowed,
+            ])
     }
 
     @Test("rejects a duplicate method")
@@ -91,7 +99,8 @@ struct RouteConfigTests {
 
     @Test("rejects a second route for the same path and an overlapping method")
     func overlappingRoutes() {
-        let problems = ConfigFixture.problems("""
+        let problems = ConfigFixture.problems(
+            """
             [[route]]
             path = "/users"
             methods = ["GET", "POST"]
@@ -107,7 +116,8 @@ struct RouteConfigTests {
 
     @Test("rejects a second route for the same path when either allows every method")
     func overlappingAllMethods() {
-        let problems = ConfigFixture.problems("""
+        let problems = ConfigFixture.problems(
+            """
             [[route]]
             path = "/users"
             upstream = "users"
@@ -121,7 +131,8 @@ struct RouteConfigTests {
 
     @Test("rejects two routes whose paths differ only in letter case, since routing ignores it")
     func overlappingByCase() {
-        let problems = ConfigFixture.problems("""
+        let problems = ConfigFixture.problems(
+            """
             [[route]]
             path = "/users"
             upstream = "users"
@@ -135,7 +146,8 @@ struct RouteConfigTests {
 
     @Test("accepts routes for the same path with disjoint methods")
     func disjointRoutes() throws {
-        let config = try ConfigFixture.config("""
+        let config = try ConfigFixture.config(
+            """
             [[route]]
             path = "/users"
             methods = ["GET"]

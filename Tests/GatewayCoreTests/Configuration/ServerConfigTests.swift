@@ -1,33 +1,39 @@
-import Testing
 import GatewayCore
+import Testing
 
 @Suite("Config [server]")
 struct ServerConfigTests {
-    @Test("accepts IPv4, bracketed IPv6 and host name listeners, and port 0", arguments: [
-        ("127.0.0.1:8443", HostPort(host: "127.0.0.1", port: 8443)),
-        ("[::1]:8443", HostPort(host: "::1", port: 8443)),
-        ("localhost:443", HostPort(host: "localhost", port: 443)),
-        ("0.0.0.0:0", HostPort(host: "0.0.0.0", port: 0)),
-    ] as [(String, HostPort)])
+    @Test(
+        "accepts IPv4, bracketed IPv6 and host name listeners, and port 0",
+        arguments: [
+            ("127.0.0.1:8443", HostPort(host: "127.0.0.1", port: 8443)),
+            ("[::1]:8443", HostPort(host: "::1", port: 8443)),
+            ("localhost:443", HostPort(host: "localhost", port: 443)),
+            ("0.0.0.0:0", HostPort(host: "0.0.0.0", port: 0)),
+        ] as [(String, HostPort)])
     func acceptsListen(text: String, expected: HostPort) throws {
         let config = try ConfigFixture.config("[server]\nlisten = \"\(text)\"")
         #expect(config.server.listen == expected)
     }
 
-    @Test("rejects a malformed listen address", arguments: [
-        "127.0.0.1", "[::1]", "::1:8443", "127.0.0.1:65536", "127.0.0.1:", ":8443", "256.0.0.1:80",
-        "[localhost]:80", "127.0.0.1:80/", "host_name:80",
-    ])
+    @Test(
+        "rejects a malformed listen address",
+        arguments: [
+            "127.0.0.1", "[::1]", "::1:8443", "127.0.0.1:65536", "127.0.0.1:", ":8443", "256.0.0.1:80",
+            "[localhost]:80", "127.0.0.1:80/", "host_name:80",
+        ])
     func rejectsListen(text: String) {
         let problems = ConfigFixture.problems("[server]\nlisten = \"\(text)\"")
-        #expect(problems == [
-            "/srv/gw.conf:2: server.listen: invalid address \"\(text)\" (allowed: host:port or [ipv6]:port, port 0..65535)"
-        ])
+        #expect(
+            problems == [
+                "/srv/gw.conf:2: server.listen: invalid address \"\(text)\" (allowed: host:port or [ipv6]:port, port 0..65535)"
+            ])
     }
 
     @Test("rejects a redirect listener on the listen address")
     func redirectOnListen() {
-        let problems = ConfigFixture.problems("""
+        let problems = ConfigFixture.problems(
+            """
             [server]
             listen = "127.0.0.1:8443"
             redirect_http_listen = "127.0.0.1:8443"
@@ -43,7 +49,8 @@ struct ServerConfigTests {
 
     @Test("rejects an invalid trusted proxy at the line of the element")
     func invalidTrustedProxy() {
-        let problems = ConfigFixture.problems("""
+        let problems = ConfigFixture.problems(
+            """
             [server]
             trusted_proxies = [
               "10.0.0.0/8",
@@ -51,10 +58,11 @@ struct ServerConfigTests {
               42,
             ]
             """)
-        #expect(problems == [
-            #"/srv/gw.conf:4: server.trusted_proxies[1]: invalid CIDR "10.0.0.0/33" (allowed: an IPv4 or IPv6 address with an optional /prefix, e.g. "10.0.0.0/8")"#,
-            "/srv/gw.conf:5: server.trusted_proxies[2]: expected a string, found an integer",
-        ])
+        #expect(
+            problems == [
+                #"/srv/gw.conf:4: server.trusted_proxies[1]: invalid CIDR "10.0.0.0/33" (allowed: an IPv4 or IPv6 address with an optional /prefix, e.g. "10.0.0.0/8")"#,
+                "/srv/gw.conf:5: server.trusted_proxies[2]: expected a string, found an integer",
+            ])
     }
 
     @Test("rejects a header limit outside 1KiB..64KiB")
@@ -66,9 +74,10 @@ struct ServerConfigTests {
     @Test("rejects a bare integer as a size")
     func sizeAsInteger() {
         let problems = ConfigFixture.problems("[server]\nmax_header_bytes = 16384")
-        #expect(problems == [
-            #"/srv/gw.conf:2: server.max_header_bytes: expected a size string, found an integer (allowed: an integer followed by B, KiB, MiB or GiB, e.g. "16KiB")"#
-        ])
+        #expect(
+            problems == [
+                #"/srv/gw.conf:2: server.max_header_bytes: expected a size string, found an integer (allowed: an integer followed by B, KiB, MiB or GiB, e.g. "16KiB")"#
+            ])
     }
 
     @Test("rejects a zero body limit")
@@ -79,23 +88,26 @@ struct ServerConfigTests {
 
     @Test("rejects a zero or malformed timeout")
     func invalidTimeouts() {
-        let problems = ConfigFixture.problems("""
+        let problems = ConfigFixture.problems(
+            """
             [server]
             idle_timeout = "0s"
             request_header_timeout = "10 s"
             """)
-        #expect(problems == [
-            #"/srv/gw.conf:2: server.idle_timeout: invalid duration "0s" (allowed: a positive integer followed by ms, s, m, h or d, at most 3650d, e.g. "30s")"#,
-            #"/srv/gw.conf:3: server.request_header_timeout: invalid duration "10 s" (allowed: a positive integer followed by ms, s, m, h or d, at most 3650d, e.g. "30s")"#,
-        ])
+        #expect(
+            problems == [
+                #"/srv/gw.conf:2: server.idle_timeout: invalid duration "0s" (allowed: a positive integer followed by ms, s, m, h or d, at most 3650d, e.g. "30s")"#,
+                #"/srv/gw.conf:3: server.request_header_timeout: invalid duration "10 s" (allowed: a positive integer followed by ms, s, m, h or d, at most 3650d, e.g. "30s")"#,
+            ])
     }
 
     @Test("rejects a bare integer as a duration")
     func durationAsInteger() {
         let problems = ConfigFixture.problems("[server]\nidle_timeout = 60")
-        #expect(problems == [
-            #"/srv/gw.conf:2: server.idle_timeout: expected a duration string, found an integer (allowed: a positive integer followed by ms, s, m, h or d, at most 3650d, e.g. "30s")"#
-        ])
+        #expect(
+            problems == [
+                #"/srv/gw.conf:2: server.idle_timeout: expected a duration string, found an integer (allowed: a positive integer followed by ms, s, m, h or d, at most 3650d, e.g. "30s")"#
+            ])
     }
 
     @Test("rejects zero connections")

@@ -1,18 +1,20 @@
 import Testing
+
 @testable import GatewayCore
 
 @Suite("TOML source map")
 struct TOMLSourceMapTests {
     @Test("finds keys under their table headers")
     func tablesAndKeys() {
-        let map = TOMLSourceMap(text: """
-            # comment
-            [server]
-            listen = "127.0.0.1:8443"  # trailing comment
+        let map = TOMLSourceMap(
+            text: """
+                # comment
+                [server]
+                listen = "127.0.0.1:8443"  # trailing comment
 
-            [tls]
-            certificate = "a"
-            """)
+                [tls]
+                certificate = "a"
+                """)
         #expect(map.line(of: "server") == 2)
         #expect(map.line(of: "server.listen") == 3)
         #expect(map.line(of: "tls.certificate") == 6)
@@ -35,16 +37,17 @@ struct TOMLSourceMapTests {
 
     @Test("numbers array-of-tables entries in order, including nested ones")
     func arrayOfTables() {
-        let map = TOMLSourceMap(text: """
-            [[route]]
-            path = "/a"
-            [[route]]
-            path = "/b"
-            [[route.header]]
-            name = "x"
-            [route.limits]
-            rate = 1
-            """)
+        let map = TOMLSourceMap(
+            text: """
+                [[route]]
+                path = "/a"
+                [[route]]
+                path = "/b"
+                [[route.header]]
+                name = "x"
+                [route.limits]
+                rate = 1
+                """)
         #expect(map.line(of: "route[0].path") == 2)
         #expect(map.line(of: "route[1]") == 3)
         #expect(map.line(of: "route[1].path") == 4)
@@ -54,20 +57,21 @@ struct TOMLSourceMapTests {
 
     @Test("counts lines inside multi-line strings and arrays")
     func multiLineValues() {
-        let map = TOMLSourceMap(text: #"""
-            a = """
-            one "quoted" line
-            two ""lines"""
-            b = '''
-            x'''
-            c = [
-              "p", # "not a string
-              ["q",
-               'r'],
-            ]
-            d = "escaped \" quote [ {"
-            e = 1
-            """#)
+        let map = TOMLSourceMap(
+            text: #"""
+                a = """
+                one "quoted" line
+                two ""lines"""
+                b = '''
+                x'''
+                c = [
+                  "p", # "not a string
+                  ["q",
+                   'r'],
+                ]
+                d = "escaped \" quote [ {"
+                e = 1
+                """#)
         #expect(map.line(of: "b") == 4)
         #expect(map.line(of: "c") == 6)
         #expect(map.line(of: "c[0]") == 7)
@@ -78,14 +82,15 @@ struct TOMLSourceMapTests {
 
     @Test("finds keys inside inline tables and dotted keys")
     func inlineTablesAndDottedKeys() {
-        let map = TOMLSourceMap(text: """
-            tls = { certificate = "a", "private_key" = "b" }
-            server.listen = "x"
-            upstream = [
-              { name = "a" },
-              { name = "b", url = "u" },
-            ]
-            """)
+        let map = TOMLSourceMap(
+            text: """
+                tls = { certificate = "a", "private_key" = "b" }
+                server.listen = "x"
+                upstream = [
+                  { name = "a" },
+                  { name = "b", url = "u" },
+                ]
+                """)
         #expect(map.line(of: "tls.private_key") == 1)
         #expect(map.line(of: "server.listen") == 2)
         #expect(map.line(of: "upstream[1].url") == 5)

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+
 @testable import GatewayCore
 
 @Suite("Log lines: text, JSON and logfmt")
@@ -19,7 +20,9 @@ struct LineLogHandlerTests {
 
     @Test("logfmt: every field a key=value pair, quoted when needed")
     func logfmt() {
-        #expect(Self.line(.logfmt) == #"time=2026-11-18T11:06:40.123Z level=info logger=gateway msg=request path="/a b" request_id=abc status=200"# + "\n")
+        #expect(
+            Self.line(.logfmt)
+                == #"time=2026-11-18T11:06:40.123Z level=info logger=gateway msg=request path="/a b" request_id=abc status=200"# + "\n")
     }
 
     @Test("JSON: one object per line that parses back to the same fields")
@@ -27,10 +30,11 @@ struct LineLogHandlerTests {
         let line = Self.line(.json)
         #expect(line.hasSuffix("}\n") && line.filter { $0 == "\n" }.count == 1)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
-        #expect(object == [
-            "time": "2026-11-18T11:06:40.123Z", "level": "info", "logger": "gateway", "msg": "request", "path": "/a b",
-            "request_id": "abc", "status": "200",
-        ])
+        #expect(
+            object == [
+                "time": "2026-11-18T11:06:40.123Z", "level": "info", "logger": "gateway", "msg": "request", "path": "/a b",
+                "request_id": "abc", "status": "200",
+            ])
     }
 
     @Test("a value cannot start a new line or break out of its field, in any format", arguments: LogFormat.allCases)

@@ -1,12 +1,14 @@
 import Logging
 import NIOPosix
 import Testing
+
 @testable import GatewayCore
 
 @Suite("Upstream targets taken in turn")
 struct UpstreamBalancerTests {
     static let config = UpstreamConfig(
-        name: "users", targets: [HostPort(host: "10.0.0.1", port: 1), HostPort(host: "10.0.0.2", port: 1), HostPort(host: "10.0.0.3", port: 1)])
+        name: "users",
+        targets: [HostPort(host: "10.0.0.1", port: 1), HostPort(host: "10.0.0.2", port: 1), HostPort(host: "10.0.0.3", port: 1)])
 
     static func balancer() -> (UpstreamBalancer, [TargetHealth]) {
         let health = UpstreamHealth(upstreams: [config], logger: .init(label: "test"))

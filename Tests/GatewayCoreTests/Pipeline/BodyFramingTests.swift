@@ -26,14 +26,16 @@ struct BodyFramingTests {
         #expect(throws: GatewayProblem.self) { try BodyFraming.of(head(["Transfer-Encoding": "chunked"], version: .http1_0)) }
     }
 
-    @Test("ambiguous framing is refused and closes the connection", arguments: [
-        ["Content-Length": "5", "Transfer-Encoding": "chunked"],
-        ["Content-Length": "5", "content-length": "6"],
-        ["Content-Length": "-1"],
-        ["Content-Length": "5, 6"],
-        ["Content-Length": "0x10"],
-        ["Content-Length": "99999999999999999999"],
-    ] as [HTTPHeaders])
+    @Test(
+        "ambiguous framing is refused and closes the connection",
+        arguments: [
+            ["Content-Length": "5", "Transfer-Encoding": "chunked"],
+            ["Content-Length": "5", "content-length": "6"],
+            ["Content-Length": "-1"],
+            ["Content-Length": "5, 6"],
+            ["Content-Length": "0x10"],
+            ["Content-Length": "99999999999999999999"],
+        ] as [HTTPHeaders])
     func ambiguous(_ headers: HTTPHeaders) {
         do {
             _ = try BodyFraming.of(head(headers))

@@ -36,10 +36,10 @@ struct PathNormalizerTests {
     ]
 
     @Test("normalises accepted targets", arguments: accepted)
-    func normalises(_ case_: (target: String, path: String, query: String?)) throws {
-        let target = try PathNormalizer.normalize(case_.target)
-        #expect(target.path == case_.path)
-        #expect(target.query == case_.query)
+    func normalises(_ example: (target: String, path: String, query: String?)) throws {
+        let target = try PathNormalizer.normalize(example.target)
+        #expect(target.path == example.path)
+        #expect(target.query == example.query)
     }
 
     static let rejected: [(target: String, reason: String)] = [
@@ -75,8 +75,8 @@ struct PathNormalizerTests {
     ]
 
     @Test("rejects dangerous targets", arguments: rejected)
-    func rejects(_ case_: (target: String, reason: String)) {
-        #expect(throws: PathNormalizer.Rejection(case_.reason)) { try PathNormalizer.normalize(case_.target) }
+    func rejects(_ example: (target: String, reason: String)) {
+        #expect(throws: PathNormalizer.Rejection(example.reason)) { try PathNormalizer.normalize(example.target) }
     }
 
     @Test("decodes only once, so double encoding cannot smuggle a dot-segment")
@@ -88,8 +88,8 @@ struct PathNormalizerTests {
 
     @Test("is idempotent on its own output")
     func idempotent() throws {
-        for case_ in Self.accepted {
-            let first = try PathNormalizer.normalize(case_.target)
+        for example in Self.accepted {
+            let first = try PathNormalizer.normalize(example.target)
             #expect(try PathNormalizer.normalize(first.uri) == first)
         }
     }

@@ -111,9 +111,11 @@ struct AlgorithmTests {
         #expect(try verifier.verify(Substring(Self.keys.token(["alg": "ES256"], claims: claims)), now: now).subject == "42")
     }
 
-    @Test("an unknown kid, or one with path or SQL characters, is refused as unknown", arguments: [
-        "nope", "../../../../etc/passwd", "' OR '1'='1", "rsa\u{0}",
-    ])
+    @Test(
+        "an unknown kid, or one with path or SQL characters, is refused as unknown",
+        arguments: [
+            "nope", "../../../../etc/passwd", "' OR '1'='1", "rsa\u{0}",
+        ])
     func unknownKeyID(_ kid: String) throws {
         let token = Self.keys.token(["alg": "RS256", "kid": kid], claims: claims)
         #expect(throws: TokenRejection.unknownKey) { try verifier([.rs256]).verify(Substring(token), now: now) }
@@ -123,8 +125,10 @@ struct AlgorithmTests {
     func remoteKeyHeaders() throws {
         let attacker = P256.Signing.PrivateKey()
         let token = Self.keys.token(
-            ["alg": "ES256", "kid": "p256", "jku": "https://evil.example/jwks.json", "x5u": "https://evil.example/cert.pem",
-             "jwk": ["kty": "EC", "crv": "P-256"]],
+            [
+                "alg": "ES256", "kid": "p256", "jku": "https://evil.example/jwks.json", "x5u": "https://evil.example/cert.pem",
+                "jwk": ["kty": "EC", "crv": "P-256"],
+            ],
             claims: claims
         ) { try! attacker.signature(for: $0).rawRepresentation }
         #expect(throws: TokenRejection.signature) { try verifier([.es256]).verify(Substring(token), now: now) }
@@ -173,7 +177,8 @@ struct KeySetTests {
     func critical() {
         let verifier = TokenVerifier(secret: TestTokens.secret, config: JWTConfig())
         let token = TestTokens.make(
-            header: #"{"alg":"HS256","crit":["exp"]}"#, payload: String(decoding: TestTokens.json(TestTokens.claims(now: now)), as: UTF8.self))
+            header: #"{"alg":"HS256","crit":["exp"]}"#,
+            payload: String(decoding: TestTokens.json(TestTokens.claims(now: now)), as: UTF8.self))
         #expect(throws: TokenRejection.malformed) { try verifier.verify(Substring(token), now: now) }
     }
 

@@ -126,7 +126,8 @@ struct TokenLifetimeTests {
     @Test("require_exp = false accepts tokens without exp")
     func optionalExpiry() throws {
         let verifier = TokenVerifier(secret: TestTokens.secret, config: JWTConfig(requireExpiry: false))
-        let identity = try verifier.verify(Substring(TestTokens.make(claims: TestTokens.claims(now: now).filter { $0.key != "exp" })), now: now)
+        let identity = try verifier.verify(
+            Substring(TestTokens.make(claims: TestTokens.claims(now: now).filter { $0.key != "exp" })), now: now)
         #expect(identity.expiresAt == .distantFuture)
     }
 }

@@ -89,8 +89,10 @@ struct HeaderRulesTests {
     @Test("responses lose Server and X-Powered-By and gain the security headers")
     func responseHeaders() {
         let out = rules.clientResponseHeaders(
-            ["Server": "nginx/1.2", "X-Powered-By": "PHP", "Content-Type": "text/plain", "Connection": "close",
-             "Transfer-Encoding": "chunked", "Strict-Transport-Security": "max-age=0"],
+            [
+                "Server": "nginx/1.2", "X-Powered-By": "PHP", "Content-Type": "text/plain", "Connection": "close",
+                "Transfer-Encoding": "chunked", "Strict-Transport-Security": "max-age=0",
+            ],
             requestID: "rid")
         #expect(!out.contains(name: "server"))
         #expect(!out.contains(name: "x-powered-by"))

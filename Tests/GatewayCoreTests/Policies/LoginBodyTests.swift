@@ -16,10 +16,12 @@ struct LoginBodyTests {
         #expect(try username(#"{"password":"x", "user\u006eame" : "bob"}"#) == "bob")
     }
 
-    @Test("refuses any other body: the username lock could not apply to it", arguments: [
-        "", "not json", "[]", #"["username"]"#, #""alice""#, #"{"username":5}"#, #"{"username":null}"#,
-        #"{"user":{"username":"alice"}}"#, #"{"username":"alice""#, #"{"username":""}"#,
-    ])
+    @Test(
+        "refuses any other body: the username lock could not apply to it",
+        arguments: [
+            "", "not json", "[]", #"["username"]"#, #""alice""#, #"{"username":5}"#, #"{"username":null}"#,
+            #"{"user":{"username":"alice"}}"#, #"{"username":"alice""#, #"{"username":""}"#,
+        ])
     func noUsername(body: String) {
         #expect(throws: LoginBody.unreadable) { try username(body) }
     }

@@ -22,8 +22,9 @@ enum TestTokens {
     }
 
     static func make(claims: [String: Any], alg: String = "HS256", secret: [UInt8] = secret) -> String {
-        make(header: String(decoding: json(["alg": alg, "typ": "JWT"]), as: UTF8.self),
-             payload: String(decoding: json(claims), as: UTF8.self), secret: secret)
+        make(
+            header: String(decoding: json(["alg": alg, "typ": "JWT"]), as: UTF8.self),
+            payload: String(decoding: json(claims), as: UTF8.self), secret: secret)
     }
 
     static func claims(

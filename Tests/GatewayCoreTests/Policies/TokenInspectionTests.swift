@@ -33,10 +33,10 @@ struct TokenInspectionTests {
         header: #"{"alg":"HS256","alg":"none"}"#, payload: String(decoding: TestTokens.json(TestTokens.claims(now: Date())), as: UTF8.self))
 
     @Test("the first failure is the verifier's own rejection", arguments: TokenVerifierTests.hostile + [(duplicateHeader, .malformed)])
-    func agreesWithVerifier(_ case_: (token: String, rejection: TokenRejection)) {
-        let inspection = inspect(case_.token)
+    func agreesWithVerifier(_ example: (token: String, rejection: TokenRejection)) {
+        let inspection = inspect(example.token)
         #expect(!inspection.isAccepted)
-        #expect(failures(inspection).first == case_.rejection.reason)
+        #expect(failures(inspection).first == example.rejection.reason)
     }
 
     @Test("a repeated header member fails its own check, not well-formedness")

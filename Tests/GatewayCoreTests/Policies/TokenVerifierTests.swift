@@ -7,7 +7,8 @@ import Testing
 struct TokenVerifierTests {
     let now = Date(timeIntervalSince1970: 1_800_000_000)
     let verifier = TokenVerifier(
-        secret: TestTokens.secret, config: JWTConfig(issuers: [IssuerConfig(issuer: "userservice", audience: "gateway")], leeway: .seconds(30)))
+        secret: TestTokens.secret,
+        config: JWTConfig(issuers: [IssuerConfig(issuer: "userservice", audience: "gateway")], leeway: .seconds(30)))
 
     func verify(_ token: String) throws(TokenRejection) -> VerifiedIdentity {
         try verifier.verify(Substring(token), now: now)
@@ -51,8 +52,8 @@ struct TokenVerifierTests {
     }()
 
     @Test("refuses hostile tokens with the right reason", arguments: hostile)
-    func refuses(_ case_: (token: String, rejection: TokenRejection)) {
-        #expect(throws: case_.rejection) { try verify(case_.token) }
+    func refuses(_ example: (token: String, rejection: TokenRejection)) {
+        #expect(throws: example.rejection) { try verify(example.token) }
     }
 
     @Test("leeway tolerates small clock skew")

@@ -67,7 +67,8 @@ struct RateLimitPolicySetTests {
         let set = RateLimitPolicySet([shadow])
         #expect(set.policyField == nil)
         let limiter = RateLimiter(maxKeys: 1_000)
-        _ = try set.admit(limiter: limiter, keying: keying, client: "192.0.2.7", identity: nil, headers: [:], now: now, responseHeaders: true)
+        _ = try set.admit(
+            limiter: limiter, keying: keying, client: "192.0.2.7", identity: nil, headers: [:], now: now, responseHeaders: true)
         let second = try set.admit(
             limiter: limiter, keying: keying, client: "192.0.2.7", identity: nil, headers: [:], now: now, responseHeaders: true)
         #expect(second.shadowRefusals.map(\.reason) == ["1/minute by ip (shadow) exhausted for ip:192.0.2.7"])

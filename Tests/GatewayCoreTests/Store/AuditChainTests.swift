@@ -15,14 +15,16 @@ struct AuditChainTests {
         #expect(try await store.verifyAuditChain() == .intact(events: 7))
     }
 
-    @Test("an edited column is reported at its row", arguments: [
-        "UPDATE audit_event SET reason = 'nothing to see' WHERE id = 3",
-        "UPDATE audit_event SET status = 200 WHERE id = 3",
-        "UPDATE audit_event SET status = x'0191' WHERE id = 3",
-        "UPDATE audit_event SET client = NULL WHERE id = 3",
-        "UPDATE audit_event SET time_ms = time_ms + 1 WHERE id = 3",
-        "UPDATE audit_event SET prev_hash = (SELECT hash FROM audit_event WHERE id = 1) WHERE id = 3",
-    ])
+    @Test(
+        "an edited column is reported at its row",
+        arguments: [
+            "UPDATE audit_event SET reason = 'nothing to see' WHERE id = 3",
+            "UPDATE audit_event SET status = 200 WHERE id = 3",
+            "UPDATE audit_event SET status = x'0191' WHERE id = 3",
+            "UPDATE audit_event SET client = NULL WHERE id = 3",
+            "UPDATE audit_event SET time_ms = time_ms + 1 WHERE id = 3",
+            "UPDATE audit_event SET prev_hash = (SELECT hash FROM audit_event WHERE id = 1) WHERE id = 3",
+        ])
     func edited(sql: String) async throws {
         try await StoreFixture.withFileStore { store, raw in
             try await store.appendAudit(StoreFixture.events(5))
@@ -51,8 +53,9 @@ struct AuditChainTests {
         }
     }
 
-    @Test("an edited row whose hash was recomputed breaks the link to the next row, or to the chain's head",
-          arguments: [(2, 3), (4, 4)] as [(Int64, Int64)])
+    @Test(
+        "an edited row whose hash was recomputed breaks the link to the next row, or to the chain's head",
+        arguments: [(2, 3), (4, 4)] as [(Int64, Int64)])
     func rehashedRow(edited: Int64, reported: Int64) async throws {
         try await StoreFixture.withFileStore { store, raw in
             try await store.appendAudit(StoreFixture.events(4))
@@ -126,10 +129,11 @@ struct AuditChainTests {
         try await StoreFixture.withFileStore { store, raw in
             try await store.appendAudit(StoreFixture.events(2))
             try await raw.write { db in
-                try db.execute(sql: """
-                    INSERT INTO audit_event (id, time_ms, type, prev_hash, hash)
-                    SELECT 3, time_ms, type, hash, hash FROM audit_event WHERE id = 2
-                    """)
+                try db.execute(
+                    sql: """
+                        INSERT INTO audit_event (id, time_ms, type, prev_hash, hash)
+                        SELECT 3, time_ms, type, hash, hash FROM audit_event WHERE id = 2
+                        """)
             }
             #expect(try await store.verifyAuditChain() == .broken(AuditChainBreak(rowID: 3, reason: .edited)))
         }

@@ -15,10 +15,11 @@ struct AuditEventTests {
 
     @Test("the event types are the ones the audit trail documents")
     func types() {
-        #expect(AuditEventType.allCases.map(\.rawValue) == [
-            "auth_missing", "auth_invalid", "auth_expired", "auth_revoked", "scope_denied", "rate_limited",
-            "cors_rejected", "bad_request", "upstream_error", "config_reloaded", "config_rejected", "token_revoked",
-            "login_failed", "login_locked", "rate_limit_reset",
-        ])
+        #expect(
+            AuditEventType.allCases.map(\.rawValue) == [
+                "auth_missing", "auth_invalid", "auth_expired", "auth_revoked", "scope_denied", "rate_limited",
+                "cors_rejected", "bad_request", "upstream_error", "config_reloaded", "config_rejected", "token_revoked",
+                "login_failed", "login_locked", "rate_limit_reset",
+            ])
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import GatewayCore
 import GRDB
+import GatewayCore
 import Testing
 
 @Suite("SQLite store: revocations, JWKS and the file")

@@ -17,7 +17,8 @@ struct JSONReaderTests {
             return
         }
         #expect(members.map(\.name) == ["a", "b", "c"])
-        #expect(members[0].value == .array([.number(1, isInteger: true), .number(-2500, isInteger: false), .bool(true), .bool(false), .null]))
+        #expect(
+            members[0].value == .array([.number(1, isInteger: true), .number(-2500, isInteger: false), .bool(true), .bool(false), .null]))
         #expect(members[1].value == .string("xé😀\n"))
         #expect(try read("42") == .number(42, isInteger: true))
         #expect(try read(#""text""#) == .string("text"))

@@ -32,11 +32,17 @@ struct JSONSchemaTests {
             (#"{}"#, ["/username is required", "/email is required", "/password is required"]),
             (
                 #"{"username":"Al","email":"not-an-email","password":"short","extra":1}"#,
-                ["/username must match the pattern", "/email must be an e-mail address", "/password must be at least 12 characters", "/extra is not allowed"]
+                [
+                    "/username must match the pattern", "/email must be an e-mail address", "/password must be at least 12 characters",
+                    "/extra is not allowed",
+                ]
             ),
             (
                 #"{"username":"alice","email":"a@b.co","password":"correct horse battery","age":12.5,"tags":["a","c","b"],"kind":"robot"}"#,
-                ["/age must be integer, not number", "/tags must have at most 2 items", "/tags/1 must be one of the enumerated values", "/kind must equal the constant value"]
+                [
+                    "/age must be integer, not number", "/tags must have at most 2 items", "/tags/1 must be one of the enumerated values",
+                    "/kind must equal the constant value",
+                ]
             ),
             (#"{"username":"alice","email":"a@b.co","password":"correct horse battery","age":151}"#, ["/age must be at most 150"]),
             (#"{"username":"alice","email":"a@b.co","password":"correct horse battery","tags":[]}"#, ["/tags must have at least 1 items"]),
@@ -77,8 +83,9 @@ struct JSONSchemaTests {
     func boundedPattern() throws {
         let schema = try Self.schema(#"{"pattern":"^a+$"}"#)
         #expect(schema.violations(of: .string(String(repeating: "a", count: 4_096))).isEmpty)
-        #expect(schema.violations(of: .string(String(repeating: "a", count: 4_097))).map(\.message) == [
-            "must be at most 4096 characters to match the pattern"
-        ])
+        #expect(
+            schema.violations(of: .string(String(repeating: "a", count: 4_097))).map(\.message) == [
+                "must be at most 4096 characters to match the pattern"
+            ])
     }
 }

@@ -111,7 +111,9 @@ struct GatewayHarness {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .file(Fixtures.caCertificate)
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
+        // Generous: a request waiting for a pooled connection counts against connect, and a full
+        // parallel run on two cores can keep it waiting for seconds.
+        configuration.timeout = .init(connect: .seconds(20), read: .seconds(30))
         return configuration
     }
 

@@ -19,7 +19,8 @@ enum IntegrationTokens {
     }
 
     static func sign(header: [String: Any], claims: [String: Any], signer: (Data) -> Data) -> String {
-        let input = base64URL(try! JSONSerialization.data(withJSONObject: header)) + "."
+        let input =
+            base64URL(try! JSONSerialization.data(withJSONObject: header)) + "."
             + base64URL(try! JSONSerialization.data(withJSONObject: claims))
         return input + "." + base64URL(signer(Data(input.utf8)))
     }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// A unix datagram socket standing in for systemd's `$NOTIFY_SOCKET`: collects what the gateway sends.
 final class NotifySocket: @unchecked Sendable {

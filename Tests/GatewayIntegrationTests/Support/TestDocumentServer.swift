@@ -37,9 +37,12 @@ final class TestDocumentServer: Sendable {
 
     static func start(document: String, kind: Kind) async throws -> TestDocumentServer {
         let box = DocumentBox(document: document)
-        let context = try kind.tls ? NIOSSLContext(configuration: TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(Fixtures.serverCertificate).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: Fixtures.serverKey, format: .pem)))) : nil
+        let context =
+            try kind.tls
+            ? NIOSSLContext(
+                configuration: TLSConfiguration.makeServerConfiguration(
+                    certificateChain: try NIOSSLCertificate.fromPEMFile(Fixtures.serverCertificate).map { .certificate($0) },
+                    privateKey: .privateKey(try NIOSSLPrivateKey(file: Fixtures.serverKey, format: .pem)))) : nil
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
@@ -103,7 +106,8 @@ private final class DocumentHandler: ChannelInboundHandler {
         let body = found ? box.fetch() : ""
         var headers: HTTPHeaders = ["Content-Type": kind.contentType, "Content-Length": String(body.utf8.count)]
         headers.add(name: "Cache-Control", value: "max-age=3600")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: found ? .ok : .notFound, headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: found ? .ok : .notFound, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }

@@ -43,9 +43,11 @@ enum JWSPublicKey: Sendable {
             guard let x = jwk.x.flatMap(Self.base64URL), let y = jwk.y.flatMap(Self.base64URL) else { return nil }
             let point = [0x04] + x + y
             switch jwk.curve?.rawValue {
-            case "P-256": guard let key = try? P256.Signing.PublicKey(x963Representation: point) else { return nil }
+            case "P-256":
+                guard let key = try? P256.Signing.PublicKey(x963Representation: point) else { return nil }
                 self = .p256(key)
-            case "P-384": guard let key = try? P384.Signing.PublicKey(x963Representation: point) else { return nil }
+            case "P-384":
+                guard let key = try? P384.Signing.PublicKey(x963Representation: point) else { return nil }
                 self = .p384(key)
             default: return nil
             }

@@ -36,7 +36,7 @@ public struct Origin: Sendable, Hashable, CustomStringConvertible {
         var port: Int?
         if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
             let digits = authority[authority.index(after: colon)...]
-            guard !digits.isEmpty, digits.count <= 5, digits.allSatisfy { $0.isASCII && $0.isNumber }, let number = Int(digits),
+            guard !digits.isEmpty, digits.count <= 5, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(digits),
                 (1...65_535).contains(number)
             else { return nil }
             host = authority[..<colon]
@@ -49,7 +49,8 @@ public struct Origin: Sendable, Hashable, CustomStringConvertible {
     /// A DNS name or IPv4 address (letters, digits, `-` and `.`, no empty label), or a bracketed IPv6 literal.
     private static func isHost(_ host: Substring) -> Bool {
         if host.hasPrefix("[") {
-            return host.hasSuffix("]") && host.count > 2 && host.dropFirst().dropLast().allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
+            return host.hasSuffix("]") && host.count > 2
+                && host.dropFirst().dropLast().allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
         }
         let labels = host.split(separator: ".", omittingEmptySubsequences: false)
         return !host.isEmpty && host.count <= 253

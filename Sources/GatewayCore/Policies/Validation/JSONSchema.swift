@@ -37,7 +37,8 @@ final class JSONSchema: Sendable {
     private let maxItems: Int?
 
     private enum AdditionalProperties: Sendable {
-        case any, none, schema(JSONSchema)
+        case any, none
+        case schema(JSONSchema)
     }
 
     static let annotations: Set<String> = [
@@ -76,7 +77,8 @@ final class JSONSchema: Sendable {
         if case .object(let declared)? = keywords["properties"] {
             var compiled: [(String, JSONSchema)] = []
             for property in declared {
-                compiled.append((property.name, try JSONSchema(property.value, pointer: "\(pointer)/properties/\(Self.escape(property.name))")))
+                compiled.append(
+                    (property.name, try JSONSchema(property.value, pointer: "\(pointer)/properties/\(Self.escape(property.name))")))
             }
             properties = compiled
         } else if keywords["properties"] != nil {
@@ -108,7 +110,9 @@ final class JSONSchema: Sendable {
         switch keywords["pattern"] {
         case nil: pattern = nil
         case .string(let text)?:
-            guard let expression = try? NSRegularExpression(pattern: text) else { throw fail("pattern", "is not a valid regular expression") }
+            guard let expression = try? NSRegularExpression(pattern: text) else {
+                throw fail("pattern", "is not a valid regular expression")
+            }
             pattern = NSRegularExpressionBox(expression)
         default: throw fail("pattern", "must be a string")
         }
@@ -190,7 +194,9 @@ final class JSONSchema: Sendable {
             if let minItems, elements.count < minItems { add("must have at least \(minItems) items") }
             if let maxItems, elements.count > maxItems { add("must have at most \(maxItems) items") }
             if let items {
-                for (index, element) in elements.enumerated() { items.check(element, pointer: "\(pointer)/\(index)", into: &found, limit: limit) }
+                for (index, element) in elements.enumerated() {
+                    items.check(element, pointer: "\(pointer)/\(index)", into: &found, limit: limit)
+                }
             }
         case .object(let members):
             for name in required where !members.contains(where: { $0.name.isSameJSONText(name) }) {

@@ -197,4 +197,3 @@ public final class AuditRecorder: Service, Sendable {
         }
     }
 }
-

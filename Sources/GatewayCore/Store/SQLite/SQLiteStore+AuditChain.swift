@@ -25,7 +25,8 @@ extension SQLiteStore {
         return try await writer.write { db in
             // Only a prefix in id order may go, so that the chain stays verifiable from its last
             // row: everything before the first row that is not older than the cutoff.
-            let firstKept = try AuditRecord
+            let firstKept =
+                try AuditRecord
                 .filter { $0.timeMilliseconds >= cutoff }
                 .order { $0.id }
                 .select(AuditRecord.Columns.id, as: Int64.self)

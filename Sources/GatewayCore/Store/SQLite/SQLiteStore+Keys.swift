@@ -46,7 +46,8 @@ extension SQLiteStore {
     public func checkWritable(at time: Date) async throws {
         try await writer.write { db in
             try db.execute(
-                sql: "INSERT INTO write_probe (id, written_at_ms) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET written_at_ms = excluded.written_at_ms",
+                sql:
+                    "INSERT INTO write_probe (id, written_at_ms) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET written_at_ms = excluded.written_at_ms",
                 arguments: [time.storeMilliseconds])
         }
     }

@@ -154,7 +154,8 @@ public final class RemoteKeySet: Service, Sendable {
                 return (state.failures, state.fetchedAt)
             }
             let backoff = Self.backoff(afterFailures: failures, refreshInterval: refreshInterval)
-            let servingUntil = fetchedAt == .distantPast ? "none" : "\(fetchedAt.addingTimeInterval(TimeInterval(maxStale.components.seconds)))"
+            let servingUntil =
+                fetchedAt == .distantPast ? "none" : "\(fetchedAt.addingTimeInterval(TimeInterval(maxStale.components.seconds)))"
             logger.warning(
                 "JWKS refresh failed; the last keys keep serving until they are jwks_max_stale old",
                 metadata: [
