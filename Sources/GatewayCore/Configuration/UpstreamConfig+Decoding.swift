@@ -72,6 +72,7 @@ extension HealthCheckConfig {
         let defaults = HealthCheckConfig()
         let interval = table.duration(.interval, atMost: .seconds(3600)) ?? defaults.interval
         let timeout = table.duration(.timeout, atMost: .seconds(60)) ?? defaults.timeout
+        if interval < .milliseconds(100) { table.report(.interval, "\(interval.configDescription) is too short", allowed: "100ms or more") }
         if timeout > interval { table.report(.timeout, "longer than the interval (\(interval.configDescription))") }
         self.init(
             path: table.parsed(.path, Self.validatePath),

@@ -58,6 +58,8 @@ public final class GatewayMetrics: Sendable {
     private let rateLimitEvictions: Metrics.Counter
     /// The totals kept elsewhere that the last scrape added, so the next adds only the difference.
     private let mirrored = Mutex((auditEventsDropped: 0, rateLimitEvictions: 0))
+    /// `gateway_upstream_target_up` by upstream and target, so a reload's removed targets lose their series.
+    private let targetGauges = Mutex<[String: Metrics.Meter]>([:])
 
     /// Reasons auth failures are counted under.
     static let authFailureReasons: [String] =
@@ -120,6 +122,25 @@ public final class GatewayMetrics: Sendable {
         }
     }
 
+    private func publishTargets(_ targets: [TargetHealth]) {
+        let factory = self.factory
+        targetGauges.withLock { gauges in
+            var current: [String: Metrics.Meter] = [:]
+            for target in targets {
+                let key = "\(target.upstream) \(target.address)"
+                let gauge =
+                    gauges[key]
+                    ?? Metrics.Meter(
+                        label: "gateway_upstream_target_up",
+                        dimensions: [("upstream", target.upstream), ("target", target.address.description)], factory: factory)
+                gauge.set(target.current == .up ? 1 : 0)
+                current[key] = gauge
+            }
+            for (key, gauge) in gauges where current[key] == nil { gauge.destroy() }
+            gauges = current
+        }
+    }
+
     /// The Prometheus text exposition, after bringing the mirrored gauges and totals up to date.
     public func exposition(_ readings: Readings) -> [UInt8] {
         openConnections.set(readings.openConnections)
@@ -131,12 +152,7 @@ public final class GatewayMetrics: Sendable {
         }
         if dropped > 0 { auditEventsDropped.increment(by: dropped) }
         if evictions > 0 { rateLimitEvictions.increment(by: evictions) }
-        for target in readings.targets {
-            Metrics.Meter(
-                label: "gateway_upstream_target_up",
-                dimensions: [("upstream", target.upstream), ("target", target.address.description)], factory: factory
-            ).set(target.current == .up ? 1 : 0)
-        }
+        publishTargets(readings.targets)
         return registry.emitToBuffer()
     }
 }

@@ -35,7 +35,7 @@ public struct LineLogHandler: LogHandler {
         let keys = metadata.keys.sorted()
         switch format {
         case .text:
-            var line = "\(timestamp) \(level) \(label): \(message)"
+            var line = "\(timestamp) \(level) \(Self.singleLine(label)): \(Self.singleLine(message))"
             for key in keys { line += " \(key)=\(Self.logfmtValue(metadata[key]!.flatText))" }
             return line + "\n"
         case .logfmt:
@@ -86,6 +86,17 @@ public struct LineLogHandler: LogHandler {
         return plain ? text : jsonString(text)
     }
 
+    /// `text` as it is when it has no control or line-separating character, else as a JSON string
+    /// literal: a message (which may carry a client's bytes) cannot start a line of its own.
+    static func singleLine(_ text: String) -> String {
+        text.unicodeScalars.contains(where: isLineUnsafe) ? jsonString(text) : text
+    }
+
+    /// C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+    private static func isLineUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
+    }
+
     /// A JSON string literal.
     static func jsonString(_ text: String) -> String {
         var out = "\""
@@ -96,7 +107,7 @@ public struct LineLogHandler: LogHandler {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x2028 || scalar.value == 0x2029:
+            case _ where isLineUnsafe(scalar):
                 out += String(format: "\\u%04x", scalar.value)
             default: out.unicodeScalars.append(scalar)
             }

@@ -77,7 +77,13 @@ public final class LogSink: Sendable {
             while offset < raw.count {
                 let written = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
                 if written < 0 {
-                    if errno == EINTR || errno == EAGAIN { continue }
+                    if errno == EINTR { continue }
+                    if errno == EAGAIN {
+                        // A non-blocking stdout whose reader is behind: wait until it takes more.
+                        var descriptor = pollfd(fd: self.descriptor, events: Int16(POLLOUT), revents: 0)
+                        _ = poll(&descriptor, 1, 100)
+                        continue
+                    }
                     return  // stdout is gone: nothing better to do with a log line
                 }
                 offset += written

@@ -27,7 +27,8 @@ final class Exchange {
     /// Request parts that arrived while the upstream connection was being set up.
     private var pending: [HTTPClientRequestPart] = []
     private var pendingBytes = 0
-    var attempts = 0
+    /// The request was sent again once, after a reused connection closed under it.
+    var retried = false
     var receivedBodyBytes: Int64 = 0
     var requestComplete = false
     var responseStarted = false
@@ -65,7 +66,7 @@ final class Exchange {
     /// A retry is safe only for an idempotent request without a body, on a reused connection
     /// (which the upstream may have closed while idle), before any response byte.
     var mayRetry: Bool {
-        reusedConnection && attempts == 1 && !responseStarted && requestComplete
+        reusedConnection && !retried && !responseStarted && requestComplete
             && receivedBodyBytes == 0 && Self.isIdempotent(clientHead.method)
     }
 

@@ -48,7 +48,10 @@ extension ProxyHandler {
         }
     }
 
+    /// The path as the client sent it, without the query and cut to ``auditedPathBytes``; `-` for a
+    /// target that is not a path (absolute form, which may carry user information, or `*`).
     static func auditedPath(_ uri: String) -> String {
+        guard uri.hasPrefix("/") else { return "-" }
         let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         return String(decoding: path.utf8.prefix(auditedPathBytes), as: UTF8.self)
     }

@@ -221,7 +221,6 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     // MARK: Upstream side
 
     private func connect(_ exchange: Exchange, allowReuse: Bool) {
-        exchange.attempts += 1
         if exchange.upstreamStarted == nil { exchange.upstreamStarted = .now() }
         exchange.pool.acquire(allowReuse: allowReuse).whenComplete { result in
             guard case .forwarding(let current) = self.state, current === exchange else {
@@ -328,6 +327,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             state = .closed
             context.close(promise: nil)
         } else if exchange.mayRetry {
+            exchange.retried = true
             exchange.responseDeadline?.cancel()
             connect(exchange, allowReuse: false)
         } else {
