@@ -152,3 +152,30 @@ let package = Package(
         ),
     ]
 )
+
+// `Fuzz/run` sets GATEWAY_FUZZ=1 and builds these with `--sanitize=fuzzer --sanitize=address`:
+// libFuzzer supplies `main`, so they exist only then.
+if Context.environment["GATEWAY_FUZZ"] == "1" {
+    package.targets.append(
+        .target(
+            name: "FuzzSupport",
+            dependencies: [
+                "GatewayCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Fuzz/Support",
+            swiftSettings: swiftSettings
+        ))
+    for name in ["FuzzPathNormalizer", "FuzzRequestHead", "FuzzToken", "FuzzConfig", "FuzzJSON"] {
+        package.targets.append(
+            .executableTarget(
+                name: name,
+                dependencies: ["GatewayCore", "FuzzSupport", .product(name: "NIOHTTP1", package: "swift-nio")],
+                path: "Fuzz/Targets/\(name)",
+                swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
+            ))
+        package.products.append(.executable(name: name, targets: [name]))
+    }
+}

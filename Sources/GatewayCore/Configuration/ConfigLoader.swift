@@ -20,7 +20,7 @@ public enum ConfigLoader {
     /// Validates `text` as if read from `sourcePath`, which names the file in problems and is
     /// the base for relative paths; the file itself is not read.
     public static func parse(text: String, sourcePath: String) throws(ConfigErrors) -> GatewayConfig {
-        if let problem = nulByteProblem(in: text, file: sourcePath) {
+        if let problem = controlCharacterProblem(in: text, file: sourcePath) ?? tableHeaderProblem(in: text, file: sourcePath) {
             throw ConfigErrors(problems: [problem])
         }
         let root: TOMLTable
@@ -45,10 +45,50 @@ public enum ConfigLoader {
         return config
     }
 
-    /// The TOML parser reads C strings and would silently stop at a NUL byte.
-    private static func nulByteProblem(in text: String, file: String) -> ConfigProblem? {
-        guard let nul = text.utf8.firstIndex(of: 0) else { return nil }
-        let line = text.utf8[..<nul].count { $0 == UInt8(ascii: "\n") } + 1
-        return ConfigProblem(file: file, line: line, keyPath: "", message: "the file contains a NUL byte")
+    /// TOML allows no raw control character but tab and line ends, anywhere. They are refused
+    /// before parsing: the parser reads C strings (it would stop at a NUL byte), and some of them
+    /// (e.g. `[` then U+001F) trip an assertion in it that aborts the process.
+    private static func controlCharacterProblem(in text: String, file: String) -> ConfigProblem? {
+        guard
+            let index = text.utf8.firstIndex(where: { ($0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D) || $0 == 0x7F })
+        else { return nil }
+        let line = text.utf8[..<index].count { $0 == UInt8(ascii: "\n") } + 1
+        let byte = text.utf8[index]
+        let hex = String(byte, radix: 16, uppercase: true)
+        let scalar = "U+" + String(repeating: "0", count: 4 - hex.count) + hex
+        return ConfigProblem(
+            file: file, line: line, keyPath: "",
+            message: byte == 0 ? "the file contains a NUL byte" : "the file contains the control character \(scalar)",
+            allowed: "tab and line ends; inside a string, write other control characters escaped, such as \\u001F")
+    }
+
+    /// A line opening a table header (`[` or `[[` first on the line) must name the table at once:
+    /// the TOML parser aborts the process on anything else after the bracket (`[` then a line end,
+    /// `#`, `*`, a non-ASCII letter). Found by `Fuzz/run`. This also refuses a nested array opened on
+    /// a line of its own, which no key of the gateway's config takes.
+    private static func tableHeaderProblem(in text: String, file: String) -> ConfigProblem? {
+        for (index, line) in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            var rest = line.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+            guard rest.first == UInt8(ascii: "[") else { continue }
+            rest = rest.dropFirst()
+            if rest.first == UInt8(ascii: "[") { rest = rest.dropFirst() }
+            rest = rest.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+            // The line's end right after the bracket counts as a missing name too.
+            if let first = rest.first, isTableNameStart(first) { continue }
+            return ConfigProblem(
+                file: file, line: index + 1, keyPath: "", message: "a table header must name its table right after the bracket",
+                allowed: #"a name of letters, digits, "_" and "-", or a quoted name, e.g. [server] or [[route]]"#)
+        }
+        return nil
+    }
+
+    private static func isTableNameStart(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "]"):
+            true
+        default:
+            false
+        }
     }
 }

@@ -113,7 +113,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             let problem: GatewayProblem =
                 (error as? HTTPParserError) == .headerOverflow
                 ? .headersTooLarge : .badFraming("The request could not be parsed as HTTP/1.1.")
-            if error is HTTPParserError {
+            // A connection already going away (the decoder reports the bytes it was left with
+            // when the channel closes, e.g. after a drain) gets no answer: nothing could read it.
+            if error is HTTPParserError, context.channel.isActive {
                 let requestID = Self.generateRequestID()
                 startRecord(requestID: requestID, head: nil)
                 respond(problem.closingConnection(), requestID: requestID, bodyPending: false)
@@ -122,7 +124,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             }
         case .forwarding(let exchange):
             exchange.abandon()
-            if exchange.responseStarted {
+            if exchange.responseStarted || !context.channel.isActive {
                 context.close(promise: nil)
             } else {
                 respond(

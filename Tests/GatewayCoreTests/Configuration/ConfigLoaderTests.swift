@@ -153,6 +153,34 @@ struct ConfigLoaderTests {
     @Test("refuses a NUL byte, which the TOML parser would silently stop at")
     func nulByte() {
         let problems = ConfigFixture.problems(inDocument: "[server]\nlisten = \"127.0.0.1:8443\"\u{0}\n")
-        #expect(problems == ["/srv/gw.conf:2: the file contains a NUL byte"])
+        #expect(problems == ["/srv/gw.conf:2: the file contains a NUL byte (allowed: \(Self.controlAllowed))"])
+    }
+
+    static let controlAllowed = #"tab and line ends; inside a string, write other control characters escaped, such as \u001F"#
+
+    @Test(
+        "refuses a table header that does not name its table at once: the TOML parser aborted on these (found by Fuzz/run)",
+        arguments: ["[\n", "[[\n", "[ # comment\n", "[*]\n", "[é]\n", "[ .a]\n", "x = 1\n  [\r\n"])
+    func unnamedTableHeader(document: String) {
+        let line = document.hasPrefix("x") ? 2 : 1
+        #expect(
+            ConfigFixture.problems(inDocument: document) == [
+                #"/srv/gw.conf:\#(line): a table header must name its table right after the bracket (allowed: a name of letters, digits, "_" and "-", or a quoted name, e.g. [server] or [[route]])"#
+            ])
+    }
+
+    @Test("refuses raw control characters before parsing: [ then U+001F aborted the TOML parser (found by Fuzz/run)")
+    func controlCharacter() {
+        #expect(
+            ConfigFixture.problems(inDocument: "[\u{1F}") == [
+                "/srv/gw.conf:1: the file contains the control character U+001F (allowed: \(Self.controlAllowed))"
+            ])
+        #expect(
+            ConfigFixture.problems(inDocument: "# ok\n[server]\nlisten = \"a\u{7F}\"") == [
+                "/srv/gw.conf:3: the file contains the control character U+007F (allowed: \(Self.controlAllowed))"
+            ])
+        let tabsAndCRLF = ConfigFixture.problems(inDocument: "[server]\r\n\tlisten = \"127.0.0.1:8443\"\r\n")
+        #expect(
+            !tabsAndCRLF.isEmpty && !tabsAndCRLF.contains { $0.contains("control character") }, "tabs and CRLF are fine: \(tabsAndCRLF)")
     }
 }
