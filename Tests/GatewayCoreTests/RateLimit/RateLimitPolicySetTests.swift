@@ -75,4 +75,39 @@ struct RateLimitPolicySetTests {
         #expect(second.shadowRefusals.first?.audited == true)
         #expect(second.responseHeaders.isEmpty)
     }
+
+    @Test("an operator's key means what the request path counts under; anything else is nil")
+    func operatorKeys() {
+        let header = keying.value(of: .header("x-api-key"), client: "192.0.2.7", identity: nil, headers: ["X-Api-Key": "secret-key"])
+        #expect(RateLimitKeying.counterKey(operatorInput: "header:X-Api-Key=secret-key") == header)
+        let claim = keying.value(of: .claim("tenant"), client: "192.0.2.7", identity: alice, headers: [:])
+        #expect(RateLimitKeying.counterKey(operatorInput: "claim:tenant=acme") == claim)
+        #expect(RateLimitKeying.counterKey(operatorInput: "ip:192.0.2.7") == "ip:192.0.2.7")
+        #expect(RateLimitKeying.counterKey(operatorInput: "sub:alice@userservice") == "sub:alice@userservice")
+        for nonsense in ["", "ip:", "sub:", "header:=x", "header:novalue", "user:alice", "192.0.2.7"] {
+            #expect(RateLimitKeying.counterKey(operatorInput: nonsense) == nil, "\(nonsense)")
+        }
+    }
+
+    @Test("every policy of a config once, and what a counter leaves of a quota")
+    func policiesAndState() throws {
+        let hourly = RatePolicyConfig(limit: 60, period: .hour, key: .ip)
+        var config = GatewayConfig(
+            sourcePath: "test", server: ServerConfig(), tls: TLSConfig(certificatePath: "c", privateKeyPath: "k"), jwt: JWTConfig(),
+            upstreams: [], routes: [RouteConfig(path: "/a", upstream: "u", rateLimit: [hourly]), RouteConfig(path: "/b", upstream: "u")])
+        config.rateLimit = RateLimitConfig(defaultPolicies: [hourly])
+        let policies = RateLimitPolicy.all(in: config)
+        #expect(
+            policies.map(\.id) == [
+                RateLimitPolicy(hourly, scope: "default").id,
+                RateLimitPolicy(hourly, scope: RateLimitPolicy.scope(of: config.routes[0])).id,
+            ])
+        let policy = try #require(policies.first)
+        let nanos: Int64 = 1_000_000_000
+        let untouched = policy.state(tat: 0, now: 100 * nanos)
+        #expect(untouched.remaining == 60 && untouched.fullIn == 0)
+        // Ten requests counted a moment ago: 50 left, the whole quota back in 10 minutes.
+        let state = policy.state(tat: 100 * nanos + 600 * nanos, now: 100 * nanos)
+        #expect(state.remaining == 50 && state.fullIn == 600 * nanos)
+    }
 }
