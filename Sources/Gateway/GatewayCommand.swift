@@ -82,12 +82,7 @@ extension GatewayCommand {
             let admin = AdminServer.make(
                 config: config, rateLimiter: rateLimiter, store: store,
                 readiness: Readiness(store: store, health: health, remoteKeys: remoteKeys), metrics: metrics,
-                readings: {
-                    GatewayMetrics.Readings(
-                        openConnections: server.openConnections, auditQueueDepth: recorder.queueDepth,
-                        auditEventsDropped: recorder.droppedEvents, rateLimitKeys: rateLimiter.count,
-                        rateLimitEvictions: rateLimiter.evictions, targets: health.targets)
-                }, logger: logger)
+                readings: { server.metricsReadings }, logger: logger)
             if let admin { services.append(admin) }
             let group = ServiceGroup(
                 configuration: .init(

@@ -96,7 +96,7 @@ struct HealthAndMetricsTests {
                 let second = try await gateway.send("/echo")
                 let third = try await gateway.send("/echo")
                 #expect([first.status, foreign.status, second.status, third.status] == [.ok, .forbidden, .ok, .tooManyRequests])
-                let page = String(decoding: gateway.server.metrics.exposition(gateway.readings), as: UTF8.self)
+                let page = String(decoding: gateway.server.metrics.exposition(gateway.server.metricsReadings), as: UTF8.self)
                 #expect(page.contains(#"gateway_rate_limit_decisions_total{decision="allowed"} 2"#), "\(page)")
                 #expect(page.contains(#"gateway_rate_limit_decisions_total{decision="refused"} 1"#))
                 #expect(page.contains(#"gateway_cors_refusals_total{action="refused"} 1"#))

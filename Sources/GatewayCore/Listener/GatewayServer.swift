@@ -84,6 +84,14 @@ public final class GatewayServer: Service, Sendable {
     /// Client connections open right now.
     public var openConnections: Int { limiter.openConnections }
 
+    /// What `/metrics` reads from the running components when it is scraped.
+    public var metricsReadings: GatewayMetrics.Readings {
+        let limiter = runtime.rateLimiter
+        return GatewayMetrics.Readings(
+            openConnections: openConnections, auditQueueDepth: recorder.queueDepth, auditEventsDropped: recorder.droppedEvents,
+            rateLimitKeys: limiter.count, rateLimitEvictions: limiter.evictions, targets: health.targets)
+    }
+
     /// Binds every listener, or takes over the sockets systemd passed, and starts accepting.
     public func start() async throws -> BoundAddresses {
         let server = runtime.config.server

@@ -19,13 +19,6 @@ struct GatewayHarness {
 
     var port: Int { addresses.tls.port! }
 
-    /// What `/metrics` would read from the running components now.
-    var readings: GatewayMetrics.Readings {
-        GatewayMetrics.Readings(
-            openConnections: server.openConnections, auditQueueDepth: recorder.queueDepth, auditEventsDropped: recorder.droppedEvents,
-            rateLimitKeys: server.runtime.rateLimiter.count, rateLimitEvictions: server.runtime.rateLimiter.evictions,
-            targets: server.health.targets)
-    }
     var baseURL: String { "https://localhost:\(port)" }
 
     /// A config with the test certificate and one upstream per `upstreams` entry (name → port).
