@@ -116,11 +116,12 @@ struct CommandLineTests {
             let config = try writeConfig(in: directory, upstreamPort: upstream.port)
             let port = try RefusingPort().port
             // Run for 6 s at most, waited for on a thread of its own like every other child process.
+            // systemd-socket-activate passes on only the variables named with -E.
+            let passed = Fixtures.childEnvironment(["JWT_SECRET_KEY": Fixtures.jwtSecret]).flatMap { ["-E", "\($0.key)=\($0.value)"] }
             let activated = Task {
                 try await runProcess(
                     "/usr/bin/timeout",
-                    [
-                        "6", activate, "-l", "127.0.0.1:\(port)", "-E", "JWT_SECRET_KEY=\(Fixtures.jwtSecret)",
+                    ["6", activate, "-l", "127.0.0.1:\(port)"] + passed + [
                         Fixtures.binDirectory.appendingPathComponent("gateway").path, "serve", "--config", config,
                     ])
             }

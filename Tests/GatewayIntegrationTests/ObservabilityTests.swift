@@ -78,7 +78,7 @@ struct ObservabilityTests {
             in: directory, upstreamPort: firstPort,
             upstream: """
                 targets = ["http://127.0.0.1:\(firstPort)", "http://127.0.0.1:\(secondPort)"]
-                health_check = { interval = "200ms", timeout = "100ms", unhealthy_after = 1, healthy_after = 1 }
+                health_check = { interval = "250ms", timeout = "250ms", unhealthy_after = 1, healthy_after = 1 }
                 """,
             routes: Self.routes, extra: "[admin]\nlisten = \"127.0.0.1:0\"\n\n[log]\nformat = \"json\"")
         let gateway = try await GatewayProcess.start(configPath: config)
@@ -101,7 +101,7 @@ struct ObservabilityTests {
             // One target down: still ready, and every request goes to the other.
             await second.stop()
             let secondSeen = second.requestsSeen
-            try await Task.sleep(for: .milliseconds(500))
+            try await Task.sleep(for: .milliseconds(700))
             #expect(try await Self.readiness(admin, becomes: 200, client: client) == "ready\n")
             for _ in 0..<10 { #expect(try await Self.get(base + "/echo", client: client).status == 200) }
             #expect(second.requestsSeen == secondSeen)

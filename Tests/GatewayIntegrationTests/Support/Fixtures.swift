@@ -23,6 +23,13 @@ enum Fixtures {
             .deletingLastPathComponent()
     }
 
+    /// `environment` for a child process, plus the coverage profile path of this test run when
+    /// there is one (`swift test --enable-code-coverage`), so the real binaries' lines count too.
+    static func childEnvironment(_ environment: [String: String]) -> [String: String] {
+        guard let profile = ProcessInfo.processInfo.environment["LLVM_PROFILE_FILE"] else { return environment }
+        return environment.merging(["LLVM_PROFILE_FILE": profile]) { own, _ in own }
+    }
+
     /// A fresh temporary directory, removed by the caller.
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-tests-\(UUID().uuidString)")

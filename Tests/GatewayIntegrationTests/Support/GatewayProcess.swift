@@ -23,7 +23,7 @@ final class GatewayProcess {
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.executableURL = Fixtures.binDirectory.appendingPathComponent("gateway")
         process.arguments = ["serve", "--config", configPath]
-        process.environment = environment
+        process.environment = Fixtures.childEnvironment(environment)
         process.standardOutput = try FileHandle(forWritingTo: logFile)
         process.standardError = process.standardOutput
         try process.run()
@@ -132,7 +132,7 @@ func runProcess(_ path: String, _ arguments: [String], environment: [String: Str
                     let process = Process()
                     process.executableURL = URL(fileURLWithPath: path)
                     process.arguments = arguments
-                    if let environment { process.environment = environment }
+                    if let environment { process.environment = Fixtures.childEnvironment(environment) }
                     let pipe = Pipe()
                     process.standardOutput = pipe
                     process.standardError = pipe
