@@ -94,7 +94,7 @@ struct AuditRecorderTests {
 
     @Test("record never waits for a slow store")
     func recordNeverWaits() async throws {
-        let store = try ControlledStore(appendDelay: .seconds(1))
+        let store = try ControlledStore(appendDelay: .seconds(2))
         // One big batch, so that draining at the end takes one slow append rather than twenty.
         let recorder = AuditRecorder(store: store, configuration: .init(batchSize: 10_000), logger: logger)
         let events = StoreFixture.events(10_000)
@@ -104,7 +104,9 @@ struct AuditRecorderTests {
             let elapsed = ContinuousClock().measure {
                 for event in events.dropFirst() { recorder.record(event) }
             }
-            #expect(elapsed < .milliseconds(100), "10,000 record() calls took \(elapsed)")
+            // Waiting for the store even once would take the 2 s of an append; the margin is for a
+            // loaded CI machine and a coverage build, not a speed goal.
+            #expect(elapsed < .seconds(1), "10,000 record() calls took \(elapsed)")
         }
         #expect(try await store.storedEventCount == 10_000)
         #expect(recorder.droppedEvents == 0)
