@@ -82,6 +82,32 @@ struct RateLimitTests {
         }
     }
 
+    @Test("requests refused by authentication count against the address: token guessing runs into 429, a valid subject does not")
+    func refusedTokensCount() async throws {
+        let routes = [
+            RouteConfig(
+                path: "/", upstream: "test", auth: .required, scopes: ["read"],
+                rateLimit: [RatePolicyConfig(limit: 4, period: .minute, key: .subject)])
+        ]
+        try await withGateway(routes: routes) { gateway in
+            #expect(try await gateway.send("/echo").status == .unauthorized)
+            #expect(try await gateway.send("/echo", token: Self.token(subject: "mallory") + "x").status == .unauthorized)
+            #expect(try await gateway.send("/echo", token: Self.token(subject: "mallory")).status == .forbidden, "no read scope")
+            #expect(try await gateway.send("/echo", token: "not.a.token").status == .unauthorized)
+            let guessing = try await gateway.send("/echo", token: "another.bad.token")
+            #expect(guessing.status == .tooManyRequests)
+            #expect(guessing.json["code"] as? String == "rate_limited")
+            #expect(guessing.headers["retry-after"] == ["15"])
+            let events = try await gateway.auditEvents().filter { $0.type == .rateLimited }
+            #expect(events.map(\.reason) == ["4/minute by subject exhausted for ip:127.0.0.1"])
+            let now = Int(Date().timeIntervalSince1970)
+            let valid = IntegrationTokens.hs256([
+                "sub": "alice", "iss": "userservice", "aud": "gateway", "scope": "read", "iat": now, "exp": now + 600,
+            ])
+            #expect(try await gateway.send("/echo", token: valid).status == .ok, "alice has a counter of her own")
+        }
+    }
+
     @Test("a forged X-Forwarded-For from an untrusted peer does not change the key")
     func forgedForwardedFor() async throws {
         try await withGateway(defaults: [RatePolicyConfig(limit: 3, period: .minute, key: .ip)]) { gateway in

@@ -40,7 +40,8 @@ struct PassedDecision {
 
 /// The ordered checks a request head goes through before anything is forwarded:
 /// limits, framing, target normalisation, routing, CORS (preflights are answered here, before
-/// authentication), body size, authentication, rate limits, the route's input checks.
+/// authentication), body size, authentication, rate limits (which count requests that
+/// authentication refused too), the route's input checks.
 enum RequestAdmission {
     /// Longest request target accepted (414 beyond), capped by `max_header_bytes`.
     static let maximumTargetBytes = 8 * 1024
@@ -88,11 +89,22 @@ enum RequestAdmission {
         do throws(GatewayProblem) {
             if case .length(let length) = framing, length > route.validation.maxBodyBytes { throw .bodyTooLarge }
             let now = runtime.now()
-            let identity = try runtime.auth.authenticate(head.headers, route: route, now: now, cache: tokenCache)
-            let rateLimit = try route.rateLimits.admit(
-                limiter: runtime.rateLimiter, keying: runtime.rateLimitKeying,
-                client: runtime.headerRules.clientAddress(peer: peer, headers: head.headers), identity: identity, headers: head.headers,
-                now: now, responseHeaders: runtime.config.rateLimit.responseHeaders)
+            func countRateLimits(_ identity: VerifiedIdentity?) throws(GatewayProblem) -> RateLimitPolicySet.Admission {
+                try route.rateLimits.admit(
+                    limiter: runtime.rateLimiter, keying: runtime.rateLimitKeying,
+                    client: runtime.headerRules.clientAddress(peer: peer, headers: head.headers), identity: identity,
+                    headers: head.headers, now: now, responseHeaders: runtime.config.rateLimit.responseHeaders)
+            }
+            let identity: VerifiedIdentity?
+            do throws(GatewayProblem) {
+                identity = try runtime.auth.authenticate(head.headers, route: route, now: now, cache: tokenCache)
+            } catch  where error.status == .unauthorized || error.status == .forbidden {
+                // A refused token counts against the client's quota like any request (subject keys
+                // fall back to its address), so guessing or replaying tokens is limited too.
+                _ = try countRateLimits(nil)
+                throw error
+            }
+            let rateLimit = try countRateLimits(identity)
             passed += rateLimit.shadowRefusals.filter(\.audited).map { PassedDecision(type: .rateLimited, reason: $0.reason) }
             try route.validation.checkHead(head, query: target.query, framing: framing)
 
