@@ -6,7 +6,7 @@ public struct RateLimitConfig: Sendable, Equatable {
     public var defaultPolicies: [RatePolicyConfig]
     /// An IPv6 client is keyed by its network of this many bits (one host usually has a whole /64). Default 64.
     public var ipv6Prefix: Int
-    /// Keys the limiter remembers at most; beyond, the least recently used is evicted (and counted). Default 100,000.
+    /// Keys the limiter remembers at most; beyond, one of the least recently used is evicted (and counted). Default 100,000.
     public var maxKeys: Int
     /// Allowed responses carry the `RateLimit` and `RateLimit-Policy` headers too (429s always do). Default true.
     public var responseHeaders: Bool

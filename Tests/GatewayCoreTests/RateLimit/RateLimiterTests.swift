@@ -97,6 +97,18 @@ struct RateLimiterTests {
         #expect(limiter.evictions == 10_000 - limiter.count)
     }
 
+    @Test("a flood of new keys evicts its own fresh counters, not an exhausted one that went quiet")
+    func floodKeepsExhaustedCounters() {
+        let limiter = RateLimiter(maxKeys: 1_600)
+        for _ in 1...50 { _ = check(limiter, [perHour], key: "sub:victim", at: start) }
+        #expect(!check(limiter, [perHour], key: "sub:victim", at: start)[0].admitted)
+        for index in 0..<20_000 {
+            _ = check(limiter, [perHour], key: "ip:10.\(index / 65_536).\(index / 256 % 256).\(index % 256)", at: start)
+        }
+        #expect(limiter.evictions >= 18_000, "the flood filled every shard many times over")
+        #expect(!check(limiter, [perHour], key: "sub:victim", at: start)[0].admitted, "still exhausted after the flood")
+    }
+
     @Test("counters back at their full quota are swept out")
     func sweep() {
         let limiter = RateLimiter(maxKeys: 1_000)

@@ -1,4 +1,4 @@
-/// A map of at most `capacity` entries that evicts the least recently used one to make room.
+/// A map of at most `capacity` entries that evicts one of the least recently used to make room.
 ///
 /// Every operation is O(1): the entries sit in flat arrays linked into a recency list by index, so
 /// a lookup or an update allocates nothing once the table has grown.
@@ -43,12 +43,23 @@ struct LRUTable<Key: Hashable, Value> {
 
     func key(at slot: Int32) -> Key { nodes[Int(slot)].key }
 
-    /// Adds `key` as the most recently used; evicts the least recently used entry first when full,
-    /// and returns it. `key` must not be present.
-    mutating func insert(_ key: Key, _ value: Value) -> (slot: Int32, evicted: (key: Key, value: Value)?) {
+    /// Least recently used entries among which an insert into a full table picks the one to evict.
+    static var evictionCandidates: Int { 8 }
+
+    /// Adds `key` as the most recently used and returns its slot. When the table is full, it first
+    /// evicts, among the ``evictionCandidates`` least recently used entries, the one `rank` puts
+    /// lowest (the older of two equal), and returns it too. `key` must not be present.
+    mutating func insert(
+        _ key: Key, _ value: Value, evictingLowest rank: (Value) -> Int64
+    ) -> (slot: Int32, evicted: (key: Key, value: Value)?) {
         var evicted: (key: Key, value: Value)?
         if slots.count >= capacity, oldest != Self.none {
-            let victim = oldest
+            var victim = oldest
+            var candidate = nodes[Int(oldest)].newer
+            for _ in 1..<Self.evictionCandidates where candidate != Self.none {
+                if rank(nodes[Int(candidate)].value) < rank(nodes[Int(victim)].value) { victim = candidate }
+                candidate = nodes[Int(candidate)].newer
+            }
             evicted = (nodes[Int(victim)].key, nodes[Int(victim)].value)
             remove(at: victim)
         }

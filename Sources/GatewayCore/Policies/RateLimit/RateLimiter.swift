@@ -4,9 +4,11 @@ import Synchronization
 ///
 /// Counters are spread over shards by a hash of their policy and key, each shard behind its own
 /// `Mutex` held for one table lookup and a few additions, so event loops rarely meet and a check
-/// never waits on anything slower. Each shard keeps at most its share of ``RateLimitConfig/maxKeys``
-/// and evicts the least recently used counter beyond (``evictions`` counts them). Counters back at
-/// their full quota are equivalent to absent ones and are swept out.
+/// never waits on anything slower. Each shard keeps at most its share of ``RateLimitConfig/maxKeys``;
+/// beyond, it evicts (and ``evictions`` counts) the counter whose quota comes back soonest among
+/// the least recently used few, so that a flood of new keys pushes out its own fresh counters
+/// rather than an exhausted one. Counters back at their full quota are equivalent to absent ones
+/// and are swept out.
 ///
 /// One limiter outlives config reloads: counters are keyed by ``RateLimitPolicy/id``.
 public final class RateLimiter: Sendable {
@@ -102,7 +104,7 @@ public final class RateLimiter: Sendable {
             if let used = shard.counters.use(counterKey) {
                 slot = used
             } else {
-                let inserted = shard.counters.insert(counterKey, Counter(tat: 0))
+                let inserted = shard.counters.insert(counterKey, Counter(tat: 0), evictingLowest: \.tat)
                 if inserted.evicted != nil { shard.evictions += 1 }
                 slot = inserted.slot
             }
@@ -189,7 +191,7 @@ public final class RateLimiter: Sendable {
                 if let slot = shard.counters.slot(of: counterKey) {
                     shard.counters[slot].tat = max(shard.counters[slot].tat, counter.tat)
                 } else {
-                    _ = shard.counters.insert(counterKey, Counter(tat: counter.tat))
+                    _ = shard.counters.insert(counterKey, Counter(tat: counter.tat), evictingLowest: \.tat)
                 }
             }
         }
