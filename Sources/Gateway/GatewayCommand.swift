@@ -42,6 +42,7 @@ extension GatewayCommand {
             let level = logLevel ?? config.log.level
             let format = config.log.format
             LoggingSystem.bootstrap { LineLogHandler(label: $0, format: format, level: level) }
+            LogSink.standardOutput.useFormat(format)
             defer { LogSink.standardOutput.flush() }
             let logger = Logger(label: "gateway")
             for warning in config.warnings { logger.warning("config: \(warning)") }

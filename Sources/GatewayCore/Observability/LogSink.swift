@@ -1,4 +1,6 @@
 import Dispatch
+import Foundation
+import Logging
 import Synchronization
 
 #if canImport(Glibc)
@@ -10,7 +12,7 @@ import Synchronization
 /// Where log lines go: a file descriptor (stdout) written by a serial queue of its own, so that a
 /// request that logs never waits on the write, in batches a few milliseconds apart. Lines wait in a bounded buffer; when the reader
 /// (journald, a pipe) falls that far behind, further lines are dropped and counted, and the count
-/// is logged once writing catches up.
+/// is logged once writing catches up, as a warning line in the format of the lines around it.
 public final class LogSink: Sendable {
     private struct Buffer {
         var pending: [UInt8] = []
@@ -24,6 +26,7 @@ public final class LogSink: Sendable {
     private let descriptor: CInt
     private let limit: Int
     private let buffer = Mutex(Buffer())
+    private let noticeFormat = Mutex(LogFormat.text)
     private let queue = DispatchQueue(label: "gateway.log")
     /// How long the first line of a batch waits for more before they are written together.
     private static let batchDelay = DispatchTimeInterval.milliseconds(5)
@@ -32,6 +35,11 @@ public final class LogSink: Sendable {
     public init(descriptor: CInt, limit: Int = 4 << 20) {
         self.descriptor = descriptor
         self.limit = limit
+    }
+
+    /// The format of the line that reports dropped lines: that of the handler writing here.
+    public func useFormat(_ format: LogFormat) {
+        noticeFormat.withLock { $0 = format }
     }
 
     /// Queues one line (which must end with a newline).
@@ -65,10 +73,16 @@ public final class LogSink: Sendable {
                 if buffer.pending.isEmpty { buffer.draining = false }
                 return (buffer.pending, buffer.dropped)
             }
-            if dropped > 0 { writeAll(Array("log: \(dropped) lines dropped: stdout was not read fast enough\n".utf8)) }
-            guard !chunk.isEmpty else { return }
             writeAll(chunk)
+            if dropped > 0 { writeAll(Array(droppedNotice(dropped).utf8)) }
+            guard !chunk.isEmpty else { return }
         }
+    }
+
+    private func droppedNotice(_ count: Int) -> String {
+        LineLogHandler.line(
+            format: noticeFormat.withLock { $0 }, time: Date(), level: .warning, label: "gateway",
+            message: "log lines dropped: stdout was not read fast enough", metadata: ["gateway.dropped_lines": "\(count)"])
     }
 
     private func writeAll(_ bytes: [UInt8]) {
