@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GRDB
 import GatewayCore
 import GatewayTestSupport
 import Logging
@@ -83,6 +84,37 @@ struct HealthAndMetricsTests {
         #expect(await readiness.problems().isEmpty)
         store.refuseWrites(true)
         #expect(await readiness.problems().first?.hasPrefix("store: not writable") == true)
+    }
+
+    @Test("/readyz answers by its deadline while another process holds the store's write lock")
+    func storeStalled() async throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("gateway.sqlite").path
+        let store = try SQLiteStore(path: path)
+        let health = UpstreamHealth(upstreams: [], logger: Logger(label: "test"))
+        let readiness = Readiness(store: store, health: health, remoteKeys: [], storeDeadline: .milliseconds(300))
+        #expect(await readiness.problems().isEmpty)
+        // Another connection (as `gateway token revoke` would be) takes the write lock and keeps it.
+        let other = try DatabaseQueue(path: path)
+        let locked = AsyncStream.makeStream(of: Void.self)
+        let release = DispatchSemaphore(value: 0)
+        let holder = Task {
+            try await other.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN EXCLUSIVE")
+                locked.continuation.yield()
+                release.wait()  // on GRDB's writer queue of that connection, not a shared thread
+                try db.execute(sql: "COMMIT")
+            }
+        }
+        for await _ in locked.stream { break }
+        let started = ContinuousClock.now
+        let problems = await readiness.problems()
+        let elapsed = ContinuousClock.now - started
+        release.signal()
+        try await holder.value
+        #expect(problems == ["store: no answer to a test write within 0.3 seconds"])
+        #expect(elapsed < .seconds(3), "SQLite's own busy timeout is 5 s")
     }
 
     @Test("rate limit decisions and CORS refusals are counted")
