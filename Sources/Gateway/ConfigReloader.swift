@@ -7,7 +7,7 @@ import UnixSignals
 
 /// Reloads the config file and the certificates on SIGHUP without closing a listener or a
 /// connection: the new config is read, checked and built into a runtime off the event loops, then
-/// new connections get it (and the renewed certificate) while open ones carry on with theirs.
+/// every connection serves its next request under it, and new connections get the renewed certificate.
 ///
 /// A config that does not load, or changes what only a restart can change (where the listeners,
 /// the admin listener and the store are, who may use the admin listener, how the limiter counts,

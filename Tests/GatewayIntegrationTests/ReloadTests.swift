@@ -122,6 +122,25 @@ struct ReloadTests {
         }
     }
 
+    @Test("a keep-alive connection opened before a reload serves its next request under the new policies")
+    func openConnectionsTakeTheNewConfig() async throws {
+        try await TestUpstream.with { upstream in
+            let open = GatewayHarness.config(
+                upstreams: ["test": upstream.port], routes: [RouteConfig(path: "/", upstream: "test", auth: .none)])
+            try await GatewayHarness.with(open) { gateway in
+                #expect(try await gateway.send("/echo").status == .ok)
+                #expect(gateway.server.openConnections == 1)
+                var locked = open
+                locked.routes = [RouteConfig(path: "/", upstream: "test", auth: .required)]
+                await gateway.server.replaceRuntime(try gateway.makeRuntime(locked))
+                let next = try await gateway.send("/echo")
+                #expect(gateway.server.openConnections == 1, "the same connection carried the request")
+                #expect(next.status == .unauthorized, "the route now requires a token")
+                #expect(upstream.requestsSeen == 1)
+            }
+        }
+    }
+
     @Test("a config that does not load is refused, audited config_rejected, and the running one keeps serving")
     func badConfig() async throws {
         try await TestUpstream.with { upstream in

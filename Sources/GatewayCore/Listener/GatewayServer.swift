@@ -17,22 +17,7 @@ public final class GatewayServer: Service, Sendable {
         public let redirect: SocketAddress?
     }
 
-    /// What new connections are served with; a reload replaces it whole. A connection keeps the
-    /// generation it was accepted under for its whole life.
-    private struct Generation: Sendable {
-        let runtime: GatewayRuntime
-        let pools: UpstreamPools
-        let tokenCaches: VerifiedTokenCaches
-
-        init(_ runtime: GatewayRuntime, health: UpstreamHealth, group: any EventLoopGroup) {
-            self.runtime = runtime
-            health.update(runtime.config.upstreams)
-            self.pools = UpstreamPools(upstreams: runtime.config.upstreams, health: health, group: group)
-            self.tokenCaches = VerifiedTokenCaches(capacity: runtime.config.jwt.tokenCacheEntries, group: group)
-        }
-    }
-
-    private let current: Mutex<Generation>
+    private let generations: ServingGenerations
     private let recorder: AuditRecorder
     /// The upstream targets' health: which ones new requests may go to.
     public let health: UpstreamHealth
@@ -60,25 +45,22 @@ public final class GatewayServer: Service, Sendable {
         self.health = health
         self.metrics = metrics
         self.requestMetrics = RequestMetricsByLoop(metrics, group: group)
-        self.current = Mutex(Generation(runtime, health: health, group: group))
+        self.generations = ServingGenerations(runtime, health: health, group: group)
         self.recorder = recorder
         self.group = group
         self.logger = logger
         self.limiter = ConnectionLimiter(limit: runtime.config.server.maxConnections)
     }
 
-    /// The runtime new connections get.
-    public var runtime: GatewayRuntime { current.withLock { $0.runtime } }
+    /// The runtime in force.
+    public var runtime: GatewayRuntime { generations.current.runtime }
 
-    /// Serves new connections with `runtime` (its certificate, routes and policies); connections
-    /// already open carry on with theirs. The listeners stay as they are, so `runtime` must listen
-    /// where the old one did. The old generation's idle upstream connections are closed.
+    /// Puts `runtime` in force: new connections get its certificate and connection settings, and
+    /// every connection serves its next request under its routes and policies (a request under way
+    /// finishes under the old ones). The listeners stay as they are, so `runtime` must listen where
+    /// the old one did. The old generation's idle upstream connections are closed.
     public func replaceRuntime(_ runtime: GatewayRuntime) async {
-        let replaced = current.withLock { current in
-            defer { current = Generation(runtime, health: health, group: group) }
-            return current
-        }
-        try? await replaced.pools.shutdown()?.get()
+        try? await generations.replace(with: runtime).pools.shutdown()?.get()
     }
 
     /// Client connections open right now.
@@ -129,7 +111,7 @@ public final class GatewayServer: Service, Sendable {
             return channels
         }
         for channel in channels { try? await channel.close() }
-        let generation = current.withLock { $0 }
+        let generation = generations.current
         await limiter.drain(timeout: generation.runtime.config.server.drainTimeout)
         try await generation.pools.shutdown()?.get()
     }
@@ -172,7 +154,7 @@ public final class GatewayServer: Service, Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let generation = self.current.withLock { $0 }
+                    let generation = self.generations.current
                     let runtime = generation.runtime
                     let server = runtime.config.server
                     let sync = channel.pipeline.syncOperations
@@ -186,8 +168,8 @@ public final class GatewayServer: Service, Sendable {
                         withEncoderConfiguration: .init(), withDecoderLimitConfiguration: Self.decoderLimits(server))
                     try sync.addHandler(
                         ProxyHandler(
-                            runtime: runtime, pools: generation.pools, tokenCache: generation.tokenCaches.cache(on: channel.eventLoop),
-                            recorder: recorder, metrics: requestMetrics.metrics(on: channel.eventLoop)!, logger: logger))
+                            generations: self.generations, generation: generation, eventLoop: channel.eventLoop, recorder: recorder,
+                            metrics: requestMetrics.metrics(on: channel.eventLoop)!, logger: logger))
                 }
             }
         return try await target.listen(bootstrap)

@@ -24,8 +24,12 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         case closed
     }
 
-    let runtime: GatewayRuntime
-    private let pools: UpstreamPools
+    /// The config in force, its pools and this loop's token cache, as of the last request head.
+    private(set) var runtime: GatewayRuntime
+    private var pools: UpstreamPools
+    private var tokenCache: VerifiedTokenCache?
+    private var generationNumber: Int
+    private let generations: ServingGenerations
     let recorder: AuditRecorder
     let metrics: RequestMetrics
     let logger: Logger
@@ -42,16 +46,17 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     /// What the access log and the metrics will say about the request being handled.
     var record: RequestRecord?
 
-    /// This event loop's cache of verified tokens.
-    private let tokenCache: VerifiedTokenCache?
-
+    /// Serves the connection under `generation`, and each later request under the generation in
+    /// force at its head.
     init(
-        runtime: GatewayRuntime, pools: UpstreamPools, tokenCache: VerifiedTokenCache?, recorder: AuditRecorder,
+        generations: ServingGenerations, generation: ServingGeneration, eventLoop: any EventLoop, recorder: AuditRecorder,
         metrics: RequestMetrics, logger: Logger
     ) {
-        self.runtime = runtime
-        self.tokenCache = tokenCache
-        self.pools = pools
+        self.generations = generations
+        self.runtime = generation.runtime
+        self.pools = generation.pools
+        self.tokenCache = generation.tokenCaches.cache(on: eventLoop)
+        self.generationNumber = generation.number
         self.recorder = recorder
         self.metrics = metrics
         self.logger = logger
@@ -139,6 +144,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
 
     private func receiveHead(_ head: HTTPRequestHead) {
         guard case .idle = state else { return }
+        if let reloaded = generations.replacing(generationNumber) {
+            (runtime, pools, generationNumber) = (reloaded.runtime, reloaded.pools, reloaded.number)
+            tokenCache = reloaded.tokenCaches.cache(on: context.eventLoop)
+        }
         currentHead = head
         context.triggerUserOutboundEvent(RequestCycleEvent.headReceived, promise: nil)
         let peer = context.channel.remoteAddress

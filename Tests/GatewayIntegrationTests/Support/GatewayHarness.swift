@@ -16,6 +16,8 @@ struct GatewayHarness {
     let store: any GatewayStore
     let recorder: AuditRecorder
     let revocations: RevocationList
+    /// Builds a runtime for another config around the same store, keys and limiter, as a reload does.
+    let makeRuntime: @Sendable (GatewayConfig) throws -> GatewayRuntime
 
     var port: Int { addresses.tls.port! }
 
@@ -56,10 +58,13 @@ struct GatewayHarness {
         let rateLimiter = RateLimiter(maxKeys: config.rateLimit.maxKeys)
         let rateLimits = RateLimitPersistence(limiter: rateLimiter, store: store, logger: logger)
         try await rateLimits.restore()
-        let runtime = try GatewayRuntime(
-            config: config, environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret], revocations: revocations,
-            remoteKeys: remoteKeys, usernameFingerprint: UsernameFingerprint(key: try await store.installKey()),
-            rateLimiter: rateLimiter, now: now)
+        let usernameFingerprint = UsernameFingerprint(key: try await store.installKey())
+        let makeRuntime: @Sendable (GatewayConfig) throws -> GatewayRuntime = { config in
+            try GatewayRuntime(
+                config: config, environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret], revocations: revocations,
+                remoteKeys: remoteKeys, usernameFingerprint: usernameFingerprint, rateLimiter: rateLimiter, now: now)
+        }
+        let runtime = try makeRuntime(config)
         let server = GatewayServer(runtime: runtime, recorder: recorder, logger: logger)
         let background = Task {
             await withDiscardingTaskGroup { group in
@@ -79,7 +84,8 @@ struct GatewayHarness {
         do {
             let addresses = try await server.start()
             let harness = GatewayHarness(
-                server: server, addresses: addresses, client: client, store: store, recorder: recorder, revocations: revocations)
+                server: server, addresses: addresses, client: client, store: store, recorder: recorder, revocations: revocations,
+                makeRuntime: makeRuntime)
             let result = try await body(harness)
             await stop()
             return result
