@@ -108,6 +108,25 @@ struct RateLimitTests {
         }
     }
 
+    @Test("a client varying a header that keys the policy still runs into 429 with refused tokens")
+    func refusedTokensIgnoreHeaderKeys() async throws {
+        let routes = [
+            RouteConfig(
+                path: "/", upstream: "test", auth: .required,
+                rateLimit: [RatePolicyConfig(limit: 3, period: .minute, key: .header("x-api-key"))])
+        ]
+        try await withGateway(routes: routes) { gateway in
+            for index in 0..<3 {
+                #expect(
+                    try await gateway.send("/echo", headers: ["X-API-Key": "guess-\(index)"], token: "bad.to.ken").status == .unauthorized)
+            }
+            let refused = try await gateway.send("/echo", headers: ["X-API-Key": "guess-3"], token: "bad.to.ken")
+            #expect(refused.status == .tooManyRequests)
+            let valid = try await gateway.send("/echo", headers: ["X-API-Key": "mine"], token: Self.token(subject: "alice"))
+            #expect(valid.status == .ok, "a verified request counts by its header as configured")
+        }
+    }
+
     @Test("a forged X-Forwarded-For from an untrusted peer does not change the key")
     func forgedForwardedFor() async throws {
         try await withGateway(defaults: [RatePolicyConfig(limit: 3, period: .minute, key: .ip)]) { gateway in

@@ -13,18 +13,25 @@ public final class ControlledStore: GatewayStore {
     private let batchSizes = Mutex<[Int]>([])
     private let started = Atomic<Int>(0)
     private let refusesWrites = Atomic<Bool>(false)
+    private let writeCheckDelay: Duration
+    private let writeChecks = Atomic<Int>(0)
 
     /// - Parameters:
     ///   - appendDelay: how long each append waits before writing.
     ///   - failingAppends: how many appends fail, without writing, before they succeed.
-    public init(appendDelay: Duration = .zero, failingAppends: Int = 0) throws {
+    ///   - writeCheckDelay: how long each ``checkWritable(at:)`` waits first, as on a stalled disk.
+    public init(appendDelay: Duration = .zero, failingAppends: Int = 0, writeCheckDelay: Duration = .zero) throws {
         self.base = try SQLiteStore.inMemory()
         self.appendDelay = appendDelay
+        self.writeCheckDelay = writeCheckDelay
         self.failuresLeft = Mutex(failingAppends)
     }
 
     /// Makes ``checkWritable(at:)`` fail (as on a full or read-only disk) or pass again.
     public func refuseWrites(_ refuse: Bool) { refusesWrites.store(refuse, ordering: .relaxed) }
+
+    /// Calls of ``checkWritable(at:)`` begun so far.
+    public var writeChecksStarted: Int { writeChecks.load(ordering: .relaxed) }
 
     /// The size of every batch written, in order.
     public var appendedBatchSizes: [Int] { batchSizes.withLock { $0 } }
@@ -86,6 +93,8 @@ public final class ControlledStore: GatewayStore {
     }
 
     public func checkWritable(at time: Date) async throws {
+        writeChecks.add(1, ordering: .relaxed)
+        try await Task.sleep(for: writeCheckDelay)
         if refusesWrites.load(ordering: .relaxed) { throw AppendFailure() }
         try await base.checkWritable(at: time)
     }

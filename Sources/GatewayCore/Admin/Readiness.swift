@@ -8,6 +8,7 @@ public struct Readiness: Sendable {
     let health: UpstreamHealth
     let remoteKeys: [RemoteKeySet]
     let storeDeadline: Duration
+    private let storeProbe = StoreProbe()
 
     /// `storeDeadline`: how long the store's test write may take before the store counts as not
     /// ready (a stalled disk, a lock held elsewhere), so that `/readyz` answers in bounded time.
@@ -29,10 +30,10 @@ public struct Readiness: Sendable {
         return problems
     }
 
-    /// Why the store's test write failed or did not finish in time; `nil` when it passed. A write
-    /// still waiting at the deadline is left to finish on its own.
+    /// Why the store's test write failed or did not finish in time; `nil` when it passed.
     private func storeProblem() async -> String? {
-        let (store, deadline) = (self.store, storeDeadline)
+        let write = storeProbe.write(to: store)
+        let deadline = storeDeadline
         return await withCheckedContinuation { continuation in
             let answer = FirstAnswer(continuation)
             let timer = Task {
@@ -40,14 +41,33 @@ public struct Readiness: Sendable {
                 answer.resume("store: no answer to a test write within \(deadline)")
             }
             Task {
-                do {
-                    try await store.checkWritable(at: Date())
-                    answer.resume(nil)
-                } catch {
-                    answer.resume("store: not writable: \(error)")
-                }
+                answer.resume(await write.value)
                 timer.cancel()
             }
+        }
+    }
+}
+
+/// The store's test write: at most one at a time, so that probes of a stalled store wait for the
+/// write already queued instead of queueing more in front of the audit trail's.
+private final class StoreProbe: Sendable {
+    private let running = Mutex<Task<String?, Never>?>(nil)
+
+    /// The write under way, or a new one.
+    func write(to store: any GatewayStore) -> Task<String?, Never> {
+        running.withLock { running in
+            if let running { return running }
+            let task = Task<String?, Never> {
+                defer { self.running.withLock { $0 = nil } }
+                do {
+                    try await store.checkWritable(at: Date())
+                    return nil
+                } catch {
+                    return "store: not writable: \(error)"
+                }
+            }
+            running = task
+            return task
         }
     }
 }

@@ -89,22 +89,24 @@ enum RequestAdmission {
         do throws(GatewayProblem) {
             if case .length(let length) = framing, length > route.validation.maxBodyBytes { throw .bodyTooLarge }
             let now = runtime.now()
-            func countRateLimits(_ identity: VerifiedIdentity?) throws(GatewayProblem) -> RateLimitPolicySet.Admission {
+            func countRateLimits(_ identity: VerifiedIdentity?, keyHeaders: HTTPHeaders) throws(GatewayProblem)
+                -> RateLimitPolicySet.Admission
+            {
                 try route.rateLimits.admit(
                     limiter: runtime.rateLimiter, keying: runtime.rateLimitKeying,
                     client: runtime.headerRules.clientAddress(peer: peer, headers: head.headers), identity: identity,
-                    headers: head.headers, now: now, responseHeaders: runtime.config.rateLimit.responseHeaders)
+                    headers: keyHeaders, now: now, responseHeaders: runtime.config.rateLimit.responseHeaders)
             }
             let identity: VerifiedIdentity?
             do throws(GatewayProblem) {
                 identity = try runtime.auth.authenticate(head.headers, route: route, now: now, cache: tokenCache)
             } catch  where error.status == .unauthorized || error.status == .forbidden {
-                // A refused token counts against the client's quota like any request (subject keys
-                // fall back to its address), so guessing or replaying tokens is limited too.
-                _ = try countRateLimits(nil)
+                // A refused token counts against the client's address for every policy (no identity,
+                // and no header the client could vary), so guessing or replaying tokens is limited too.
+                _ = try countRateLimits(nil, keyHeaders: [:])
                 throw error
             }
-            let rateLimit = try countRateLimits(identity)
+            let rateLimit = try countRateLimits(identity, keyHeaders: head.headers)
             passed += rateLimit.shadowRefusals.filter(\.audited).map { PassedDecision(type: .rateLimited, reason: $0.reason) }
             try route.validation.checkHead(head, query: target.query, framing: framing)
 

@@ -105,8 +105,12 @@ final class GatewayProcess {
         }
     }
 
+    /// Stops a gateway a test left running, and waits for it: under `--enable-code-coverage` it
+    /// writes its profile on exit, which must be complete before `swift test` merges the profiles.
     deinit {
-        if process.isRunning { process.terminate() }
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
     }
 }
 
