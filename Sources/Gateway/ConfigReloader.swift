@@ -11,7 +11,7 @@ import UnixSignals
 ///
 /// A config that does not load, or changes what only a restart can change (where the listeners,
 /// the admin listener and the store are, who may use the admin listener, how the limiter counts,
-/// the log's format and level; a JWKS URL not fetched yet), is refused: logged, audited
+/// the log's format; a JWKS URL not fetched yet), is refused: logged, audited
 /// `config_rejected`, and the running config keeps serving. Tells systemd `RELOADING=1` and then
 /// `READY=1` around each reload.
 final class ConfigReloader: Service, Sendable {
@@ -20,14 +20,17 @@ final class ConfigReloader: Service, Sendable {
     private let recorder: AuditRecorder
     private let notifier: SystemdNotifier
     private let metrics: GatewayMetrics
+    /// The log level a reload sets from `[log] level`; `nil` when `--log-level` holds it.
+    private let logLevel: LogLevelSetting?
     private let logger: Logger
     private let build: @Sendable (GatewayConfig) throws -> GatewayRuntime
 
     init(
         path: String, server: GatewayServer, recorder: AuditRecorder, notifier: SystemdNotifier, metrics: GatewayMetrics,
-        logger: Logger, build: @escaping @Sendable (GatewayConfig) throws -> GatewayRuntime
+        logLevel: LogLevelSetting?, logger: Logger, build: @escaping @Sendable (GatewayConfig) throws -> GatewayRuntime
     ) {
         self.metrics = metrics
+        self.logLevel = logLevel
         self.path = path
         self.server = server
         self.recorder = recorder
@@ -62,6 +65,7 @@ final class ConfigReloader: Service, Sendable {
             return false
         }
         await server.replaceRuntime(runtime)
+        logLevel?.level = runtime.config.log.level
         for warning in runtime.config.warnings { logger.warning("config: \(warning)") }
         logger.notice("config reloaded", metadata: ["gateway.config": "\(path)"])
         recorder.record(AuditEvent(time: Date(), type: .configReloaded, reason: "\(path) reloaded"))
@@ -81,9 +85,7 @@ final class ConfigReloader: Service, Sendable {
         if next.rateLimit.maxKeys != running.rateLimit.maxKeys || next.rateLimit.ipv6Prefix != running.rateLimit.ipv6Prefix {
             return "rate_limit.max_keys and rate_limit.ipv6_prefix change only on restart"
         }
-        if next.log.format != running.log.format || next.log.level != running.log.level {
-            return "log.format and log.level change only on restart"
-        }
+        if next.log.format != running.log.format { return "log.format changes only on restart" }
         let fetched = Set(running.jwt.issuers.compactMap(\.jwksURL))
         if let added = next.jwt.issuers.compactMap(\.jwksURL).first(where: { !fetched.contains($0) }) {
             return "jwks_url \(added) is new: restart to fetch it"

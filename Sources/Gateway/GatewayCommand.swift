@@ -39,7 +39,7 @@ extension GatewayCommand {
 
         func run() async throws {
             let config = try ConfigCheck.loadConfig(path: options.config)
-            let level = logLevel ?? config.log.level
+            let level = LogLevelSetting(logLevel ?? config.log.level)
             let format = config.log.format
             LoggingSystem.bootstrap { LineLogHandler(label: $0, format: format, level: level) }
             LogSink.standardOutput.useFormat(format)
@@ -66,8 +66,10 @@ extension GatewayCommand {
                 runtime: runtime, recorder: recorder, health: health, metrics: metrics, logger: logger, notifier: notifier,
                 inheritedListeners: SystemdSockets.listeners())
             let fingerprint = runtime.usernameFingerprint
+            // --log-level holds over every reload; without it, a reload applies [log] level.
             let reloader = ConfigReloader(
-                path: options.config, server: server, recorder: recorder, notifier: notifier, metrics: metrics, logger: logger
+                path: options.config, server: server, recorder: recorder, notifier: notifier, metrics: metrics,
+                logLevel: logLevel == nil ? level : nil, logger: logger
             ) {
                 try GatewayRuntime(
                     config: $0, revocations: revocations, remoteKeys: remoteKeys, usernameFingerprint: fingerprint,

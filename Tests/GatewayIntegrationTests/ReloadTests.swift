@@ -122,6 +122,37 @@ struct ReloadTests {
         }
     }
 
+    @Test("a reload applies [log] level at once: access lines stop at notice and come back at info")
+    func logLevel() async throws {
+        try await TestUpstream.with { upstream in
+            let directory = try Fixtures.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let config = { (level: String) in
+                try writeConfig(in: directory, upstreamPort: upstream.port, extra: "[log]\nlevel = \"\(level)\"")
+            }
+            let gateway = try await GatewayProcess.start(configPath: try config("info"))
+            try await AuditShutdownTests.withClient { client in
+                func get(_ path: String) async throws {
+                    let response = try await client.execute(
+                        HTTPClientRequest(url: "https://localhost:\(gateway.port)\(path)"), timeout: .seconds(10))
+                    _ = try await response.body.collect(upTo: 1 << 20)
+                }
+                try await get("/echo/first")
+                _ = try config("notice")
+                try await Self.reload(gateway, expecting: 1)
+                try await get("/echo/second")
+                _ = try config("info")
+                try await Self.reload(gateway, expecting: 2)
+                try await get("/echo/third")
+            }
+            #expect(await gateway.terminate() == .success)
+            let log = gateway.log
+            #expect(log.contains("gateway.path=/echo/first") && log.contains("gateway.path=/echo/third"), "\(log)")
+            #expect(!log.contains("gateway.path=/echo/second"), "\(log)")
+            #expect(!log.contains("config reload refused"))
+        }
+    }
+
     @Test("a keep-alive connection opened before a reload serves its next request under the new policies")
     func openConnectionsTakeTheNewConfig() async throws {
         try await TestUpstream.with { upstream in

@@ -3,17 +3,24 @@ import Logging
 
 /// A swift-log handler writing one line per message to a ``LogSink``, as text, JSON or logfmt.
 public struct LineLogHandler: LogHandler {
-    public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     private let label: String
     private let format: LogFormat
     private let sink: LogSink
+    private let sharedLevel: LogLevelSetting
+    /// A level set on one logger (`logger.logLevel = …`), which then no longer follows the shared one.
+    private var ownLevel: Logger.Level?
 
-    public init(label: String, format: LogFormat, level: Logger.Level, sink: LogSink = .standardOutput) {
+    public init(label: String, format: LogFormat, level: LogLevelSetting, sink: LogSink = .standardOutput) {
         self.label = label
         self.format = format
-        self.logLevel = level
+        self.sharedLevel = level
         self.sink = sink
+    }
+
+    public var logLevel: Logger.Level {
+        get { ownLevel ?? sharedLevel.level }
+        set { ownLevel = newValue }
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
