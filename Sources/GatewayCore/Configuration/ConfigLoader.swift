@@ -20,7 +20,9 @@ public enum ConfigLoader {
     /// Validates `text` as if read from `sourcePath`, which names the file in problems and is
     /// the base for relative paths; the file itself is not read.
     public static func parse(text: String, sourcePath: String) throws(ConfigErrors) -> GatewayConfig {
-        if let problem = controlCharacterProblem(in: text, file: sourcePath) ?? tableHeaderProblem(in: text, file: sourcePath) {
+        // A byte order mark some editors write first is no part of the document.
+        let text = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
+        if let problem = characterProblem(in: text, file: sourcePath) ?? tableHeaderProblem(in: text, file: sourcePath) {
             throw ConfigErrors(problems: [problem])
         }
         let root: TOMLTable
@@ -48,18 +50,42 @@ public enum ConfigLoader {
     /// TOML allows no raw control character but tab and line ends, anywhere. They are refused
     /// before parsing: the parser reads C strings (it would stop at a NUL byte), and some of them
     /// (e.g. `[` then U+001F) trip an assertion in it that aborts the process.
-    private static func controlCharacterProblem(in text: String, file: String) -> ConfigProblem? {
-        guard
-            let index = text.utf8.firstIndex(where: { ($0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D) || $0 == 0x7F })
-        else { return nil }
-        let line = text.utf8[..<index].count { $0 == UInt8(ascii: "\n") } + 1
-        let byte = text.utf8[index]
-        let hex = String(byte, radix: 16, uppercase: true)
-        let scalar = "U+" + String(repeating: "0", count: 4 - hex.count) + hex
-        return ConfigProblem(
-            file: file, line: line, keyPath: "",
-            message: byte == 0 ? "the file contains a NUL byte" : "the file contains the control character \(scalar)",
-            allowed: "tab and line ends; inside a string, write other control characters escaped, such as \\u001F")
+    ///
+    /// Non-ASCII spaces and line separators are refused too. The parser takes them as whitespace
+    /// where the checks below (and a reader) see none: `U+00A0[ #` aborted it (found by `Fuzz/run`
+    /// as a byte order mark before such a header), and a key could look like another.
+    private static func characterProblem(in text: String, file: String) -> ConfigProblem? {
+        var line = 1
+        for scalar in text.unicodeScalars {
+            if scalar == "\n" {
+                line += 1
+            } else if scalar.value < 0x20 && scalar != "\t" && scalar != "\r" || scalar.value == 0x7F {
+                return ConfigProblem(
+                    file: file, line: line, keyPath: "",
+                    message: scalar.value == 0
+                        ? "the file contains a NUL byte" : "the file contains the control character \(codePoint(scalar))",
+                    allowed: "tab and line ends; inside a string, write other control characters escaped, such as \\u001F")
+            } else if isUnicodeSpace(scalar) {
+                return ConfigProblem(
+                    file: file, line: line, keyPath: "", message: "the file contains the non-ASCII space \(codePoint(scalar))",
+                    allowed: "spaces and tabs; inside a string, write it escaped, such as \\u00A0")
+            }
+        }
+        return nil
+    }
+
+    /// Spaces and line separators beyond ASCII that the TOML parser skips as whitespace.
+    private static func isUnicodeSpace(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x85, 0xA0, 0x1680, 0x180E, 0x2000...0x200B, 0x2028, 0x2029, 0x202F, 0x205F, 0x2060, 0x3000, 0xFEFF: true
+        default: false
+        }
+    }
+
+    /// `U+001F`.
+    private static func codePoint(_ scalar: Unicode.Scalar) -> String {
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
     }
 
     /// A line opening a table header (`[` or `[[` first on the line) must name the table at once:

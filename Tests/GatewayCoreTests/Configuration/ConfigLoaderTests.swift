@@ -169,6 +169,30 @@ struct ConfigLoaderTests {
             ])
     }
 
+    @Test(
+        "refuses non-ASCII spaces and line separators, which the TOML parser skips as whitespace (found by Fuzz/run)",
+        arguments: [
+            ("\u{A0}[ #jwt]\n", "U+00A0"), ("[server]\nlisten\u{2003}= \"x\"\n", "U+2003"), ("[server]\u{2028}[ #x]", "U+2028"),
+            ("# a\u{FEFF}b\n", "U+FEFF"),
+        ])
+    func unicodeSpaces(document: String, codePoint: String) {
+        let line = document.hasPrefix("[server]\nlisten") ? 2 : 1
+        #expect(
+            ConfigFixture.problems(inDocument: document) == [
+                "/srv/gw.conf:\(line): the file contains the non-ASCII space \(codePoint) (allowed: spaces and tabs; inside a string, write it escaped, such as \\u00A0)"
+            ])
+    }
+
+    @Test("a byte order mark at the start is skipped; the table header check still sees the line (it aborted the parser)")
+    func byteOrderMark() {
+        #expect(
+            ConfigFixture.problems(inDocument: "\u{FEFF}[ #jwt]\n[[jwt.is") == [
+                #"/srv/gw.conf:1: a table header must name its table right after the bracket (allowed: a name of letters, digits, "_" and "-", or a quoted name, e.g. [server] or [[route]])"#
+            ])
+        let problems = ConfigFixture.problems(inDocument: "\u{FEFF}[server]\nlisten = \"127.0.0.1:8443\"\n")
+        #expect(!problems.isEmpty && !problems.contains { $0.contains("U+FEFF") || $0.contains("syntax") }, "\(problems)")
+    }
+
     @Test("refuses raw control characters before parsing: [ then U+001F aborted the TOML parser (found by Fuzz/run)")
     func controlCharacter() {
         #expect(
