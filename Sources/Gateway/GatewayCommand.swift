@@ -66,6 +66,7 @@ extension GatewayCommand {
                 runtime: runtime, recorder: recorder, health: health, metrics: metrics, logger: logger, notifier: notifier,
                 inheritedListeners: SystemdSockets.listeners())
             let fingerprint = runtime.usernameFingerprint
+            let loginGuard = runtime.loginGuard
             // --log-level holds over every reload; without it, a reload applies [log] level.
             let reloader = ConfigReloader(
                 path: options.config, server: server, recorder: recorder, notifier: notifier, metrics: metrics,
@@ -73,7 +74,7 @@ extension GatewayCommand {
             ) {
                 try GatewayRuntime(
                     config: $0, revocations: revocations, remoteKeys: remoteKeys, usernameFingerprint: fingerprint,
-                    rateLimiter: rateLimiter)
+                    rateLimiter: rateLimiter, loginGuard: loginGuard)
             }
             // Shut down in reverse: the server first, then the last counters are saved, and the
             // recorder goes last so that it drains every event.

@@ -81,6 +81,22 @@ struct LoginProtectionTests {
         }
     }
 
+    @Test("a reload keeps every lock and takes up new thresholds")
+    func reloadKeepsLocks() async throws {
+        try await withStack(trustLoopbackProxy: true) { gateway in
+            try await register(gateway, "alice")
+            for _ in 0..<3 { #expect(try await login(gateway, "alice", from: "192.0.2.1").status == .unauthorized) }
+            #expect(try await login(gateway, "alice", from: "192.0.2.2").status == .unauthorized)
+            var config = gateway.server.runtime.config
+            config.loginProtection.maxFailuresPerClient = 2
+            await gateway.server.replaceRuntime(try gateway.makeRuntime(config))
+            #expect(
+                try await login(gateway, "alice", password: Self.password, from: "192.0.2.1").status == .tooManyRequests, "still locked")
+            #expect(try await login(gateway, "alice", from: "192.0.2.2").status == .unauthorized, "its second failure: now the limit")
+            #expect(try await login(gateway, "alice", password: Self.password, from: "192.0.2.2").status == .tooManyRequests)
+        }
+    }
+
     @Test("a correct password from another address is still accepted while only the address is locked")
     func otherAddress() async throws {
         try await withStack(trustLoopbackProxy: true) { gateway in

@@ -9,8 +9,8 @@ public final class GatewayRuntime: Sendable {
     public let config: GatewayConfig
     let routes: RouteTable
     let headerRules: HeaderRules
-    /// The failed-login counters: the one mutable part, shared by every connection (it locks itself).
-    let loginGuard: LoginGuard
+    /// The failed-login counters: shared by every connection (it locks itself), and kept across reloads.
+    public let loginGuard: LoginGuard
     /// How login usernames are named in the lock tables and the audit trail.
     public let usernameFingerprint: UsernameFingerprint
     let auth: AuthPolicy
@@ -27,6 +27,7 @@ public final class GatewayRuntime: Sendable {
     /// checked against `revocations` when given (the daemon), and with the keys of `remoteKeys`
     /// (the issuers' `jwks_url`s); `check-config` builds a runtime without either. The daemon
     /// fingerprints usernames with the store's install key; by default the key is this process's own.
+    /// A reload passes the running limiter and login guard, which take up the new config.
     public init(
         config: GatewayConfig,
         environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -34,6 +35,7 @@ public final class GatewayRuntime: Sendable {
         remoteKeys: [RemoteKeySet] = [],
         usernameFingerprint: UsernameFingerprint = .ephemeral(),
         rateLimiter: RateLimiter? = nil,
+        loginGuard: LoginGuard? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
     ) throws(StartupError) {
         self.config = config
@@ -43,7 +45,7 @@ public final class GatewayRuntime: Sendable {
         self.rateLimitKeying = RateLimitKeying(ipv6Prefix: config.rateLimit.ipv6Prefix)
         self.preflightLimits = RateLimitPolicySet([RateLimitPolicy(config.cors.preflightRateLimit, scope: "preflight")])
         self.headerRules = HeaderRules(trustedProxies: config.server.trustedProxies, tls: config.tls, jwt: config.jwt)
-        self.loginGuard = LoginGuard(config: config.loginProtection)
+        self.loginGuard = loginGuard ?? LoginGuard(config: config.loginProtection)
         self.usernameFingerprint = usernameFingerprint
         self.tlsContext = try TLSContextFactory.makeServerContext(config.tls, now: now())
         let needsTokens = config.routes.contains { $0.auth != .none }
@@ -52,6 +54,8 @@ public final class GatewayRuntime: Sendable {
             verifier: needsTokens ? TokenVerifier(issuers: issuers, config: config.jwt, keyClaims: Self.rateLimitClaims(config)) : nil,
             revocations: revocations)
         self.now = now
+        // Last, once nothing can fail: a runtime that is not built changes nothing.
+        if loginGuard != nil { self.loginGuard.apply(config.loginProtection) }
     }
 
     /// The claims rate policies key requests by, which verified identities must carry.

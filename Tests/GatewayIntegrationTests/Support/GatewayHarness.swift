@@ -59,12 +59,15 @@ struct GatewayHarness {
         let rateLimits = RateLimitPersistence(limiter: rateLimiter, store: store, logger: logger)
         try await rateLimits.restore()
         let usernameFingerprint = UsernameFingerprint(key: try await store.installKey())
+        let runtime = try GatewayRuntime(
+            config: config, environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret], revocations: revocations,
+            remoteKeys: remoteKeys, usernameFingerprint: usernameFingerprint, rateLimiter: rateLimiter, now: now)
         let makeRuntime: @Sendable (GatewayConfig) throws -> GatewayRuntime = { config in
             try GatewayRuntime(
                 config: config, environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret], revocations: revocations,
-                remoteKeys: remoteKeys, usernameFingerprint: usernameFingerprint, rateLimiter: rateLimiter, now: now)
+                remoteKeys: remoteKeys, usernameFingerprint: usernameFingerprint, rateLimiter: rateLimiter,
+                loginGuard: runtime.loginGuard, now: now)
         }
-        let runtime = try makeRuntime(config)
         let server = GatewayServer(runtime: runtime, recorder: recorder, logger: logger)
         let background = Task {
             await withDiscardingTaskGroup { group in

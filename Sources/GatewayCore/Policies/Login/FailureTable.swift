@@ -51,10 +51,11 @@ struct FailureTable {
         }
     }
 
-    /// Failures within `window` that lock a key for `cooldown`; 0 never locks.
-    let maxFailures: Int
-    let window: Duration
-    let cooldown: Duration
+    /// Failures within `window` that lock a key for `cooldown`; 0 never locks. A reload may change
+    /// them: failures counted and locks begun before stay as they are.
+    var maxFailures: Int
+    var window: Duration
+    var cooldown: Duration
     let capacity: Int
 
     private var entries: [String: Entry] = [:]

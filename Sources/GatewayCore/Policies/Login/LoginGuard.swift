@@ -6,7 +6,8 @@ import Synchronization
 ///
 /// Shared by every event loop (an attacker's connections land on all of them), so the counters sit
 /// behind two small `Mutex`es, each held for a few dictionary operations. Both tables are bounded.
-final class LoginGuard: Sendable {
+/// One guard outlives config reloads, so that a reload lifts no lock.
+public final class LoginGuard: Sendable {
     /// Keys each table remembers at most.
     static let defaultCapacity = 100_000
 
@@ -46,6 +47,13 @@ final class LoginGuard: Sendable {
         usernames = Mutex(
             FailureTable(maxFailures: config.maxFailuresPerUsername, window: config.window, cooldown: config.cooldown, capacity: capacity))
         self.now = now
+    }
+
+    /// Takes up a reloaded config's thresholds, window and cooldown, keeping every failure counted
+    /// and every lock in force.
+    func apply(_ config: LoginProtectionConfig) {
+        clients.withLock { ($0.maxFailures, $0.window, $0.cooldown) = (config.maxFailuresPerClient, config.window, config.cooldown) }
+        usernames.withLock { ($0.maxFailures, $0.window, $0.cooldown) = (config.maxFailuresPerUsername, config.window, config.cooldown) }
     }
 
     /// Why an attempt must be refused now, or `nil` when it may go upstream. The client's lock is
