@@ -11,7 +11,8 @@ import UnixSignals
 ///
 /// A config that does not load, or changes what only a restart can change (where the listeners,
 /// the admin listener and the store are, who may use the admin listener, how the limiter counts,
-/// the log's format; a JWKS URL not fetched yet), is refused: logged, audited
+/// the store's audit settings, the log's format; a JWKS URL not fetched yet, or how one is
+/// fetched), is refused: logged, audited
 /// `config_rejected`, and the running config keeps serving. Tells systemd `RELOADING=1` and then
 /// `READY=1` around each reload.
 final class ConfigReloader: Service, Sendable {
@@ -78,7 +79,11 @@ final class ConfigReloader: Service, Sendable {
         if next.server.listen != running.server.listen || next.server.redirectHTTPListen != running.server.redirectHTTPListen {
             return "server.listen and server.redirect_http_listen change only on restart"
         }
-        if next.store.path != running.store.path { return "store.path changes only on restart" }
+        if next.store.path != running.store.path || next.store.auditRetention != running.store.auditRetention
+            || next.store.onAuditOverflow != running.store.onAuditOverflow || next.store.auditQueueSize != running.store.auditQueueSize
+        {
+            return "[store] settings change only on restart"
+        }
         if next.admin.listen != running.admin.listen || next.admin.allowedClients != running.admin.allowedClients {
             return "admin.listen and admin.allowed_clients change only on restart"
         }
@@ -86,9 +91,15 @@ final class ConfigReloader: Service, Sendable {
             return "rate_limit.max_keys and rate_limit.ipv6_prefix change only on restart"
         }
         if next.log.format != running.log.format { return "log.format changes only on restart" }
-        let fetched = Set(running.jwt.issuers.compactMap(\.jwksURL))
-        if let added = next.jwt.issuers.compactMap(\.jwksURL).first(where: { !fetched.contains($0) }) {
-            return "jwks_url \(added) is new: restart to fetch it"
+        let fetched = Dictionary(running.jwt.issuers.compactMap { issuer in issuer.jwksURL.map { ($0, issuer) } }) { first, _ in first }
+        for issuer in next.jwt.issuers {
+            guard let url = issuer.jwksURL else { continue }
+            guard let running = fetched[url] else { return "jwks_url \(url) is new: restart to fetch it" }
+            if issuer.jwksRefresh != running.jwksRefresh || issuer.jwksMaxStale != running.jwksMaxStale
+                || issuer.jwksCAFile != running.jwksCAFile
+            {
+                return "jwks_refresh, jwks_max_stale and jwks_ca_file of \(url) change only on restart"
+            }
         }
         return nil
     }

@@ -229,6 +229,27 @@ struct ConnectionLimitTests {
             }
         }
     }
+
+    @Test("a reload that lowers max_connections applies to the next accept")
+    func reloadedLimit() async throws {
+        try await TestUpstream.with { upstream in
+            let config = GatewayHarness.config(
+                upstreams: ["test": upstream.port], routes: [RouteConfig(path: "/", upstream: "test", auth: .none)])
+            try await GatewayHarness.with(config) { gateway in
+                let holder = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .connect(host: "127.0.0.1", port: gateway.port).get()
+                try await waitUntil { gateway.server.openConnections == 1 }
+                var lowered = config
+                lowered.server.maxConnections = 1
+                await gateway.server.replaceRuntime(try gateway.makeRuntime(lowered))
+                let refused = try await RawTLSClient.exchange(
+                    port: gateway.port, caPath: Fixtures.caCertificate,
+                    bytes: RawTLSClient.request(["GET /echo HTTP/1.1", "Host: localhost", "Connection: close"]))
+                #expect(refused.isEmpty, "the one slot is taken")
+                try await holder.close()
+            }
+        }
+    }
 }
 
 /// Polls `condition` every 20 ms for up to 5 s.

@@ -191,6 +191,27 @@ struct ReloadTests {
             #expect(events.first?.event.reason?.contains("server.listen") == true, "\(events.first?.event.reason ?? "")")
         }
     }
+
+    @Test("a change a reload cannot apply ([store] audit settings) is refused, not silently ignored")
+    func restartOnlyChange() async throws {
+        try await TestUpstream.with { upstream in
+            let directory = try Fixtures.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let path = try writeConfig(in: directory, upstreamPort: upstream.port)
+            let gateway = try await GatewayProcess.start(configPath: path)
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            try text.replacingOccurrences(of: "[store]\n", with: "[store]\naudit_retention = \"7d\"\n")
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            gateway.reload()
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !gateway.log.contains("config reload refused"), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(gateway.log.contains("[store] settings change only on restart"), "\(gateway.log)")
+            #expect(try await RateLimitRestartTests.send(1, to: gateway) == [200])
+            #expect(await gateway.terminate() == .success)
+        }
+    }
 }
 
 /// Requests answered and failed by the load, and the flag that stops it.

@@ -7,10 +7,13 @@ final class ConnectionLimiter: ChannelInboundHandler, Sendable {
     typealias InboundIn = any Channel
     typealias InboundOut = any Channel
 
-    private let limit: Int
+    private let limit: Atomic<Int>
     private let open = Mutex<[ObjectIdentifier: any Channel]>([:])
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int) { self.limit = Atomic(limit) }
+
+    /// Takes up a reloaded `max_connections`; connections over a lowered limit stay open.
+    func setLimit(_ limit: Int) { self.limit.store(limit, ordering: .relaxed) }
 
     /// Connections currently open.
     var openConnections: Int { open.withLock { $0.count } }
@@ -18,6 +21,7 @@ final class ConnectionLimiter: ChannelInboundHandler, Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let child = unwrapInboundIn(data)
         let id = ObjectIdentifier(child)
+        let limit = limit.load(ordering: .relaxed)
         let admitted = open.withLock { channels in
             guard channels.count < limit else { return false }
             channels[id] = child

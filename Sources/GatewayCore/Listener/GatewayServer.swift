@@ -60,6 +60,7 @@ public final class GatewayServer: Service, Sendable {
     /// finishes under the old ones). The listeners stay as they are, so `runtime` must listen where
     /// the old one did. The old generation's idle upstream connections are closed.
     public func replaceRuntime(_ runtime: GatewayRuntime) async {
+        limiter.setLimit(runtime.config.server.maxConnections)
         try? await generations.replace(with: runtime).pools.shutdown()?.get()
     }
 
