@@ -119,16 +119,19 @@ struct HealthAndMetricsTests {
 
     @Test("while a test write is stalled, further /readyz checks wait for it instead of queueing more")
     func oneTestWriteAtATime() async throws {
-        let store = try ControlledStore(writeCheckDelay: .seconds(1))
+        let store = try ControlledStore()
         let health = UpstreamHealth(upstreams: [], logger: Logger(label: "test"))
         let readiness = Readiness(store: store, health: health, remoteKeys: [], storeDeadline: .milliseconds(100))
+        store.holdWriteChecks(true)
         for _ in 0..<3 {
             #expect(await readiness.problems() == ["store: no answer to a test write within 0.1 seconds"])
         }
         #expect(store.writeChecksStarted == 1)
-        try await Task.sleep(for: .milliseconds(1_200))  // the first write has finished
-        _ = await readiness.problems()
-        #expect(store.writeChecksStarted == 2, "a finished write makes room for the next")
+        store.holdWriteChecks(false)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while await !readiness.problems().isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(await readiness.problems().isEmpty)
+        #expect(store.writeChecksStarted >= 2, "a finished write makes room for the next")
     }
 
     @Test("rate limit decisions and CORS refusals are counted")

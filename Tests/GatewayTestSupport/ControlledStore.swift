@@ -13,22 +13,23 @@ public final class ControlledStore: GatewayStore {
     private let batchSizes = Mutex<[Int]>([])
     private let started = Atomic<Int>(0)
     private let refusesWrites = Atomic<Bool>(false)
-    private let writeCheckDelay: Duration
+    private let holdsWriteChecks = Atomic<Bool>(false)
     private let writeChecks = Atomic<Int>(0)
 
     /// - Parameters:
     ///   - appendDelay: how long each append waits before writing.
     ///   - failingAppends: how many appends fail, without writing, before they succeed.
-    ///   - writeCheckDelay: how long each ``checkWritable(at:)`` waits first, as on a stalled disk.
-    public init(appendDelay: Duration = .zero, failingAppends: Int = 0, writeCheckDelay: Duration = .zero) throws {
+    public init(appendDelay: Duration = .zero, failingAppends: Int = 0) throws {
         self.base = try SQLiteStore.inMemory()
         self.appendDelay = appendDelay
-        self.writeCheckDelay = writeCheckDelay
         self.failuresLeft = Mutex(failingAppends)
     }
 
     /// Makes ``checkWritable(at:)`` fail (as on a full or read-only disk) or pass again.
     public func refuseWrites(_ refuse: Bool) { refusesWrites.store(refuse, ordering: .relaxed) }
+
+    /// Makes ``checkWritable(at:)`` wait until released, as on a stalled disk, or releases it.
+    public func holdWriteChecks(_ hold: Bool) { holdsWriteChecks.store(hold, ordering: .relaxed) }
 
     /// Calls of ``checkWritable(at:)`` begun so far.
     public var writeChecksStarted: Int { writeChecks.load(ordering: .relaxed) }
@@ -94,7 +95,7 @@ public final class ControlledStore: GatewayStore {
 
     public func checkWritable(at time: Date) async throws {
         writeChecks.add(1, ordering: .relaxed)
-        try await Task.sleep(for: writeCheckDelay)
+        while holdsWriteChecks.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(10)) }
         if refusesWrites.load(ordering: .relaxed) { throw AppendFailure() }
         try await base.checkWritable(at: time)
     }
