@@ -21,7 +21,8 @@ final class ServingGeneration: Sendable {
 
 /// The generation in force, which every connection checks at each request head: one atomic load
 /// while nothing changed, so a connection opened before a reload serves its next request under
-/// the new routes and policies (a request already under way finishes under the old ones).
+/// the new routes and policies (a request already under way finishes under the old ones), and
+/// then closes, so that the client reconnects with the new certificate and settings.
 final class ServingGenerations: Sendable {
     private let inForce: Mutex<ServingGeneration>
     private let latest: Atomic<Int>

@@ -144,9 +144,13 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
 
     private func receiveHead(_ head: HTTPRequestHead) {
         guard case .idle = state else { return }
-        if let reloaded = generations.replacing(generationNumber) {
-            (runtime, pools, generationNumber) = (reloaded.runtime, reloaded.pools, reloaded.number)
-            tokenCache = reloaded.tokenCaches.cache(on: context.eventLoop)
+        // After a reload, the request goes under the new policies, and then the connection closes:
+        // its certificate, TLS version and timeouts were the old config's.
+        var reloaded = false
+        if let generation = generations.replacing(generationNumber) {
+            (runtime, pools, generationNumber) = (generation.runtime, generation.pools, generation.number)
+            tokenCache = generation.tokenCaches.cache(on: context.eventLoop)
+            reloaded = true
         }
         currentHead = head
         context.triggerUserOutboundEvent(RequestCycleEvent.headReceived, promise: nil)
@@ -154,7 +158,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         let requestID = runtime.headerRules.requestID(peer: peer, headers: head.headers, generated: Self.generateRequestID)
         startRecord(requestID: requestID, head: head)
         let bodyPending = Self.hasBody(head)
-        let keepOpen = head.isKeepAlive && readDepth <= Self.maximumReadDepth
+        let keepOpen = head.isKeepAlive && !reloaded && readDepth <= Self.maximumReadDepth
         let admitted: AdmittedRequest
         do {
             switch try RequestAdmission.admit(head, peer: peer, requestID: requestID, runtime: runtime, tokenCache: tokenCache) {
@@ -183,6 +187,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             requestID: requestID, clientHead: head, admitted: admitted, balancer: balancer, pool: pool,
             maxBodyBytes: route.validation.maxBodyBytes,
             heldBody: heldLimits.min().map(HeldBody.init(limit:)), login: login)
+        if reloaded { exchange.clientKeepAlive = false }
         state = .forwarding(exchange)
         if admitted.expectsContinue {
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
