@@ -5,7 +5,7 @@
 enum ConfigText {
     /// The first problem of `text`, if any.
     static func problem(in text: String, file: String) -> ConfigProblem? {
-        characterProblem(in: text, file: file) ?? tableHeaderProblem(in: text, file: file)
+        syntaxProblem(in: text, file: file) ?? tableHeaderProblem(in: text, file: file)
     }
 
     private enum Place {
@@ -18,7 +18,9 @@ enum ConfigText {
     /// Non-ASCII text belongs in strings and comments. Elsewhere no key, table name or bare value
     /// of the gateway's config takes it, and the parser may take it for whitespace where a reader
     /// (and the header check below) sees none: a byte order mark before `[ #` reached the assertion.
-    private static func characterProblem(in text: String, file: String) -> ConfigProblem? {
+    ///
+    /// A `}` where an array's element belongs (after `[` or `,`) reached another assertion.
+    private static func syntaxProblem(in text: String, file: String) -> ConfigProblem? {
         let scalars = Array(text.unicodeScalars)
         func starts(with quote: Unicode.Scalar, at index: Int) -> Bool {
             index + 2 < scalars.count && scalars[index] == quote && scalars[index + 1] == quote && scalars[index + 2] == quote
@@ -26,6 +28,8 @@ enum ConfigText {
         var place = Place.syntax
         var line = 1
         var index = 0
+        /// The last character outside strings and comments that is not a space, tab or line end.
+        var lastSignificant: Unicode.Scalar?
         while index < scalars.count {
             let scalar = scalars[index]
             if scalar == "\n" {
@@ -43,7 +47,12 @@ enum ConfigText {
                 return ConfigProblem(
                     file: file, line: line, keyPath: "", message: "the file contains \(codePoint(scalar)) outside a string or comment",
                     allowed: "ASCII; non-ASCII text goes in quoted strings and comments")
+            case .syntax where scalar == "}" && (lastSignificant == "[" || lastSignificant == ","):
+                return ConfigProblem(
+                    file: file, line: line, keyPath: "", message: "a \"}\" stands where an array's element belongs",
+                    allowed: "a value, or \"]\" to close the array")
             case .syntax:
+                if scalar != " " && scalar != "\t" && scalar != "\r" && scalar != "\n" && scalar != "#" { lastSignificant = scalar }
                 if scalar == "#" {
                     place = .comment
                 } else if scalar == "\"" || scalar == "'" {

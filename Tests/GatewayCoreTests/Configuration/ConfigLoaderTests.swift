@@ -193,6 +193,17 @@ struct ConfigLoaderTests {
         #expect(!problems.isEmpty && !problems.contains { $0.contains("outside a string") || $0.contains("syntax") }, "\(problems)")
     }
 
+    @Test(
+        "refuses a } where an array's element belongs: the TOML parser aborted on it (found by Fuzz/run)",
+        arguments: ["s = [}", "s = [1, }]", "s = [\n  # c\n  }", "s = { a = [[} }"])
+    func braceInArray(document: String) {
+        let line = document.contains("# c") ? 3 : 1
+        #expect(
+            ConfigFixture.problems(inDocument: document) == [
+                #"/srv/gw.conf:\#(line): a "}" stands where an array's element belongs (allowed: a value, or "]" to close the array)"#
+            ])
+    }
+
     @Test("a byte order mark at the start is skipped; the table header check still sees the line (it aborted the parser)")
     func byteOrderMark() {
         #expect(
