@@ -59,15 +59,15 @@ struct GatewayHarness {
         let rateLimits = RateLimitPersistence(limiter: rateLimiter, store: store, logger: logger)
         try await rateLimits.restore()
         let usernameFingerprint = UsernameFingerprint(key: try await store.installKey())
-        let runtime = try GatewayRuntime(
-            config: config, environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret], revocations: revocations,
-            remoteKeys: remoteKeys, usernameFingerprint: usernameFingerprint, rateLimiter: rateLimiter, now: now)
-        let makeRuntime: @Sendable (GatewayConfig) throws -> GatewayRuntime = { config in
+        let build: @Sendable (GatewayConfig, LoginGuard?) throws -> GatewayRuntime = { config, loginGuard in
             try GatewayRuntime(
                 config: config, environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret], revocations: revocations,
                 remoteKeys: remoteKeys, usernameFingerprint: usernameFingerprint, rateLimiter: rateLimiter,
-                loginGuard: runtime.loginGuard, now: now)
+                loginGuard: loginGuard, now: now)
         }
+        let runtime = try build(config, nil)
+        // A reload keeps the limiter and the login guard, as `serve` does.
+        let makeRuntime: @Sendable (GatewayConfig) throws -> GatewayRuntime = { try build($0, runtime.loginGuard) }
         let server = GatewayServer(runtime: runtime, recorder: recorder, logger: logger)
         let background = Task {
             await withDiscardingTaskGroup { group in
