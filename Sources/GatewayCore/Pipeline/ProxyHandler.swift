@@ -64,6 +64,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
+    /// Drops the context, which holds this handler: the two would otherwise keep each other, and
+    /// the connection's request head and record, alive after the channel is gone.
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
     // MARK: Client side
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -329,7 +333,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
                 // The upstream answered before the body was fully sent: neither side can be reused.
                 exchange.abandon()
                 state = .closed
-                context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in self.context.close(promise: nil) }
+                context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [context] _ in
+                    context?.close(promise: nil)
+                }
             }
         }
     }
@@ -375,7 +381,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         completeRecord()
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive {
-            written.assumeIsolated().whenComplete { _ in self.context.close(promise: nil) }
+            written.assumeIsolated().whenComplete { [context] _ in context?.close(promise: nil) }
         }
     }
 
@@ -443,7 +449,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if close {
-            written.assumeIsolated().whenComplete { _ in self.context.close(promise: nil) }
+            written.assumeIsolated().whenComplete { [context] _ in context?.close(promise: nil) }
         }
     }
 

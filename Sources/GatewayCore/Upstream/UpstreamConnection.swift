@@ -31,6 +31,9 @@ final class UpstreamConnection: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
+    /// Drops the context, which holds this handler: the two would otherwise keep each other alive.
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let sink else {
             // An idle pooled connection must stay silent; anything else means it cannot be trusted.
