@@ -9,6 +9,7 @@ final class ConnectionLimiter: ChannelInboundHandler, Sendable {
 
     private let limit: Atomic<Int>
     private let open = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let closed = Atomic<Int>(0)
 
     init(limit: Int) { self.limit = Atomic(limit) }
 
@@ -17,6 +18,9 @@ final class ConnectionLimiter: ChannelInboundHandler, Sendable {
 
     /// Connections currently open.
     var openConnections: Int { open.withLock { $0.count } }
+
+    /// Connections closed since start, refused ones included.
+    var closedConnections: Int { closed.load(ordering: .relaxed) }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let child = unwrapInboundIn(data)
@@ -29,9 +33,13 @@ final class ConnectionLimiter: ChannelInboundHandler, Sendable {
         }
         guard admitted else {
             child.close(promise: nil)
+            closed.add(1, ordering: .relaxed)
             return
         }
-        child.closeFuture.whenComplete { _ in self.open.withLock { _ = $0.removeValue(forKey: id) } }
+        child.closeFuture.whenComplete { _ in
+            self.open.withLock { _ = $0.removeValue(forKey: id) }
+            self.closed.add(1, ordering: .relaxed)
+        }
         context.fireChannelRead(data)
     }
 

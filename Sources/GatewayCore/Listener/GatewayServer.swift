@@ -67,6 +67,9 @@ public final class GatewayServer: Service, Sendable {
     /// Client connections open right now.
     public var openConnections: Int { limiter.openConnections }
 
+    /// Client connections closed since start.
+    public var closedConnections: Int { limiter.closedConnections }
+
     /// What `/metrics` reads from the running components when it is scraped.
     public var metricsReadings: GatewayMetrics.Readings {
         let limiter = runtime.rateLimiter
@@ -159,7 +162,8 @@ public final class GatewayServer: Service, Sendable {
                     let runtime = generation.runtime
                     let server = runtime.config.server
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(NIOSSLServerHandler(context: runtime.tlsContext))
+                    try sync.addHandler(NIOSSLServerHandler(context: runtime.tlsContext), name: TLSCloser.tlsHandlerName)
+                    try sync.addHandler(TLSCloser(lingerTimeout: TimeAmount(server.idleTimeout)))
                     try sync.addHandler(TLSHandshakeCounter(metrics))
                     try sync.addHandler(
                         ConnectionTimeoutHandler(

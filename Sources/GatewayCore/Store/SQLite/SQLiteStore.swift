@@ -40,11 +40,17 @@ public struct SQLiteStore: GatewayStore {
         self.writer = writer
     }
 
+    /// Each connection's page cache, in KiB.
+    static let pageCacheKiB = 512
+
     private static func makeConfiguration() -> Configuration {
         var configuration = Configuration()
         configuration.label = "gateway.store"
         // The CLI writes (token revoke) while the daemon runs: wait for the lock rather than fail.
         configuration.busyMode = .timeout(5)
+        // A bound on each connection's page cache (SQLite's default is 2 MiB): appends and the
+        // limiter's writes touch few pages, and the daemon's memory should not grow with the table.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -\(Self.pageCacheKiB)") }
         return configuration
     }
 
