@@ -161,6 +161,7 @@ public final class GatewayServer: Service, Sendable {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(NIOSSLServerHandler(context: runtime.tlsContext))
                     try sync.addHandler(TLSHandshakeCounter(metrics))
+                    try sync.addHandler(HandshakeAcknowledger())
                     try sync.addHandler(
                         ConnectionTimeoutHandler(
                             headerTimeout: TimeAmount(server.requestHeaderTimeout), idleTimeout: TimeAmount(server.idleTimeout)))
