@@ -25,7 +25,8 @@ struct ReadmeWalkthroughTests {
         }
     }
 
-    /// The commands of the fenced `sh` blocks that follow `### Walkthrough`, up to the next heading.
+    /// The commands of the fenced `sh` blocks that follow `### Walkthrough`, up to the next heading,
+    /// that talk to the gateway or set what those use (`alias gw=…`, `G=…`, `TOKEN=$(gw …)`).
     static func walkthrough() throws -> [Step] {
         let readme = try String(contentsOfFile: Fixtures.repositoryRoot + "/README.md", encoding: .utf8)
         let start = try #require(readme.range(of: "### Walkthrough"))
@@ -51,7 +52,12 @@ struct ReadmeWalkthroughTests {
                 comment = text[mark.upperBound...].trimmingCharacters(in: .whitespaces)
                 text = String(text[..<mark.lowerBound])
             }
-            steps.append(Step(command: text.trimmingCharacters(in: .whitespaces), comment: comment))
+            let command = text.trimmingCharacters(in: .whitespaces)
+            // What talks to the gateway, and the shell state it needs; not the userservice's own CLI.
+            guard command.hasPrefix("gw ") || command.hasPrefix("alias gw=") || command.firstMatch(of: /^[A-Z]+=/) != nil else {
+                continue
+            }
+            steps.append(Step(command: command, comment: comment))
         }
         return steps
     }
@@ -84,6 +90,7 @@ struct ReadmeWalkthroughTests {
     func walkthroughHolds() async throws {
         let steps = try Self.walkthrough()
         #expect(steps.contains { $0.command.contains("%2e%2e") }, "the walkthrough shows a refused path")
+        #expect(steps.filter { $0.command.hasPrefix("gw ") }.count >= 15, "every gw line of the walkthrough is read")
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         try await UserServiceHarness.with { userServicePort in
