@@ -92,7 +92,7 @@ struct TokenInspectionReport {
         switch check {
         case .size: "size ≤ 8 KiB"
         case .wellFormed: "well-formed"
-        case .uniqueHeaderMembers: "no duplicate header members"
+        case .uniqueMembers: "no repeated member names"
         case .trustedIssuer: "issuer trusted"
         case .algorithm: "alg on the allowlist"
         case .key: "key found"
@@ -114,7 +114,7 @@ struct TokenInspectionReport {
         let leeway = "leeway \(jwt.leeway.configDescription)"
         switch check {
         case .size: return "\(inspection.byteCount) bytes"
-        case .wellFormed, .uniqueHeaderMembers, .signature, .subject: return nil
+        case .wellFormed, .uniqueMembers, .signature, .subject: return nil
         case .trustedIssuer:
             if let issuer = inspection.issuer { return "verified under \(issuer.configPath)" }
             let trusted = jwt.issuers.compactMap(\.issuer).map(Self.quoted).joined(separator: ", ")

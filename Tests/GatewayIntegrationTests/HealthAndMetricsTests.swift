@@ -94,6 +94,9 @@ struct HealthAndMetricsTests {
         let store = try SQLiteStore(path: path)
         let health = UpstreamHealth(upstreams: [], logger: Logger(label: "test"))
         let readiness = Readiness(store: store, health: health, remoteKeys: [], storeDeadline: .milliseconds(300))
+        // A cold store on a busy machine may miss a 300 ms deadline once: wait until it is ready.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while await !readiness.problems().isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(await readiness.problems().isEmpty)
         // Another connection (as `gateway token revoke` would be) takes the write lock and keeps it.
         let other = try DatabaseQueue(path: path)
@@ -108,13 +111,11 @@ struct HealthAndMetricsTests {
             }
         }
         for await _ in locked.stream { break }
-        let started = ContinuousClock.now
         let problems = await readiness.problems()
-        let elapsed = ContinuousClock.now - started
         release.signal()
         try await holder.value
+        // Its own deadline, not SQLite's 5 s busy timeout (which would say "database is locked").
         #expect(problems == ["store: no answer to a test write within 0.3 seconds"])
-        #expect(elapsed < .seconds(3), "SQLite's own busy timeout is 5 s")
     }
 
     @Test("while a test write is stalled, further /readyz checks wait for it instead of queueing more")

@@ -24,6 +24,16 @@ struct HostileTokenTests {
         }
     }
 
+    /// Signed with the real secret, its claims name `sub` twice: `forge` for first-wins parsers, `admin` for last-wins ones.
+    static var repeatedSubject: String {
+        let claims = String(decoding: try! JSONSerialization.data(withJSONObject: claims(["sub": "forge"])), as: UTF8.self)
+        let input =
+            IntegrationTokens.base64URL(Data(#"{"alg":"HS256"}"#.utf8)) + "."
+            + IntegrationTokens.base64URL(Data((claims.dropLast() + #","sub":"admin"}"#).utf8))
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(input.utf8), using: SymmetricKey(data: Data(Fixtures.jwtSecret.utf8)))
+        return input + "." + IntegrationTokens.base64URL(Data(mac))
+    }
+
     static var cases: [(name: String, token: String, type: AuditEventType, reason: String)] {
         let now = Int(Date().timeIntervalSince1970)
         let good = signed(["alg": "HS256"], claims())
@@ -87,8 +97,9 @@ struct HostileTokenTests {
             (
                 "duplicate header members",
                 IntegrationTokens.base64URL(Data(#"{"alg":"HS256","alg":"none"}"#.utf8)) + "." + parts[1] + "." + parts[2], .authInvalid,
-                "malformed token"
+                TokenRejection.repeatedMember.reason
             ),
+            ("repeated sub in the claims", repeatedSubject, .authInvalid, TokenRejection.repeatedMember.reason),
         ]
     }
 

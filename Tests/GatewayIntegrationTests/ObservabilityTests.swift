@@ -53,6 +53,20 @@ struct ObservabilityTests {
         }
     }
 
+    /// Polls `/metrics` until `series` has `value`; returns the last page.
+    static func metrics(_ admin: String, until series: String, is value: Double, client: HTTPClient) async throws -> String {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            let page = try await get(admin + "/metrics", client: client).body
+            if sample(series, in: page) == value { return page }
+            guard ContinuousClock.now < deadline else {
+                Issue.record("\(series) never became \(value)")
+                return page
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     /// The value of the sample `series` (name and labels, as exposed) in a Prometheus text page.
     static func sample(_ series: String, in page: String) -> Double? {
         page.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last!) }
@@ -101,7 +115,8 @@ struct ObservabilityTests {
             // One target down: still ready, and every request goes to the other.
             await second.stop()
             let secondSeen = second.requestsSeen
-            try await Task.sleep(for: .milliseconds(700))
+            let secondUp = #"gateway_upstream_target_up{upstream="test",target="127.0.0.1:\#(secondPort)"}"#
+            _ = try await Self.metrics(admin, until: secondUp, is: 0, client: client)
             #expect(try await Self.readiness(admin, becomes: 200, client: client) == "ready\n")
             for _ in 0..<10 { #expect(try await Self.get(base + "/echo", client: client).status == 200) }
             #expect(second.requestsSeen == secondSeen)
@@ -111,9 +126,7 @@ struct ObservabilityTests {
             #expect(try await Self.get(base + "/private/echo", client: client, token: badToken).status == 401)
             try await Self.sendPlainText(port: gateway.port)
             gateway.reload()
-            try await Task.sleep(for: .milliseconds(300))
-
-            let page = try await Self.get(admin + "/metrics", client: client).body
+            let page = try await Self.metrics(admin, until: #"gateway_reloads_total{result="applied"}"#, is: 1, client: client)
             #expect(Self.sample(#"gateway_requests_total{route="/",status="200"}"#, in: page) == 30, "\(page)")
             #expect(Self.sample(#"gateway_requests_total{route="/private",status="401"}"#, in: page) == 2)
             #expect(Self.sample(#"gateway_request_duration_seconds_count{route="/"}"#, in: page) == 30)

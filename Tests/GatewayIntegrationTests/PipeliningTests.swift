@@ -44,6 +44,22 @@ struct PipeliningTests {
         #expect(answer.contains(#""uri":"\/echo\/second""#) || answer.contains(#""uri":"/echo/second""#))
     }
 
+    @Test(
+        "a request that ends the connection is answered, and what follows it in the same record is ignored",
+        arguments: [
+            ["GET /echo/first HTTP/1.1", "Host: localhost", "Connection: close"],
+            ["GET /echo/first HTTP/1.0", "Host: localhost"],
+        ])
+    func closingRequestWithMoreBehind(_ first: [String]) async throws {
+        // One write, so one TLS record: the decoder sees the second request while the first is upstream.
+        let bytes = RawTLSClient.request(first) + RawTLSClient.request(["GET /echo/second HTTP/1.1", "Host: localhost"])
+        let answer = try await exchange(bytes)
+        #expect(answer.hasPrefix("HTTP/1.1 200") || answer.hasPrefix("HTTP/1.0 200"), "the first request is answered: \(answer)")
+        #expect(answer.contains("first"))
+        #expect(!answer.contains("second"), "nothing after the closing request is served")
+        #expect(answer.components(separatedBy: "HTTP/1.").count - 1 == 1)
+    }
+
     @Test("a drain closing a connection with half a request buffered answers nothing more and does not crash")
     func drainWithPartialRequest() async throws {
         try await TestUpstream.with { upstream in

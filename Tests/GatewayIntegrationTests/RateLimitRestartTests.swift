@@ -32,6 +32,20 @@ struct RateLimitRestartTests {
         }
     }
 
+    /// Waits until the store holds what the running gateway counted: `gateway limits show` reports `left` of 5 left.
+    static func waitUntilStored(_ config: String, left: Int) async throws -> String {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            let show = try await runGateway(["limits", "show", "--config", config, "--key", "ip:127.0.0.1"])
+            if show.status == 0, show.output.contains(": \(left) of 5 left") { return show.output }
+            guard ContinuousClock.now < deadline else {
+                Issue.record("the store never showed \(left) of 5 left: \(show.output)")
+                return show.output
+            }
+            try await Task.sleep(for: RateLimitPersistence.flushInterval / 2)
+        }
+    }
+
     func withConfig(extra: String = "", _ body: (String) async throws -> Void) async throws {
         try await TestUpstream.with { upstream in
             let directory = try Fixtures.temporaryDirectory()
@@ -57,7 +71,7 @@ struct RateLimitRestartTests {
         try await withConfig { config in
             let first = try await GatewayProcess.start(configPath: config)
             #expect(try await Self.send(3, to: first) == [200, 200, 200])
-            try await Task.sleep(for: RateLimitPersistence.flushInterval * 2)
+            _ = try await Self.waitUntilStored(config, left: 2)
             #expect(try await Self.send(1, to: first) == [200])
             let killed = await first.kill()
             #expect(killed.reason == .uncaughtSignal)
@@ -74,10 +88,8 @@ struct RateLimitRestartTests {
         try await withConfig { config in
             let gateway = try await GatewayProcess.start(configPath: config)
             #expect(try await Self.send(6, to: gateway) == [200, 200, 200, 200, 200, 429])
-            try await Task.sleep(for: RateLimitPersistence.flushInterval * 2)
-            let show = try await runGateway(["limits", "show", "--config", config, "--key", "ip:127.0.0.1"])
-            #expect(show.status == 0, "\(show.output)")
-            #expect(show.output.contains("5/hour by ip [route /|3600|ip]: 0 of 5 left"), "\(show.output)")
+            let shown = try await Self.waitUntilStored(config, left: 0)
+            #expect(shown.contains("5/hour by ip [route /|3600|ip]: 0 of 5 left"), "\(shown)")
 
             let reset = try await runGateway(["limits", "reset", "--config", config, "--key", "ip:127.0.0.1"])
             #expect(reset.status == 0, "\(reset.output)")

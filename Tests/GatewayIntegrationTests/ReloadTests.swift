@@ -182,9 +182,12 @@ struct ReloadTests {
             let gateway = try await GatewayProcess.start(configPath: paths.live)
             try "[server]\nlisten = \"nowhere\"\n".write(toFile: paths.live, atomically: true, encoding: .utf8)
             gateway.reload()
-            try await Task.sleep(for: .milliseconds(500))
-            #expect(try await RateLimitRestartTests.send(2, to: gateway) == [200, 200])
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !gateway.log.contains("config reload refused"), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
             #expect(gateway.log.contains("config reload refused"), "\(gateway.log)")
+            #expect(try await RateLimitRestartTests.send(2, to: gateway) == [200, 200])
             #expect(await gateway.terminate() == .success)
             let events = try await SQLiteStore(path: directory.appendingPathComponent("gateway.sqlite").path)
                 .auditEvents(AuditQuery(type: .configRejected, limit: 10))

@@ -14,6 +14,7 @@ public final class ControlledStore: GatewayStore {
     private let started = Atomic<Int>(0)
     private let refusesWrites = Atomic<Bool>(false)
     private let holdsWriteChecks = Atomic<Bool>(false)
+    private let holdsAppends = Atomic<Bool>(false)
     private let writeChecks = Atomic<Int>(0)
 
     /// - Parameters:
@@ -30,6 +31,9 @@ public final class ControlledStore: GatewayStore {
 
     /// Makes ``checkWritable(at:)`` wait until released, as on a stalled disk, or releases it.
     public func holdWriteChecks(_ hold: Bool) { holdsWriteChecks.store(hold, ordering: .relaxed) }
+
+    /// Makes audit appends wait until released, as on a stalled disk, or releases them.
+    public func holdAppends(_ hold: Bool) { holdsAppends.store(hold, ordering: .relaxed) }
 
     /// Calls of ``checkWritable(at:)`` begun so far.
     public var writeChecksStarted: Int { writeChecks.load(ordering: .relaxed) }
@@ -48,6 +52,7 @@ public final class ControlledStore: GatewayStore {
     public func appendAudit(_ events: [AuditEvent]) async throws {
         started.add(1, ordering: .relaxed)
         try await Task.sleep(for: appendDelay)
+        while holdsAppends.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(5)) }
         let fail = failuresLeft.withLock { left in
             defer { left = max(0, left - 1) }
             return left > 0

@@ -155,7 +155,7 @@ public final class GatewayServer: Service, Sendable {
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(limiter) }
             }
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let generation = self.generations.current
@@ -165,6 +165,7 @@ public final class GatewayServer: Service, Sendable {
                     try sync.addHandler(NIOSSLServerHandler(context: runtime.tlsContext), name: TLSCloser.tlsHandlerName)
                     try sync.addHandler(TLSCloser(lingerTimeout: TimeAmount(server.idleTimeout)))
                     try sync.addHandler(TLSHandshakeCounter(metrics))
+                    try sync.addHandler(HandshakeAcknowledger())
                     try sync.addHandler(
                         ConnectionTimeoutHandler(
                             headerTimeout: TimeAmount(server.requestHeaderTimeout), idleTimeout: TimeAmount(server.idleTimeout)))

@@ -3,7 +3,9 @@
 /// Escaped unreserved characters and sub-delimiters are decoded, other escapes upper-cased,
 /// dot-segments resolved and repeated slashes merged. Anything that different servers could read
 /// differently is refused: encoded `/`, `\` or NUL, raw backslashes and control bytes, malformed
-/// escapes, `..` above the root, and `;` (path parameters, which Java servers strip before routing).
+/// escapes, escapes that do not decode to well-formed UTF-8 (overlong forms such as `%C0%AE`,
+/// surrogates, code points above U+10FFFF, stray or missing continuation bytes), `..` above the
+/// root, and `;` (path parameters, which Java servers strip before routing).
 public enum PathNormalizer {
     /// Why a target was refused; the text is safe to show to a client.
     public struct Rejection: Error, Equatable, Sendable {
@@ -45,6 +47,8 @@ public enum PathNormalizer {
     private static func decodePercentEscapes(_ bytes: [UInt8]) throws(Rejection) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
+        // The path with every escape decoded, kept only once an escape above ASCII is seen.
+        var text: [UInt8]?
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]
@@ -54,12 +58,15 @@ public enum PathNormalizer {
             }
             guard byte == UInt8(ascii: "%") else {
                 out.append(byte)
+                text?.append(byte)
                 index += 1
                 continue
             }
             guard index + 2 < bytes.count, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2])
             else { throw Rejection("malformed percent-escape") }
             let value = high << 4 | low
+            if value >= 0x80, text == nil { text = decodedPrefix(bytes[..<index]) }
+            text?.append(value)
             switch value {
             case 0x00: throw Rejection("encoded NUL in path")
             case UInt8(ascii: "/"): throw Rejection("encoded slash in path")
@@ -74,7 +81,28 @@ public enum PathNormalizer {
             }
             index += 3
         }
+        // Lenient decoders have read overlong `%C0%AE` as `.` (path traversals in Tomcat and IIS).
+        if let text, String(validating: text, as: UTF8.self) == nil {
+            throw Rejection("percent-escapes that are not well-formed UTF-8")
+        }
         return out
+    }
+
+    /// `bytes`, already checked, with their escapes decoded (all of them ASCII).
+    private static func decodedPrefix(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+        var text: [UInt8] = []
+        text.reserveCapacity(bytes.count)
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            if bytes[index] == UInt8(ascii: "%"), let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) {
+                text.append(high << 4 | low)
+                index += 3
+            } else {
+                text.append(bytes[index])
+                index += 1
+            }
+        }
+        return text
     }
 
     private static func resolveSegments(_ path: [UInt8]) throws(Rejection) -> [String] {

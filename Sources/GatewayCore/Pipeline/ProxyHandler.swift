@@ -141,7 +141,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
                     bodyPending: false)
             }
         case .discarding, .closed:
-            context.close(promise: nil)
+            // The answer that ends the connection closes it once written. Bytes after the last
+            // request (the decoder refuses data after `Connection: close`, and reports it as the
+            // answer's end is written) are ignored (RFC 9112 §9.6), not a reason to cut the answer off.
+            if !(error is HTTPParserError) { context.close(promise: nil) }
         }
         state = .closed
     }

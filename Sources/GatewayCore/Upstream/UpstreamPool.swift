@@ -55,7 +55,7 @@ final class UpstreamPool {
         let address = health.address
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(config.connectTimeout))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()

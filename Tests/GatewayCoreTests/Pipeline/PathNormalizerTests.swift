@@ -33,6 +33,9 @@ struct PathNormalizerTests {
         ("/search?q=a/../b", "/search", "q=a/../b"),
         ("/users/me?next=%2F..%2F", "/users/me", "next=%2F..%2F"),
         ("/a:b@c!$&'()*+,=", "/a:b@c!$&'()*+,=", nil),
+        ("/%e2%82%ac/%F0%9F%98%80", "/%E2%82%AC/%F0%9F%98%80", nil),
+        ("/%ef%bf%bf%f4%8f%bf%bf", "/%EF%BF%BF%F4%8F%BF%BF", nil),
+        ("/%c3%a9%2e/x", "/%C3%A9./x", nil),
     ]
 
     @Test("normalises accepted targets", arguments: accepted)
@@ -77,6 +80,19 @@ struct PathNormalizerTests {
     @Test("rejects dangerous targets", arguments: rejected)
     func rejects(_ example: (target: String, reason: String)) {
         #expect(throws: PathNormalizer.Rejection(example.reason)) { try PathNormalizer.normalize(example.target) }
+    }
+
+    static let notUTF8 = [
+        "/a/%c0%ae%c0%ae/admin", "/%c0%af", "/%C0%AE", "/%e0%80%ae", "/%f0%80%80%ae", "/%c1%bf",  // overlong
+        "/%ed%a0%80", "/%ed%bf%bf",  // surrogates
+        "/%f4%90%80%80", "/%f5%80%80%80", "/%ff", "/%fe",  // above U+10FFFF, never UTF-8
+        "/%80", "/a%bfb", "/%c3%a9%a9",  // stray continuation bytes
+        "/%c3", "/%e2%82", "/%c3/x", "/%c3a", "/%e2%82%2e", "/x%f0%9f%98",  // truncated sequences
+    ]
+
+    @Test("refuses escapes that do not decode to well-formed UTF-8, which lenient decoders have read as '.' or '/'", arguments: notUTF8)
+    func refusesInvalidUTF8(_ target: String) {
+        #expect(throws: PathNormalizer.Rejection("percent-escapes that are not well-formed UTF-8")) { try PathNormalizer.normalize(target) }
     }
 
     @Test("decodes only once, so double encoding cannot smuggle a dot-segment")

@@ -138,10 +138,11 @@ struct AlgorithmTests {
     func duplicateHeaderKeys() throws {
         let header = #"{"alg":"HS256","alg":"none"}"#
         let token = TestTokens.make(header: header, payload: String(decoding: TestTokens.json(claims), as: UTF8.self))
-        #expect(throws: TokenRejection.malformed) { try verifier([.hs256]).verify(Substring(token), now: now) }
-        #expect(JSONKeys.hasDuplicateTopLevelKeys(Array(#"{"a":{"b":1,"b":2}}"#.utf8)) == false)
-        #expect(JSONKeys.hasDuplicateTopLevelKeys(Array(#"{"a\"b":1,"a\"b":2}"#.utf8)))
-        #expect(JSONKeys.hasDuplicateTopLevelKeys(Array(#"{"alg":"HS256","\u0061lg":"none"}"#.utf8)), "escapes are resolved")
+        #expect(throws: TokenRejection.repeatedMember) { try verifier([.hs256]).verify(Substring(token), now: now) }
+        #expect(!JSONReader.decisions.isUnambiguous(Array(#"{"a":{"b":1,"b":2}}"#.utf8)), "at any depth")
+        #expect(!JSONReader.decisions.isUnambiguous(Array(#"{"a\"b":1,"a\"b":2}"#.utf8)))
+        #expect(!JSONReader.decisions.isUnambiguous(Array(#"{"alg":"HS256","\u0061lg":"none"}"#.utf8)), "escapes are resolved")
+        #expect(JSONReader.decisions.isUnambiguous(Array(#"{"a":{"b":1},"c":{"b":2}}"#.utf8)))
     }
 
     @Test("an ECDSA signature in DER form instead of raw r||s is refused")
@@ -171,6 +172,21 @@ struct KeySetTests {
         #expect(keys.map(\.keyID) == ["s"])
         #expect(throws: JWTKeys.JWKSError.self) { try JWTKeys.parseJWKS(TestTokens.json(["keys": [symmetric]])) }
         #expect(throws: JWTKeys.JWKSError.self) { try JWTKeys.parseJWKS(Data("[]".utf8)) }
+    }
+
+    @Test("a JWKS document that parsers could read two ways (a repeated member name) is refused")
+    func repeatedMemberInJWKS() throws {
+        let p256 = P256.Signing.PrivateKey().publicKey.x963Representation.dropFirst()
+        let key =
+            #"{"kty":"EC","crv":"P-256","kid":"s","x":"\#(TestTokens.base64URL(p256.prefix(32)))","y":"\#(TestTokens.base64URL(p256.suffix(32)))"}"#
+        _ = try JWTKeys.parseJWKS(Data(#"{"keys":[\#(key)]}"#.utf8))
+        let repeated = [
+            #"{"keys":[\#(key)],"keys":[]}"#, #"{"keys":[\#(key.dropLast()),"kid":"other"}]}"#,
+            #"{"keys":[\#(key.dropLast()),"use":"enc","use":"sig"}]}"#,
+        ]
+        for document in repeated {
+            #expect(throws: JWTKeys.JWKSError.self) { try JWTKeys.parseJWKS(Data(document.utf8)) }
+        }
     }
 
     @Test("a token with a crit header is refused")

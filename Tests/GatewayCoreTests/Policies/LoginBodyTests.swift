@@ -55,7 +55,16 @@ struct LoginBodyTests {
         #expect(throws: LoginBody.ambiguous) { try username(#"{"username":"victim","username":"decoy"}"#) }
         #expect(throws: LoginBody.ambiguous) { try username(#"{"username":1,"username":"decoy"}"#) }
         #expect(throws: LoginBody.ambiguous) { try username(#"{"username":"victim","username":{}}"#) }
-        #expect(try username(#"{"username":"alice","username":"alice"}"#) == "alice")
+    }
+
+    @Test(
+        "refuses any repeated member name, even one that agrees or is not the username: parsers read them differently",
+        arguments: [
+            #"{"username":"alice","username":"alice"}"#, #"{"username":"alice","password":"x","password":"y"}"#,
+            #"{"username":"alice","extra":{"role":"user","role":"admin"}}"#, #"{"username":"alice","p\u0061ssword":"x","password":"y"}"#,
+        ])
+    func repeatedMember(body: String) {
+        #expect(throws: LoginBody.ambiguous) { try username(body) }
     }
 
     @Test("collects the body up to 8 KiB and no further")

@@ -21,6 +21,12 @@ enum TestTokens {
         return input + "." + base64URL(Data(mac))
     }
 
+    /// A token signed with `secret` whose claims name `sub` twice: `forge` first, `admin` last.
+    static func repeatedSubject(now: Date) -> String {
+        let first = String(decoding: json(claims(sub: "forge", now: now)), as: UTF8.self)
+        return make(header: #"{"alg":"HS256","typ":"JWT"}"#, payload: first.dropLast() + #","sub":"admin"}"#)
+    }
+
     static func make(claims: [String: Any], alg: String = "HS256", secret: [UInt8] = secret) -> String {
         make(
             header: String(decoding: json(["alg": alg, "typ": "JWT"]), as: UTF8.self),

@@ -32,18 +32,22 @@ struct TokenInspectionTests {
     static let duplicateHeader = TestTokens.make(
         header: #"{"alg":"HS256","alg":"none"}"#, payload: String(decoding: TestTokens.json(TestTokens.claims(now: Date())), as: UTF8.self))
 
-    @Test("the first failure is the verifier's own rejection", arguments: TokenVerifierTests.hostile + [(duplicateHeader, .malformed)])
+    @Test("the first failure is the verifier's own rejection", arguments: TokenVerifierTests.hostile + [(duplicateHeader, .repeatedMember)])
     func agreesWithVerifier(_ example: (token: String, rejection: TokenRejection)) {
         let inspection = inspect(example.token)
         #expect(!inspection.isAccepted)
         #expect(failures(inspection).first == example.rejection.reason)
     }
 
-    @Test("a repeated header member fails its own check, not well-formedness")
+    @Test("a repeated header or claims member fails its own check, not well-formedness")
     func duplicateMember() {
-        let results = inspect(Self.duplicateHeader).results
-        #expect(results.first { $0.check == .wellFormed }?.outcome == .passed)
-        #expect(results.first { $0.check == .uniqueHeaderMembers }?.outcome == .failed(reason: TokenRejection.malformed.reason))
+        for token in [Self.duplicateHeader, TestTokens.repeatedSubject(now: now)] {
+            let inspection = inspect(token)
+            #expect(!inspection.isAccepted)
+            #expect(inspection.results.first { $0.check == .wellFormed }?.outcome == .passed)
+            #expect(
+                inspection.results.first { $0.check == .uniqueMembers }?.outcome == .failed(reason: TokenRejection.repeatedMember.reason))
+        }
     }
 
     @Test("every failing claim is reported, not only the first")

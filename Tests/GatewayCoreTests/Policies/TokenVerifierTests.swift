@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 import Testing
 
 @testable import GatewayCore
@@ -54,6 +55,33 @@ struct TokenVerifierTests {
     @Test("refuses hostile tokens with the right reason", arguments: hostile)
     func refuses(_ example: (token: String, rejection: TokenRejection)) {
         #expect(throws: example.rejection) { try verify(example.token) }
+    }
+
+    @Test("refuses a member name repeated in the header or the claims, at any depth: parsers disagree on which counts")
+    func repeatedMembers() {
+        let claims = String(decoding: TestTokens.json(TestTokens.claims(now: now)), as: UTF8.self)
+        let tokens = [
+            TestTokens.repeatedSubject(now: now),
+            TestTokens.make(header: #"{"alg":"HS256","alg":"none"}"#, payload: claims),
+            TestTokens.make(header: #"{"alg":"HS256","typ":"JWT"}"#, payload: claims.dropLast() + #","ctx":{"a":1,"\u0061":2}}"#),
+        ]
+        for token in tokens {
+            #expect(throws: TokenRejection.repeatedMember) { try verify(token) }
+        }
+    }
+
+    @Test("the token cache never admits a token with a repeated claim")
+    func repeatedMemberNotCached() {
+        let cache = VerifiedTokenCache(capacity: 10)
+        let token = TestTokens.repeatedSubject(now: now)
+        let policy = AuthPolicy(verifier: verifier)
+        let route = Route(index: 0, config: RouteConfig(path: "/", upstream: "u"))
+        for _ in 0..<2 {
+            #expect(throws: GatewayProblem.invalidToken(.repeatedMember)) {
+                try policy.authenticate(["Authorization": "Bearer \(token)"], route: route, now: now, cache: cache)
+            }
+        }
+        #expect(cache.count == 0)
     }
 
     @Test("leeway tolerates small clock skew")

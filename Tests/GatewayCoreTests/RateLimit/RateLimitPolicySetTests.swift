@@ -61,6 +61,33 @@ struct RateLimitPolicySetTests {
         }
     }
 
+    @Test("on a 429, the RateLimit item of a policy that did not refuse matches its counter as given back")
+    func refusalHeadersMatchCounters() throws {
+        let policies = [
+            RateLimitPolicy(RatePolicyConfig(limit: 200, period: .day), scope: "test"),
+            RateLimitPolicy(RatePolicyConfig(limit: 50, period: .hour), scope: "test"),
+        ]
+        let set = RateLimitPolicySet(policies)
+        let limiter = RateLimiter(maxKeys: 1_000)
+        func admit() throws(GatewayProblem) -> RateLimitPolicySet.Admission {
+            try set.admit(
+                limiter: limiter, keying: keying, client: "192.0.2.7", identity: nil, headers: [:], now: now, responseHeaders: true)
+        }
+        for _ in 1...50 { _ = try admit() }
+        var refusal: GatewayProblem?
+        do {
+            _ = try admit()
+        } catch {
+            refusal = error
+        }
+        let headers = Dictionary(try #require(refusal).headers, uniquingKeysWith: { first, _ in first })
+        let counters = limiter.counters(
+            key: try #require(keying.value(of: policies[0].key, client: "192.0.2.7", identity: nil, headers: [:])))
+        let daily = policies[0].state(tat: try #require(counters[policies[0].id]), now: now.rateLimitNanoseconds)
+        #expect(daily.remaining == 150)
+        #expect(headers["RateLimit"] == #""200/day";r=150;t=21600, "50/hour";r=0;t=3600"#)
+    }
+
     @Test("a shadow policy's refusal lets the request through and is reported; it is not advertised in headers")
     func shadow() throws {
         let shadow = RateLimitPolicy(RatePolicyConfig(limit: 1, period: .minute, key: .ip, mode: .shadow), scope: "test")

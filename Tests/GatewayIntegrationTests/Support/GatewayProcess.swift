@@ -11,18 +11,20 @@ final class GatewayProcess {
     }
 
     /// Starts `gateway serve` and waits for its "gateway listening" line.
+    /// `launcher` runs the binary, e.g. `setpriv` with another user's ids.
     static func start(
-        configPath: String, environment: [String: String] = ["JWT_SECRET_KEY": Fixtures.jwtSecret]
+        configPath: String, environment: [String: String] = ["JWT_SECRET_KEY": Fixtures.jwtSecret], launcher: [String] = []
     ) async throws -> GatewayProcess {
         let gateway = GatewayProcess(configPath: configPath)
-        try await gateway.launch(configPath: configPath, environment: environment)
+        try await gateway.launch(configPath: configPath, environment: environment, launcher: launcher)
         return gateway
     }
 
-    private func launch(configPath: String, environment: [String: String]) async throws {
+    private func launch(configPath: String, environment: [String: String], launcher: [String]) async throws {
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        process.executableURL = Fixtures.binDirectory.appendingPathComponent("gateway")
-        process.arguments = ["serve", "--config", configPath]
+        let binary = Fixtures.binDirectory.appendingPathComponent("gateway")
+        process.executableURL = launcher.first.map(URL.init(fileURLWithPath:)) ?? binary
+        process.arguments = launcher.dropFirst() + (launcher.isEmpty ? [] : [binary.path]) + ["serve", "--config", configPath]
         process.environment = Fixtures.childEnvironment(environment)
         process.standardOutput = try FileHandle(forWritingTo: logFile)
         process.standardError = process.standardOutput

@@ -56,8 +56,12 @@ struct JWTKeys: Sendable {
 
     /// The signing keys of a JWKS document. Keys the gateway cannot use (another type, curve or
     /// algorithm, or `use` other than `sig`) are skipped, so one encryption key published beside the
-    /// signing keys does not break the set; a document with no usable key is refused.
+    /// signing keys does not break the set; a document with no usable key, or one that parsers could
+    /// read differently (a repeated member name), is refused.
     static func parseJWKS(_ data: Data) throws(JWKSError) -> [PublicKey] {
+        if let ambiguity = JSONReader.decisions.ambiguity(in: data) {
+            throw JWKSError(message: "not a JWKS document: \(ambiguity.description)")
+        }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
             let entries = object["keys"] as? [[String: Any]]
         else { throw JWKSError(message: "not a JWKS document") }

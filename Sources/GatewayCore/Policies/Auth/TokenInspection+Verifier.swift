@@ -38,7 +38,7 @@ extension TokenInspection {
         claims = decoded.map { Claims($0.payload) }
         self.issuer = issuer?.config
         results =
-            Self.signatureResults(rejection, decoded: decoded != nil, missingSecret: missingSecret)
+            Self.signatureResults(rejection, missingSecret: missingSecret)
             + Self.claimResults(decoded?.payload, verifier: verifier, now: now)
             + [Result(check: .notRevoked, outcome: revocation)]
         isAccepted = rejection == nil && revocation != .failed(reason: TokenRejection.revoked.reason)
@@ -47,9 +47,9 @@ extension TokenInspection {
     /// The checks up to the signature, in ``TokenVerifier/verify(_:now:)``'s order: those before
     /// the one `rejection` names passed, those after it were not made.
     /// `missingSecret` is the issuer whose HMAC secret is not configured, if the token needs it.
-    private static func signatureResults(_ rejection: TokenRejection?, decoded: Bool, missingSecret: IssuerConfig?) -> [Result] {
-        let stages: [TokenCheck] = [.size, .wellFormed, .uniqueHeaderMembers, .trustedIssuer, .algorithm, .key, .signature]
-        let failing = rejection.flatMap { stage(failing: $0, decoded: decoded) }
+    private static func signatureResults(_ rejection: TokenRejection?, missingSecret: IssuerConfig?) -> [Result] {
+        let stages: [TokenCheck] = [.size, .wellFormed, .uniqueMembers, .trustedIssuer, .algorithm, .key, .signature]
+        let failing = rejection.flatMap(stage(failing:))
         let failingIndex = failing.flatMap(stages.firstIndex) ?? stages.endIndex
         return stages.enumerated().map { index, check in
             if index < failingIndex { return Result(check: check, outcome: .passed) }
@@ -64,11 +64,11 @@ extension TokenInspection {
     }
 
     /// The step of the signature stage that refuses with `rejection`; `nil` for a claim's refusal.
-    /// A malformed token that decodes has a repeated header member (``JSONKeys``).
-    private static func stage(failing rejection: TokenRejection, decoded: Bool) -> TokenCheck? {
+    private static func stage(failing rejection: TokenRejection) -> TokenCheck? {
         switch rejection {
         case .tooLarge: .size
-        case .malformed: decoded ? .uniqueHeaderMembers : .wellFormed
+        case .malformed: .wellFormed
+        case .repeatedMember: .uniqueMembers
         case .untrustedIssuer: .trustedIssuer
         case .algorithm: .algorithm
         case .unknownKey, .noKeys: .key

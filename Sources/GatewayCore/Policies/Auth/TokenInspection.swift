@@ -5,7 +5,7 @@ import Foundation
 public enum TokenCheck: String, Sendable, CaseIterable {
     case size
     case wellFormed = "well_formed"
-    case uniqueHeaderMembers = "unique_header_members"
+    case uniqueMembers = "unique_members"
     case trustedIssuer = "trusted_issuer"
     case algorithm
     case key

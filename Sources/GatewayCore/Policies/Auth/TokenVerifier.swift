@@ -48,10 +48,12 @@ public struct TokenVerifier: Sendable {
         } catch {
             throw .malformed
         }
-        guard let firstPeriod = bytes.firstIndex(of: UInt8(ascii: ".")),
-            let lastPeriod = bytes.lastIndex(of: UInt8(ascii: ".")),
-            !JSONKeys.hasDuplicateTopLevelKeys(base64URL: bytes[..<firstPeriod])
+        guard let firstPeriod = bytes.firstIndex(of: UInt8(ascii: ".")), let lastPeriod = bytes.lastIndex(of: UInt8(ascii: "."))
         else { throw .malformed }
+        // A repeated member (two `alg`, two `sub`) is read one way here and perhaps another upstream.
+        guard Self.isUnambiguous(bytes[..<firstPeriod]), Self.isUnambiguous(bytes[(firstPeriod + 1)..<lastPeriod]) else {
+            throw .repeatedMember
+        }
         // RFC 7515 §4.1.11: extensions the recipient does not understand must be refused; none are.
         guard header.fields["crit"] == nil else { throw .malformed }
         guard let issuer = issuer(of: claims) else { throw .untrustedIssuer }
@@ -64,6 +66,12 @@ public struct TokenVerifier: Sendable {
         case false?: throw .signature
         case true?: return try check(claims, now: now)
         }
+    }
+
+    /// Whether a base64url-encoded segment is JSON every parser reads alike (``JSONReader/decisions``).
+    static func isUnambiguous(_ segment: ArraySlice<UInt8>) -> Bool {
+        guard let json = Base64URL.decode(String(decoding: segment, as: UTF8.self)) else { return false }
+        return JSONReader.decisions.isUnambiguous(json)
     }
 
     /// The issuer that vouches for `claims`: the lone one, else the one their (unverified) `iss` names.

@@ -37,7 +37,8 @@ public struct VerifiedIdentity: Sendable, Equatable {
 /// Why a bearer token was refused; `reason` is safe to show to the client.
 public struct TokenRejection: Error, Equatable, Sendable {
     private enum Code: Equatable, Sendable {
-        case tooLarge, malformed, malformedHeader, untrustedIssuer, algorithm, signature, expired, notYetValid, issuedInFuture
+        case tooLarge, malformed, repeatedMember, malformedHeader, untrustedIssuer, algorithm, signature, expired, notYetValid,
+            issuedInFuture
         case issuer, audience, revoked, lifetime, unknownKey, noKeys, routeIssuer
         case missingClaim(String)
     }
@@ -48,6 +49,7 @@ public struct TokenRejection: Error, Equatable, Sendable {
         switch code {
         case .tooLarge: "token too large"
         case .malformed: "malformed token"
+        case .repeatedMember: "repeated member name in the token's header or claims"
         case .malformedHeader: "malformed authorization header"
         case .untrustedIssuer: "issuer not trusted"
         case .algorithm: "algorithm not allowed"
@@ -68,6 +70,8 @@ public struct TokenRejection: Error, Equatable, Sendable {
 
     public static let tooLarge = TokenRejection(code: .tooLarge)
     public static let malformed = TokenRejection(code: .malformed)
+    /// The header or the claims name a member twice, which JSON parsers resolve differently.
+    public static let repeatedMember = TokenRejection(code: .repeatedMember)
     public static let malformedHeader = TokenRejection(code: .malformedHeader)
     /// With several issuers: the token's `iss` names none of them.
     public static let untrustedIssuer = TokenRejection(code: .untrustedIssuer)

@@ -54,35 +54,20 @@ enum LoginBody {
     ///
     /// JSON parsers and frameworks disagree on repeated members and on letter case (Foundation's
     /// `JSONDecoder` takes the first of two, `JSONSerialization` the last; some frameworks bind
-    /// `UserName` to `username`), so any body with more than one candidate is refused: otherwise the
-    /// lock would count one name while the upstream checks the password of another.
+    /// `UserName` to `username`), so a body with a repeated member name anywhere, or with more than
+    /// one candidate, is refused: otherwise the lock would count one name while the upstream checks
+    /// the password of another.
     static func username(in json: Data) throws(GatewayProblem) -> String {
-        guard !json.isEmpty, let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
-            throw unreadable
+        let object: JSONValue
+        do {
+            object = try JSONReader.decisions.read(json)
+        } catch {
+            throw error.message.hasPrefix(JSONSyntaxError.repeatedMemberMessage) ? ambiguous : unreadable
         }
-        let candidates = object.filter { $0.key.lowercased() == "username" }
+        guard case .object(let members) = object else { throw unreadable }
+        let candidates = members.filter { $0.name.lowercased() == "username" }
         guard candidates.count <= 1 else { throw ambiguous }
-        guard let (name, value) = candidates.first else { throw unreadable }
-        let last = value as? String
-        if name == "username" {
-            let first = (try? JSONDecoder().decode(FirstUsername.self, from: json))?.username
-            guard first == last else { throw ambiguous }
-        }
-        guard let last, !last.isEmpty else { throw unreadable }
-        return last
-    }
-
-    /// The first `username` member of an object, when it is a string.
-    private struct FirstUsername: Decodable {
-        let username: String?
-
-        enum CodingKeys: String, CodingKey {
-            case username
-        }
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            username = try? container.decodeIfPresent(String.self, forKey: .username)
-        }
+        guard case .string(let name)? = candidates.first?.value, !name.isEmpty else { throw unreadable }
+        return name
     }
 }

@@ -90,7 +90,10 @@ public final class RateLimiter: Sendable {
             let verdict = check(policy, key: key, now: now)
             verdicts.append(verdict)
             if !verdict.outcome.admitted, policy.mode == .enforce {
-                for earlier in verdicts.dropLast() where earlier.outcome.admitted { giveBack(earlier, now: now) }
+                // Their verdicts then report the counters as given back, as `GET /limits` shows them.
+                for index in verdicts.indices.dropLast() where verdicts[index].outcome.admitted {
+                    verdicts[index] = giveBack(verdicts[index], now: now)
+                }
                 break
             }
         }
@@ -134,17 +137,23 @@ public final class RateLimiter: Sendable {
         }
     }
 
-    /// Takes back the share an admitted verdict counted.
-    private func giveBack(_ verdict: Verdict, now: Int64) {
+    /// Takes back the share an admitted verdict counted; returns the verdict with the counter's state after that.
+    private func giveBack(_ verdict: Verdict, now: Int64) -> Verdict {
         let counterKey = CounterKey(policy: verdict.policy.id, key: verdict.key)
-        shard(for: counterKey).state.withLock { shard in
-            guard let slot = shard.counters.slot(of: counterKey) else { return }
+        let tat: Int64? = shard(for: counterKey).state.withLock { shard in
+            guard let slot = shard.counters.slot(of: counterKey) else { return nil }
             shard.counters[slot].tat -= verdict.policy.emission
             if !shard.counters[slot].dirty {
                 shard.counters[slot].dirty = true
                 shard.dirtySlots.append(slot)
             }
+            return shard.counters[slot].tat
         }
+        guard let tat else { return verdict }
+        let state = verdict.policy.state(tat: tat, now: now)
+        let outcome = GCRA.Outcome(admitted: true, tat: tat, remaining: state.remaining, reset: state.fullIn, retryAfter: 0)
+        return Verdict(
+            policy: verdict.policy, key: verdict.key, outcome: outcome, audited: verdict.audited, skippedAudits: verdict.skippedAudits)
     }
 
     // MARK: Housekeeping

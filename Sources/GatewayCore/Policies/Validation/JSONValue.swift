@@ -55,6 +55,9 @@ struct JSONSyntaxError: Error, Equatable {
     let message: String
 
     var description: String { "\(message) at byte offset \(offset)" }
+
+    /// How a message about a member name that appears twice in one object begins.
+    static let repeatedMemberMessage = "repeated member name "
 }
 
 /// Reads JSON bytes into a ``JSONValue``, refusing anything RFC 8259 does not allow (trailing
@@ -142,7 +145,7 @@ struct JSONReader {
                 let nameOffset = index
                 let name = try string()
                 guard names.insert(name).inserted else {
-                    throw JSONSyntaxError(offset: nameOffset, message: "repeated member name \(name.debugDescription)")
+                    throw JSONSyntaxError(offset: nameOffset, message: JSONSyntaxError.repeatedMemberMessage + name.debugDescription)
                 }
                 try countMember()
                 skipWhitespace()
