@@ -27,15 +27,18 @@ public struct MemoryTrimmer: Service {
         self.logger = logger
     }
 
+    /// Trims until graceful shutdown, which also cuts the wait short.
     public func run() async {
-        var trimmedAt = closedConnections()
-        while !Task.isShuttingDownGracefully {
-            guard (try? await Task.sleep(for: Self.interval)) != nil else { return }
-            let closed = closedConnections()
-            guard closed != trimmedAt else { continue }
-            trimmedAt = closed
-            Self.trim()
-            logger.debug("freed memory returned to the system", metadata: ["gateway.closed_connections": "\(closed)"])
+        try? await cancelWhenGracefulShutdown {
+            var trimmedAt = closedConnections()
+            while !Task.isCancelled {
+                try await Task.sleep(for: Self.interval)
+                let closed = closedConnections()
+                guard closed != trimmedAt else { continue }
+                trimmedAt = closed
+                Self.trim()
+                logger.debug("freed memory returned to the system", metadata: ["gateway.closed_connections": "\(closed)"])
+            }
         }
     }
 
