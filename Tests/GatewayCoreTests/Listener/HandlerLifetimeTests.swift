@@ -101,11 +101,7 @@ struct HandlerLifetimeTests {
 struct TLSCloserTests {
     @Test("after the handshake a close half-closes through TLS, then closes beneath it")
     func closeAfterHandshake() async throws {
-        let channel = EmbeddedChannel()
-        let tls = CloseRecorder()
-        try channel.pipeline.syncOperations.addHandler(tls, name: TLSCloser.tlsHandlerName)
-        try channel.pipeline.syncOperations.addHandler(TLSCloser(lingerTimeout: .seconds(60)))
-        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1))
+        let (channel, tls) = try await Self.connectedCloser()
         channel.pipeline.fireUserInboundEventTriggered(TLSUserEvent.handshakeCompleted(negotiatedProtocol: nil))
         channel.close(promise: nil)
         channel.embeddedEventLoop.run()
@@ -115,11 +111,7 @@ struct TLSCloserTests {
 
     @Test("before the handshake a close goes beneath TLS at once")
     func closeBeforeHandshake() async throws {
-        let channel = EmbeddedChannel()
-        let tls = CloseRecorder()
-        try channel.pipeline.syncOperations.addHandler(tls, name: TLSCloser.tlsHandlerName)
-        try channel.pipeline.syncOperations.addHandler(TLSCloser(lingerTimeout: .seconds(60)))
-        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1))
+        let (channel, tls) = try await Self.connectedCloser()
         channel.close(promise: nil)
         channel.embeddedEventLoop.run()
         #expect(tls.modes.isEmpty)
@@ -128,11 +120,7 @@ struct TLSCloserTests {
 
     @Test("a half-close that never completes ends at the linger timeout")
     func lingerTimeout() async throws {
-        let channel = EmbeddedChannel()
-        let tls = CloseRecorder(completesOutputClose: false)
-        try channel.pipeline.syncOperations.addHandler(tls, name: TLSCloser.tlsHandlerName)
-        try channel.pipeline.syncOperations.addHandler(TLSCloser(lingerTimeout: .seconds(5)))
-        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1))
+        let (channel, _) = try await Self.connectedCloser(lingerTimeout: .seconds(5), completesOutputClose: false)
         channel.pipeline.fireUserInboundEventTriggered(TLSUserEvent.handshakeCompleted(negotiatedProtocol: nil))
         channel.close(promise: nil)
         channel.embeddedEventLoop.advanceTime(by: .seconds(4))
@@ -142,8 +130,22 @@ struct TLSCloserTests {
     }
 }
 
+extension TLSCloserTests {
+    /// A connected channel with a ``CloseRecorder`` where the TLS handler would be, and a closer after it.
+    static func connectedCloser(
+        lingerTimeout: TimeAmount = .seconds(60), completesOutputClose: Bool = true
+    ) async throws -> (EmbeddedChannel, CloseRecorder) {
+        let channel = EmbeddedChannel()
+        let tls = CloseRecorder(completesOutputClose: completesOutputClose)
+        try channel.pipeline.syncOperations.addHandler(tls, name: TLSCloser.tlsHandlerName)
+        try channel.pipeline.syncOperations.addHandler(TLSCloser(lingerTimeout: lingerTimeout))
+        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1))
+        return (channel, tls)
+    }
+}
+
 /// Stands where the TLS handler would: records the closes that reach it and answers a half-close.
-private final class CloseRecorder: ChannelOutboundHandler {
+final class CloseRecorder: ChannelOutboundHandler {
     typealias OutboundIn = NIOAny
     private let completesOutputClose: Bool
     private(set) var modes: [CloseMode] = []
