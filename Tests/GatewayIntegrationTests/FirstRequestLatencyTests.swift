@@ -18,16 +18,17 @@ struct FirstRequestLatencyTests {
             config.tls.minVersion = .v1_3
             try await GatewayHarness.with(config) { gateway in
                 _ = try await FirstRequestClient.firstAnswer(port: gateway.port, nagle: false)  // warms up the upstream pool
-                // Interleaved with a client that sets TCP_NODELAY, so both see the same load: on a busy
-                // machine both medians grow, but only a delayed ACK (40 ms or more) sets them apart.
+                // Interleaved with a client that sets TCP_NODELAY, so both see the same load. A delayed
+                // ACK adds 40 ms or more to every Nagle connection, while load only adds to some: the
+                // fastest of each kind, the least disturbed, are compared.
                 var nagle: [Duration] = []
                 var noDelay: [Duration] = []
-                for _ in 0..<10 {
+                for _ in 0..<20 {
                     nagle.append(try await FirstRequestClient.firstAnswer(port: gateway.port, nagle: true))
                     noDelay.append(try await FirstRequestClient.firstAnswer(port: gateway.port, nagle: false))
                 }
-                let (nagleMedian, noDelayMedian) = (nagle.sorted()[5], noDelay.sorted()[5])
-                #expect(nagleMedian < noDelayMedian + .milliseconds(20), "Nagle on: \(nagle)\nTCP_NODELAY: \(noDelay)")
+                let (nagleFastest, noDelayFastest) = (nagle.min()!, noDelay.min()!)
+                #expect(nagleFastest < noDelayFastest + .milliseconds(20), "Nagle on: \(nagle)\nTCP_NODELAY: \(noDelay)")
             }
         }
     }
