@@ -50,7 +50,7 @@ public enum AdminServer {
 }
 
 /// A request to the admin listener, with the address it came from.
-struct AdminRequestContext: RequestContext {
+struct AdminRequestContext: Hummingbird.RequestContext {
     var coreContext: CoreRequestContextStorage
     let remoteAddress: SocketAddress?
 

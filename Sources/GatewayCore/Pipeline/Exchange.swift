@@ -1,12 +1,12 @@
 import NIOCore
 import NIOHTTP1
 
-/// One request being forwarded: its upstream lease and how far each direction has got.
+/// One request being forwarded: its upstream lease and how far each direction has got. What the
+/// request is and what the policies decided is its ``RequestContext``.
 /// Owned by ``ProxyHandler`` and confined to its event loop.
 final class Exchange {
-    let requestID: String
-    let clientHead: HTTPRequestHead
-    let admitted: AdmittedRequest
+    /// The head sent upstream (again, on a retry).
+    let upstreamHead: HTTPRequestHead
     /// The upstream's targets on this loop, and the one this request goes to.
     let balancer: UpstreamBalancer
     var pool: UpstreamPool
@@ -16,8 +16,6 @@ final class Exchange {
     /// Set when the route checks the whole body (login, JSON validation): it is held here and sent
     /// only once it is checked.
     let heldBody: HeldBody?
-    /// Set on a `login = true` route.
-    let login: LoginAttempt?
     var clientKeepAlive: Bool
 
     private(set) var upstream: UpstreamConnection?
@@ -32,7 +30,6 @@ final class Exchange {
     var receivedBodyBytes: Int64 = 0
     var requestComplete = false
     var responseStarted = false
-    var responseComplete = false
     var upstreamKeepAlive = false
     var responseDeadline: Scheduled<Void>?
     /// When the first connection attempt began, for the upstream duration.
@@ -42,19 +39,16 @@ final class Exchange {
     private static let pendingLimit = 64 * 1024
 
     init(
-        requestID: String, clientHead: HTTPRequestHead, admitted: AdmittedRequest, balancer: UpstreamBalancer, pool: UpstreamPool,
-        maxBodyBytes: Int64, heldBody: HeldBody? = nil, login: LoginAttempt? = nil
+        upstreamHead: HTTPRequestHead, clientKeepAlive: Bool, balancer: UpstreamBalancer, pool: UpstreamPool, maxBodyBytes: Int64,
+        heldBody: HeldBody? = nil
     ) {
-        self.requestID = requestID
-        self.clientHead = clientHead
-        self.admitted = admitted
+        self.upstreamHead = upstreamHead
+        self.clientKeepAlive = clientKeepAlive
         self.balancer = balancer
         self.pool = pool
         self.maxBodyBytes = maxBodyBytes
         self.heldBody = heldBody
-        self.login = login
-        self.clientKeepAlive = clientHead.isKeepAlive
-        pending.append(.head(admitted.upstreamHead))
+        pending.append(.head(upstreamHead))
     }
 
     /// True when the client should not be read from: the upstream is not taking data.
@@ -67,7 +61,7 @@ final class Exchange {
     /// (which the upstream may have closed while idle), before any response byte.
     var mayRetry: Bool {
         reusedConnection && !retried && !responseStarted && requestComplete
-            && receivedBodyBytes == 0 && Self.isIdempotent(clientHead.method)
+            && receivedBodyBytes == 0 && Self.isIdempotent(upstreamHead.method)
     }
 
     private static func isIdempotent(_ method: HTTPMethod) -> Bool {
@@ -83,7 +77,7 @@ final class Exchange {
         connection.sink = sink
         if sentPending {
             // A retry: only body-less, complete requests are retried, so head and end are all there is.
-            connection.write(.head(admitted.upstreamHead))
+            connection.write(.head(upstreamHead))
             connection.write(.end(nil))
         } else {
             for part in pending { connection.write(part) }

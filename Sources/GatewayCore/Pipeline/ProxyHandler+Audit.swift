@@ -10,42 +10,33 @@ extension ProxyHandler {
 
     /// Records the security decision behind `problem`, if it is one. Never blocks: the recorder
     /// only queues the event.
-    func audit(_ problem: GatewayProblem, requestID: String) {
+    func audit(_ problem: GatewayProblem) {
         guard let type = problem.auditType else { return }
-        audit(type, reason: problem.auditReason, status: Int(problem.status.code), requestID: requestID, subject: problem.auditSubject)
+        audit(type, reason: problem.auditReason, status: Int(problem.status.code), subject: problem.auditSubject)
     }
 
     /// Records a security decision about the current request; `status` is `nil` when the request
     /// goes on (a shadow rate policy's refusal).
-    func audit(_ type: AuditEventType, reason: String, status: Int?, requestID: String, subject: String? = nil) {
-        let head = currentHead
-        let peer = context.channel.remoteAddress
-        let path = head.map { Self.auditedPath($0.uri) }
-        let isAuthEvent = Self.tokenEvents.contains(type)
+    func audit(_ type: AuditEventType, reason: String, status: Int?, subject: String? = nil) {
+        let request = self.request
+        let head = request?.head
         let event = AuditEvent(
-            time: runtime.now(), type: type, requestID: requestID,
-            client: runtime.headerRules.clientAddress(peer: peer, headers: head?.headers ?? [:]),
-            route: head.flatMap(routePrefix), method: head?.method.rawValue, path: path, subject: subject,
-            reason: reason, status: status,
-            tokenFingerprint: isAuthEvent ? head.flatMap { AuthPolicy.bearerToken($0.headers) }.map(AuditEvent.fingerprint) : nil)
+            time: runtime.now(), type: type, requestID: record?.requestID ?? request?.id,
+            client: request?.client ?? runtime.headerRules.clientAddress(peer: context.channel.remoteAddress, headers: [:]),
+            route: request?.route?.prefix, method: head?.method.rawValue, path: head.map { Self.auditedPath($0.uri) },
+            subject: subject ?? request?.identity?.subject, reason: reason, status: status,
+            tokenFingerprint: Self.tokenEvents.contains(type)
+                ? head.flatMap { AuthPolicy.bearerToken($0.headers) }.map(AuditEvent.fingerprint) : nil)
         recorder.record(event)
         guard logger.logLevel <= .warning else { return }
         var metadata: Logger.Metadata = [
-            "gateway.event": "\(type.rawValue)", "gateway.reason": "\(reason)", "gateway.request_id": "\(requestID)",
+            "gateway.event": "\(type.rawValue)", "gateway.reason": "\(reason)", "gateway.request_id": "\(event.requestID ?? "-")",
             "gateway.client": "\(event.client ?? "-")",
         ]
         if let status { metadata["gateway.status"] = "\(status)" }
         if let route = event.route { metadata["gateway.route"] = "\(route)" }
         if let fingerprint = event.tokenFingerprint { metadata["gateway.token_fingerprint"] = "\(fingerprint)" }
         logger.warning("security event", metadata: metadata)
-    }
-
-    func routePrefix(_ head: HTTPRequestHead) -> String? {
-        guard let target = try? PathNormalizer.normalize(head.uri) else { return nil }
-        switch runtime.routes.match(path: target.path, method: head.method.rawValue) {
-        case .route(let route): return route.prefix
-        case .methodNotAllowed, .notFound: return nil
-        }
     }
 
     /// The path as the client sent it, without the query and cut to ``auditedPathBytes``; `-` for a

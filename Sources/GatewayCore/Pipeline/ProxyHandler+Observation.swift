@@ -2,15 +2,11 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// What the access log line and the request metrics say about one request.
+/// What the access log line and the request metrics measure of one request, beside what its
+/// ``RequestContext`` says (there is none for bytes that could not be parsed as a request).
 struct RequestRecord {
     let requestID: String
     let started: NIODeadline
-    /// `nil` when the request could not be parsed.
-    let head: HTTPRequestHead?
-    /// The matched route's prefix.
-    var route: String?
-    var subject: String?
     /// The status answered; `nil` until a response head is written.
     var status: Int?
     var bytesIn: Int64 = 0
@@ -20,34 +16,39 @@ struct RequestRecord {
 }
 
 extension ProxyHandler {
-    func startRecord(requestID: String, head: HTTPRequestHead?) {
-        record = RequestRecord(requestID: requestID, started: .now(), head: head)
+    func startRecord(requestID: String) {
+        record = RequestRecord(requestID: requestID, started: .now())
     }
 
-    /// Counts what the checks at the head decided for a request going upstream.
-    func observeAdmission(_ admitted: AdmittedRequest) {
-        record?.route = admitted.route.prefix
-        record?.subject = admitted.identity?.subject
-        if admitted.rateLimitCounted {
-            metrics.shared.rateLimit(.allowed)
-            if admitted.shadowRefusals > 0 { metrics.shared.rateLimit(.shadowRefused, count: admitted.shadowRefusals) }
+    /// Counts, and audits where they say so, the decisions of the policies that let a request through.
+    func observeAdmission(_ request: RequestContext) {
+        for decision in request.decisions {
+            switch decision {
+            case .rateLimitCounted(let shadowRefusals):
+                metrics.shared.rateLimit(.allowed)
+                if !shadowRefusals.isEmpty { metrics.shared.rateLimit(.shadowRefused, count: shadowRefusals.count) }
+                for refusal in shadowRefusals where refusal.audited { audit(.rateLimited, reason: refusal.reason, status: nil) }
+            case .corsWithheld(let reason):
+                metrics.shared.corsRefused(enforced: false)
+                audit(.corsRejected, reason: reason, status: nil)
+            }
         }
-        if admitted.corsWithheld { metrics.shared.corsRefused(enforced: false) }
     }
 
     /// Ends the request's record: counts it and writes its access log line. A request whose
     /// connection ended before a response head counts as `aborted`.
     func completeRecord() {
         guard let record else { return }
-        self.record = nil
+        let request = self.request
+        (self.record, self.request) = (nil, nil)
         let elapsed = (NIODeadline.now() - record.started).nanoseconds
-        let route = record.route ?? record.head.flatMap(routePrefix) ?? "none"
+        let route = request?.route?.prefix ?? "none"
         metrics.request(route: route, status: record.status.map(String.init) ?? "aborted", nanoseconds: elapsed)
         guard runtime.config.log.access, logger.logLevel <= .info else { return }
-        let head = record.head
+        let head = request?.head
         var line: Logger.Metadata = [
             "gateway.request_id": "\(record.requestID)",
-            "gateway.client": "\(runtime.headerRules.clientAddress(peer: context.channel.remoteAddress, headers: head?.headers ?? [:]))",
+            "gateway.client": "\(request?.client ?? runtime.headerRules.clientAddress(peer: context.channel.remoteAddress, headers: [:]))",
             "gateway.method": "\(head?.method.rawValue ?? "-")",
             "gateway.path": "\(head.map { Self.auditedPath($0.uri) } ?? "-")",
             "gateway.route": "\(route)",
@@ -57,7 +58,7 @@ extension ProxyHandler {
             "gateway.bytes_out": "\(record.bytesOut)",
         ]
         if let upstream = record.upstreamNanoseconds { line["gateway.upstream_ms"] = "\(Self.milliseconds(upstream))" }
-        if let subject = record.subject { line["gateway.subject"] = "\(subject)" }
+        if let subject = request?.identity?.subject { line["gateway.subject"] = "\(subject)" }
         logger.info("request", metadata: line)
     }
 

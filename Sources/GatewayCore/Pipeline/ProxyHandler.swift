@@ -41,8 +41,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     private var readDepth = 0
     /// Pipelined requests answered re-entrantly before the connection is closed instead.
     private static let maximumReadDepth = 8
-    /// The head of the request being handled, for the audit trail.
-    var currentHead: HTTPRequestHead?
+    /// The request being handled, from its head until its access log line is written.
+    var request: RequestContext?
     /// What the access log and the metrics will say about the request being handled.
     var record: RequestRecord?
 
@@ -125,9 +125,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             // A connection already going away (the decoder reports the bytes it was left with
             // when the channel closes, e.g. after a drain) gets no answer: nothing could read it.
             if error is HTTPParserError, context.channel.isActive {
-                let requestID = Self.generateRequestID()
-                startRecord(requestID: requestID, head: nil)
-                respond(problem.closingConnection(), requestID: requestID, bodyPending: false)
+                startRecord(requestID: Self.generateRequestID())
+                respond(problem.closingConnection(), bodyPending: false)
             } else {
                 context.close(promise: nil)
             }
@@ -136,9 +135,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             if exchange.responseStarted || !context.channel.isActive {
                 context.close(promise: nil)
             } else {
-                respond(
-                    .badFraming("The request body could not be parsed.").closingConnection(), requestID: exchange.requestID,
-                    bodyPending: false)
+                respond(.badFraming("The request body could not be parsed.").closingConnection(), bodyPending: false)
             }
         case .discarding, .closed:
             // The answer that ends the connection closes it once written. Bytes after the last
@@ -159,44 +156,43 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             tokenCache = generation.tokenCaches.cache(on: context.eventLoop)
             reloaded = true
         }
-        currentHead = head
         context.triggerUserOutboundEvent(RequestCycleEvent.headReceived, promise: nil)
         let peer = context.channel.remoteAddress
-        let requestID = runtime.headerRules.requestID(peer: peer, headers: head.headers, generated: Self.generateRequestID)
-        startRecord(requestID: requestID, head: head)
+        var request = RequestContext(
+            id: runtime.headerRules.requestID(peer: peer, headers: head.headers, generated: Self.generateRequestID), head: head,
+            client: runtime.headerRules.clientAddress(peer: peer, headers: head.headers), now: runtime.now(), tokenCache: tokenCache)
+        startRecord(requestID: request.id)
         let bodyPending = Self.hasBody(head)
         let keepOpen = head.isKeepAlive && !reloaded && readDepth <= Self.maximumReadDepth
-        let admitted: AdmittedRequest
+        let admission: Result<Admission, GatewayProblem>
         do {
-            switch try RequestAdmission.admit(head, peer: peer, requestID: requestID, runtime: runtime, tokenCache: tokenCache) {
-            case .forward(let request):
-                admitted = request
-                observeAdmission(request)
-            case .answer(let status, let headers):
-                answer(status, headers: headers, requestID: requestID, close: !keepOpen, bodyPending: bodyPending)
-                return
-            }
+            admission = .success(try RequestAdmission.admit(&request, peer: peer, runtime: runtime))
         } catch {
-            respond(keepOpen ? error : error.closingConnection(), requestID: requestID, bodyPending: bodyPending)
+            admission = .failure(error)
+        }
+        self.request = request
+        let route: Route
+        let upstreamHead: HTTPRequestHead
+        switch admission {
+        case .success(.forward(let matched, let head)):
+            (route, upstreamHead) = (matched, head)
+        case .success(.answer(let status, let headers)):
+            answer(status, headers: headers, close: !keepOpen, bodyPending: bodyPending)
+            return
+        case .failure(let problem):
+            respond(keepOpen ? problem : problem.closingConnection(), bodyPending: bodyPending)
             return
         }
-        for decision in admitted.passedDecisions {
-            audit(decision.type, reason: decision.reason, status: nil, requestID: requestID, subject: admitted.identity?.subject)
-        }
-        let route = admitted.route
+        observeAdmission(request)
         guard let balancer = pools.balancer(route.upstream, on: context.eventLoop), let pool = balancer.pick() else {
-            respond(.upstreamUnavailable, requestID: requestID, bodyPending: bodyPending)
+            respond(.upstreamUnavailable, bodyPending: bodyPending)
             return
         }
-        let login = route.login ? LoginAttempt(clientAddress: runtime.headerRules.clientAddress(peer: peer, headers: head.headers)) : nil
-        let heldLimits = [route.validation.heldBodyLimit, route.login ? LoginAttempt.maximumBodyBytes : nil].compactMap { $0 }
         let exchange = Exchange(
-            requestID: requestID, clientHead: head, admitted: admitted, balancer: balancer, pool: pool,
-            maxBodyBytes: route.validation.maxBodyBytes,
-            heldBody: heldLimits.min().map(HeldBody.init(limit:)), login: login)
-        if reloaded { exchange.clientKeepAlive = false }
+            upstreamHead: upstreamHead, clientKeepAlive: head.isKeepAlive && !reloaded, balancer: balancer, pool: pool,
+            maxBodyBytes: route.validation.maxBodyBytes, heldBody: route.heldBodyLimit.map(HeldBody.init(limit:)))
         state = .forwarding(exchange)
-        if admitted.expectsContinue {
+        if request.expectsContinue {
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
         // A held body connects only once it is whole and checked (`receiveEnd`).
@@ -259,7 +255,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
                 self.logger.warning(
                     "upstream connect failed",
                     metadata: [
-                        "gateway.request_id": "\(exchange.requestID)", "gateway.upstream": "\(exchange.pool.config.name)",
+                        "gateway.request_id": "\(self.request?.id ?? "-")", "gateway.upstream": "\(exchange.pool.config.name)",
                         "gateway.target": "\(exchange.pool.health.address)", "gateway.error": "\(error)",
                     ])
                 // Nothing reached that target: the request can go to another one as it is.
@@ -286,7 +282,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         guard case .forwarding(let current) = state, current === exchange, !exchange.responseStarted else { return }
         logger.warning(
             "upstream response timed out",
-            metadata: ["gateway.request_id": "\(exchange.requestID)", "gateway.upstream": "\(exchange.pool.config.name)"])
+            metadata: ["gateway.request_id": "\(request?.id ?? "-")", "gateway.upstream": "\(exchange.pool.config.name)"])
         fail(exchange, with: .upstreamTimeout)
     }
 
@@ -301,22 +297,24 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         case .body where !exchange.responseStarted, .end where !exchange.responseStarted:
             fail(exchange, with: .upstreamFailed)
         case .head(let head):
+            guard let request else { return }
             exchange.responseDeadline?.cancel()
             exchange.responseStarted = true
             exchange.upstreamKeepAlive = head.isKeepAlive
             var headers = runtime.headerRules.clientResponseHeaders(
-                head.headers, requestID: exchange.requestID, ownsCORS: exchange.admitted.route.cors.isEnabled)
-            for (name, value) in exchange.admitted.responseHeaders { headers.add(name: name, value: value) }
-            if exchange.clientHead.version == .http1_0, !headers.contains(name: "content-length") {
+                head.headers, requestID: request.id, ownsCORS: request.route?.cors.isEnabled == true)
+            for (name, value) in request.answerHeaders + request.forwardedAnswerHeaders { headers.add(name: name, value: value) }
+            let version = request.head.version
+            if version == .http1_0, !headers.contains(name: "content-length") {
                 exchange.clientKeepAlive = false  // HTTP/1.0 has no chunking: the close ends the body
             }
             if !exchange.clientKeepAlive {
                 headers.replaceOrAdd(name: "Connection", value: "close")
-            } else if exchange.clientHead.version == .http1_0 {
+            } else if version == .http1_0 {
                 headers.replaceOrAdd(name: "Connection", value: "keep-alive")
             }
-            if let login = exchange.login { recordLoginOutcome(login, status: head.status, requestID: exchange.requestID) }
-            let response = HTTPResponseHead(version: exchange.clientHead.version, status: head.status, headers: headers)
+            if let login = request.login { recordLoginOutcome(login, status: head.status) }
+            let response = HTTPResponseHead(version: version, status: head.status, headers: headers)
             record?.status = Int(head.status.code)
             context.write(wrapOutboundOut(.head(response)), promise: nil)
         case .body(let body):
@@ -324,7 +322,6 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
             if !context.channel.isWritable { exchange.upstream?.holdReads() }
         case .end:
-            exchange.responseComplete = true
             if let started = exchange.upstreamStarted {
                 let elapsed = (NIODeadline.now() - started).nanoseconds
                 record?.upstreamNanoseconds = elapsed
@@ -404,39 +401,36 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             context.close(promise: nil)
         } else {
             state = .idle
-            let problem = problem.adding(headers: exchange.admitted.corsHeaders)
-            respond(
-                exchange.clientKeepAlive ? problem : problem.closingConnection(), requestID: exchange.requestID,
-                bodyPending: !exchange.requestComplete)
+            let problem = problem.adding(headers: request?.answerHeaders ?? [])
+            respond(exchange.clientKeepAlive ? problem : problem.closingConnection(), bodyPending: !exchange.requestComplete)
         }
     }
 
     /// Writes the gateway's own problem answer. When the request body has not been read, the
     /// connection closes after the answer rather than reading a body nobody wants.
-    private func respond(_ problem: GatewayProblem, requestID: String, bodyPending: Bool) {
-        audit(problem, requestID: requestID)
+    private func respond(_ problem: GatewayProblem, bodyPending: Bool) {
+        audit(problem)
         metrics.shared.refused(problem)
-        let body = problem.body(requestID: requestID, allocator: context.channel.allocator)
+        let body = problem.body(requestID: record?.requestID ?? "-", allocator: context.channel.allocator)
         var headers: [(String, String)] = [
             ("Content-Type", "application/problem+json"), ("Content-Length", String(body.readableBytes)), ("Cache-Control", "no-store"),
         ]
         headers += problem.headers
-        write(problem.status, headers: headers, body: body, requestID: requestID, close: problem.closesConnection, bodyPending: bodyPending)
+        write(problem.status, headers: headers, body: body, close: problem.closesConnection, bodyPending: bodyPending)
     }
 
     /// Writes an answer of the gateway's own without a body (a preflight's 204).
-    private func answer(_ status: HTTPResponseStatus, headers: [(String, String)], requestID: String, close: Bool, bodyPending: Bool) {
-        write(status, headers: headers + [("Content-Length", "0")], body: nil, requestID: requestID, close: close, bodyPending: bodyPending)
+    private func answer(_ status: HTTPResponseStatus, headers: [(String, String)], close: Bool, bodyPending: Bool) {
+        write(status, headers: headers + [("Content-Length", "0")], body: nil, close: close, bodyPending: bodyPending)
     }
 
     private func write(
-        _ status: HTTPResponseStatus, headers fields: [(String, String)], body: ByteBuffer?, requestID: String, close requested: Bool,
-        bodyPending: Bool
+        _ status: HTTPResponseStatus, headers fields: [(String, String)], body: ByteBuffer?, close requested: Bool, bodyPending: Bool
     ) {
         let close = requested || bodyPending
         var headers = HTTPHeaders(fields)
         if close { headers.add(name: "Connection", value: "close") }
-        runtime.headerRules.addGatewayHeaders(to: &headers, requestID: requestID)
+        runtime.headerRules.addGatewayHeaders(to: &headers, requestID: record?.requestID ?? "-")
         // Writing the end may hand over the next pipelined request at once: be ready for it first.
         if close {
             state = bodyPending ? .discarding : .closed

@@ -14,10 +14,13 @@ public struct Route: Sendable {
     public let issuers: Set<String>
     /// Upstream 401s count towards the login locks; the body is read whole before forwarding.
     public let login: Bool
-    /// The route's own policies, or the shared defaults.
-    let rateLimits: RateLimitPolicySet
+    /// The route's CORS, which also answers its preflights.
     let cors: CORSPolicy
     let validation: RequestValidation
+    /// The checks every request head goes through once routed, in order.
+    let headPolicies: [any HeadPolicy]
+    /// The checks of a held body, in order; empty when the route streams bodies.
+    let bodyPolicies: [any BodyPolicy]
 
     init(
         index: Int, config: RouteConfig, defaultRateLimits: RateLimitPolicySet = RateLimitPolicySet([]),
@@ -36,7 +39,21 @@ public struct Route: Sendable {
         self.cors = CORSPolicy(config.cors)
         self.validation = RequestValidation(config.validation, serverMaxBodyBytes: serverMaxBodyBytes)
         let scope = RateLimitPolicy.scope(of: config)
-        self.rateLimits = config.rateLimit.map { RateLimitPolicySet($0.map { RateLimitPolicy($0, scope: scope) }) } ?? defaultRateLimits
+        let rateLimits = config.rateLimit.map { RateLimitPolicySet($0.map { RateLimitPolicy($0, scope: scope) }) } ?? defaultRateLimits
+        // The route's chain. A new policy is one more line here, with its folder under Policies/.
+        let head: [(any HeadPolicy)?] = [
+            cors.isEnabled ? cors : nil,
+            BodySizeLimit(maxBodyBytes: validation.maxBodyBytes),
+            config.auth == .none ? nil : TokenRequirement(),
+            rateLimits.policies.isEmpty ? nil : rateLimits,
+            validation,
+        ]
+        let body: [(any BodyPolicy)?] = [
+            validation.config.holdsBody ? validation : nil,
+            config.login ? LoginPolicy() : nil,
+        ]
+        self.headPolicies = head.compactMap { $0 }
+        self.bodyPolicies = body.compactMap { $0 }
     }
 
     /// What a route without `methods` takes. CONNECT, TRACE and unknown methods are never forwarded.

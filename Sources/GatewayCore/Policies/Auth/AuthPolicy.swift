@@ -79,3 +79,11 @@ public struct AuthPolicy: Sendable {
         return token.isEmpty ? nil : token
     }
 }
+
+/// The route's token check in its chain: verifies the token with the runtime's ``AuthPolicy``
+/// and keeps the identity on the request.
+struct TokenRequirement: HeadPolicy {
+    func admit(_ request: inout RequestContext, route: Route, runtime: GatewayRuntime) throws(GatewayProblem) {
+        request.identity = try runtime.auth.authenticate(request.head.headers, route: route, now: request.now, cache: request.tokenCache)
+    }
+}

@@ -81,6 +81,19 @@ struct CORSPolicy: Sendable {
     }
 }
 
+extension CORSPolicy: HeadPolicy {
+    /// Gathers the CORS headers every answer to the request carries. A request from an origin the
+    /// route does not allow is refused (403) when the route enforces CORS, else answered without them.
+    func admit(_ request: inout RequestContext, route: Route, runtime: GatewayRuntime) throws(GatewayProblem) {
+        let cors = responseHeaders(request.head.headers)
+        if let rejection = cors.rejection {
+            if config.enforce { throw .corsRejected(rejection.reason, vary: Self.varyActual) }
+            request.decisions.append(.corsWithheld(reason: rejection.reason))
+        }
+        request.answerHeaders += cors.headers
+    }
+}
+
 /// Why a request's origin, method or headers are not allowed; safe to audit.
 struct CORSRejection: Error, Equatable {
     let reason: String

@@ -42,6 +42,32 @@ final class LoginAttempt {
     }
 }
 
+/// A `login = true` route's check of the held body: the attempt is refused while its client or
+/// username is locked, and otherwise kept on the request so that the upstream's answer counts.
+struct LoginPolicy: BodyPolicy {
+    var heldBodyLimit: Int { LoginAttempt.maximumBodyBytes }
+
+    func check(_ body: ByteBuffer, request: inout RequestContext, route: Route, runtime: GatewayRuntime) throws(GatewayProblem) {
+        let attempt = LoginAttempt(clientAddress: request.client)
+        let keys = try attempt.completeBody(body, fingerprint: runtime.usernameFingerprint)
+        if let refusal = attempt.admit(by: runtime.loginGuard) {
+            let busy = refusal.isFirst ? "locked" : "locked or busy"
+            let reason =
+                switch refusal.key {
+                case .client: "client \(busy)"
+                case .username: "username \(busy); " + keys.auditNote
+                }
+            throw .loginLocked(retryAfter: refusal.retryAfterSeconds, reason: reason, audited: refusal.isFirst)
+        }
+        request.login = attempt
+    }
+}
+
+extension LoginKeys {
+    /// The username as the audit trail keeps it: only its fingerprint.
+    var auditNote: String { username.map { "user fp \($0)" } ?? "no username" }
+}
+
 /// Reads the username out of a JSON login body, failing closed: a body the gateway cannot read a
 /// username from is refused rather than forwarded, since the username lock could not apply to it.
 enum LoginBody {

@@ -21,7 +21,7 @@ struct RateLimitPolicySet: Sendable {
     }
 
     /// A shadow policy the request went over; `audited` is false for the refusals sampling skips.
-    struct ShadowRefusal {
+    struct ShadowRefusal: Equatable {
         let reason: String
         let audited: Bool
     }
@@ -60,4 +60,28 @@ struct RateLimitPolicySet: Sendable {
         let skipped = verdict.skippedAudits > 0 ? "; \(verdict.skippedAudits) more refused since the last event" : ""
         return "\(verdict.policy.name) exhausted for \(verdict.key)\(skipped)"
     }
+}
+
+extension RateLimitPolicySet: HeadPolicy {
+    /// Counts the request against the route's policies, keyed by its identity when it has one.
+    func admit(_ request: inout RequestContext, route: Route, runtime: GatewayRuntime) throws(GatewayProblem) {
+        let admission = try admit(
+            limiter: runtime.rateLimiter, keying: runtime.rateLimitKeying, client: request.client, identity: request.identity,
+            headers: request.head.headers, now: request.now, responseHeaders: runtime.config.rateLimit.responseHeaders)
+        request.forwardedAnswerHeaders += admission.responseHeaders
+        request.decisions.append(.rateLimitCounted(shadowRefusals: admission.shadowRefusals))
+    }
+
+    /// A refused token counts against the client's address for every policy (no identity, and no
+    /// header the client could vary), so guessing or replaying tokens is limited too.
+    func observeRefusal(_ problem: GatewayProblem, of request: RequestContext, route: Route, runtime: GatewayRuntime)
+        throws(GatewayProblem)
+    {
+        guard let type = problem.auditType, Self.tokenRefusals.contains(type) else { return }
+        _ = try admit(
+            limiter: runtime.rateLimiter, keying: runtime.rateLimitKeying, client: request.client, identity: nil, headers: [:],
+            now: request.now, responseHeaders: false)
+    }
+
+    private static let tokenRefusals: Set<AuditEventType> = [.authMissing, .authInvalid, .authExpired, .authRevoked, .scopeDenied]
 }

@@ -14,9 +14,6 @@ struct RequestValidation: Sendable {
         self.maxBodyBytes = config.holdsBody ? min(limit, ValidationConfig.maximumHeldBody) : limit
     }
 
-    /// Bytes of body held for checking, when the route checks its body.
-    var heldBodyLimit: Int? { config.holdsBody ? Int(maxBodyBytes) : nil }
-
     /// Checks what the head alone shows: query parameters, required headers, the media type of a body.
     func checkHead(_ head: HTTPRequestHead, query: String?, framing: BodyFraming) throws(GatewayProblem) {
         if let maximum = config.maxQueryParams, let query, Self.parameterCount(query) > maximum {
@@ -69,6 +66,28 @@ struct RequestValidation: Sendable {
     /// Parameters of a query string: its non-empty `&`-separated parts.
     static func parameterCount(_ query: String) -> Int {
         query.split(separator: "&").count
+    }
+}
+
+extension RequestValidation: HeadPolicy, BodyPolicy {
+    func admit(_ request: inout RequestContext, route: Route, runtime: GatewayRuntime) throws(GatewayProblem) {
+        try checkHead(request.head, query: request.target?.query, framing: request.framing)
+    }
+
+    var heldBodyLimit: Int { Int(maxBodyBytes) }
+
+    func check(_ body: ByteBuffer, request: inout RequestContext, route: Route, runtime: GatewayRuntime) throws(GatewayProblem) {
+        try checkBody(body, method: request.head.method)
+    }
+}
+
+/// The route's body limit against a declared `Content-Length`, checked before authentication:
+/// a body too large is refused before anything is spent on it.
+struct BodySizeLimit: HeadPolicy {
+    let maxBodyBytes: Int64
+
+    func admit(_ request: inout RequestContext, route: Route, runtime: GatewayRuntime) throws(GatewayProblem) {
+        if case .length(let length) = request.framing, length > maxBodyBytes { throw .bodyTooLarge }
     }
 }
 
