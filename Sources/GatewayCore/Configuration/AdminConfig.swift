@@ -25,13 +25,7 @@ extension AdminConfig {
     init(decoding table: ConfigTable<Key>) {
         self.init(
             listen: table.parsed(.listen, HostPort.listenAddress),
-            allowedClients: table.array(.allowedClients) { text throws(ConfigValueProblem) in
-                guard let cidr = CIDR(text), cidr.prefixLength > 0 else {
-                    throw ConfigValueProblem(
-                        "invalid client network \(text.quotedForConfig)", allowed: #"an address or network, e.g. "10.1.0.0/16""#)
-                }
-                return cidr
-            } ?? []
+            allowedClients: table.array(.allowedClients, CIDR.parseClientNetwork) ?? []
         )
     }
 }

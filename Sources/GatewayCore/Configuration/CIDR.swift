@@ -177,3 +177,15 @@ extension CIDR {
         return network.description
     }
 }
+
+extension CIDR {
+    /// A network of clients from config: an address or a network. `/0`, every address, is refused:
+    /// a list of allowed clients that allows every client is a mistake.
+    static func parseClientNetwork(_ text: String) throws(ConfigValueProblem) -> CIDR {
+        guard let cidr = CIDR(text), cidr.prefixLength > 0 else {
+            throw ConfigValueProblem(
+                "invalid client network \(text.quotedForConfig)", allowed: #"an address or network, e.g. "10.1.0.0/16""#)
+        }
+        return cidr
+    }
+}

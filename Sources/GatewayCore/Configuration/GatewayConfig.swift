@@ -358,13 +358,16 @@ public struct RouteConfig: Sendable {
     public var rateLimit: [RatePolicyConfig]?
     /// CORS for the route: `[cors]`, with the route's own `cors` keys over it.
     public var cors: CORSConfig
+    /// The networks whose clients may use the route; `nil` (the default) allows every client.
+    public var allowClients: [CIDR]?
     /// Input checks: content types, body size, JSON and its schema, query parameters, headers.
     public var validation: ValidationConfig
 
     public init(
         path: String, methods: [String]? = nil, upstream: String, stripPrefix: Bool = false, auth: AuthMode = .required,
         scopes: [String] = [], roles: [String] = [], issuers: [String] = [], login: Bool = false, isPublic: Bool = false,
-        rateLimit: [RatePolicyConfig]? = nil, cors: CORSConfig = CORSConfig(), validation: ValidationConfig = ValidationConfig()
+        rateLimit: [RatePolicyConfig]? = nil, cors: CORSConfig = CORSConfig(), allowClients: [CIDR]? = nil,
+        validation: ValidationConfig = ValidationConfig()
     ) {
         self.path = path
         self.methods = methods
@@ -378,6 +381,7 @@ public struct RouteConfig: Sendable {
         self.isPublic = isPublic
         self.rateLimit = rateLimit
         self.cors = cors
+        self.allowClients = allowClients
         self.validation = validation
     }
 }

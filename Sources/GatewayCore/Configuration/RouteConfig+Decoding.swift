@@ -13,6 +13,7 @@ extension RouteConfig {
         case isPublic = "public"
         case rateLimit = "rate_limit"
         case cors
+        case allowClients = "allow_clients"
         case contentTypes = "content_types"
         case maxBody = "max_body"
         case json
@@ -41,6 +42,7 @@ extension RouteConfig {
             isPublic: table.bool(.isPublic) ?? defaults.isPublic,
             rateLimit: RatePolicyConfig.list(table, .rateLimit),
             cors: Self.decodeCORS(table, global: global),
+            allowClients: Self.decodeAllowClients(table),
             validation: ValidationConfig(decoding: table)
         )
         if auth == .none, !scopes.isEmpty || !roles.isEmpty || !issuers.isEmpty {

@@ -43,6 +43,7 @@ public struct Route: Sendable {
         // The route's chain. A new policy is one more line here, with its folder under Policies/.
         let head: [(any HeadPolicy)?] = [
             cors.isEnabled ? cors : nil,
+            config.allowClients.map(ClientAllowlist.init(networks:)),
             BodySizeLimit(maxBodyBytes: validation.maxBodyBytes),
             config.auth == .none ? nil : TokenRequirement(),
             rateLimits.policies.isEmpty ? nil : rateLimits,

@@ -25,7 +25,7 @@ public struct GatewayProblem: Error, Sendable, Equatable {
     /// For a body that fails its schema: each violation, as the `violations` member of the body.
     let violations: [JSONSchema.Violation]
 
-    private init(
+    init(
         _ status: HTTPResponseStatus,
         _ code: String,
         _ detail: String,

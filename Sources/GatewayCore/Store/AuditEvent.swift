@@ -69,6 +69,8 @@ public enum AuditEventType: String, Sendable, CaseIterable {
     case scopeDenied = "scope_denied"
     case rateLimited = "rate_limited"
     case corsRejected = "cors_rejected"
+    /// The client's address is not in the route's `allow_clients`.
+    case clientNotAllowed = "client_not_allowed"
     case badRequest = "bad_request"
     case upstreamError = "upstream_error"
     case configReloaded = "config_reloaded"

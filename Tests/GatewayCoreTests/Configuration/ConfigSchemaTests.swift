@@ -61,7 +61,7 @@ struct ConfigSchemaTests {
             """)
         #expect(
             problems == [
-                "/srv/gw.conf:12: route[1].timeout: unknown key (allowed: path, methods, upstream, strip_prefix, auth, scopes, roles, issuers, login, public, rate_limit, cors, content_types, max_body, json, max_query_params, required_headers, schema)"
+                "/srv/gw.conf:12: route[1].timeout: unknown key (allowed: path, methods, upstream, strip_prefix, auth, scopes, roles, issuers, login, public, rate_limit, cors, allow_clients, content_types, max_body, json, max_query_params, required_headers, schema)"
             ])
     }
 

@@ -28,6 +28,7 @@ struct PolicyChainTests {
             [[route]]
             path = "/full"
             upstream = "users"
+            allow_clients = ["192.0.2.0/24"]
             rate_limit = [{ rate = "2/minute", key = "ip" }]
             max_body = "1KiB"
             json = true
@@ -66,7 +67,7 @@ struct PolicyChainTests {
         if case .failure(let problem) = result { problem } else { nil }
     }
 
-    @Test("a route compiles its chain once, in order: CORS, body size, token, rate limits, input checks")
+    @Test("a route compiles its chain once, in order: CORS, allowlist, body size, token, rate limits, input checks")
     func order() throws {
         let runtime = try Self.runtime()
         guard case .route(let full) = runtime.routes.match(path: "/full", method: "POST"),
@@ -77,7 +78,7 @@ struct PolicyChainTests {
         }
         #expect(
             full.headPolicies.map { "\(type(of: $0))" } == [
-                "CORSPolicy", "BodySizeLimit", "TokenRequirement", "RateLimitPolicySet", "RequestValidation",
+                "CORSPolicy", "ClientAllowlist", "BodySizeLimit", "TokenRequirement", "RateLimitPolicySet", "RequestValidation",
             ])
         #expect(full.bodyPolicies.map { "\(type(of: $0))" } == ["RequestValidation", "LoginPolicy"])
         #expect(full.heldBodyLimit == 1024)  // the smaller of max_body and a login body's limit
@@ -85,7 +86,19 @@ struct PolicyChainTests {
         #expect(bare.bodyPolicies.isEmpty && bare.heldBodyLimit == nil)
     }
 
-    @Test("a body declared too large is refused before the token; then a missing token")
+    @Test("a client outside allow_clients is refused before its token is asked for, with the route's CORS headers")
+    func allowlistBeforeToken() throws {
+        let runtime = try Self.runtime()
+        let (result, request) = Self.admit(runtime, "/full", headers: ["Origin": "https://app.example.com"], client: "198.51.100.1")
+        let problem = try #require(Self.problem(result))
+        #expect(problem.code == "client_not_allowed" && problem.status == .forbidden)
+        #expect(problem.auditType == .clientNotAllowed)
+        #expect(problem.headers.contains { $0.0 == "Access-Control-Allow-Origin" && $0.1 == "https://app.example.com" })
+        #expect(request.route?.prefix == "/full")
+        #expect(request.identity == nil)
+    }
+
+    @Test("a body declared too large is refused before the token; a missing token after the allowlist")
     func bodySizeBeforeToken() throws {
         let runtime = try Self.runtime()
         let (large, _) = Self.admit(runtime, "/full", method: .POST, headers: ["Content-Length": "5000"])

@@ -18,7 +18,8 @@ struct AuditEventTests {
         #expect(
             AuditEventType.allCases.map(\.rawValue) == [
                 "auth_missing", "auth_invalid", "auth_expired", "auth_revoked", "scope_denied", "rate_limited",
-                "cors_rejected", "bad_request", "upstream_error", "config_reloaded", "config_rejected", "token_revoked",
+                "cors_rejected", "client_not_allowed", "bad_request", "upstream_error", "config_reloaded", "config_rejected",
+                "token_revoked",
                 "login_failed", "login_locked", "rate_limit_reset",
             ])
     }
