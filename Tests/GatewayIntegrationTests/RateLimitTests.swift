@@ -50,10 +50,10 @@ struct RateLimitTests {
     func routeOverride() async throws {
         let routes = [
             RouteConfig(path: "/", upstream: "test", auth: .optional),
-            RouteConfig(path: "/tight", upstream: "test", auth: .optional, rateLimit: [RatePolicyConfig(limit: 2, period: .minute)]),
+            RouteConfig(path: "/tight", upstream: "test", auth: .optional, rateLimit: [RatePolicyConfig(limit: 2, period: .hour)]),
             RouteConfig(path: "/free", upstream: "test", auth: .optional, rateLimit: []),
         ]
-        try await withGateway(defaults: [RatePolicyConfig(limit: 5, period: .minute)], routes: routes) { gateway in
+        try await withGateway(defaults: [RatePolicyConfig(limit: 5, period: .hour)], routes: routes) { gateway in
             #expect(try await gateway.send("/tight/echo").status == .ok)
             #expect(try await gateway.send("/tight/echo").status == .ok)
             #expect(try await gateway.send("/tight/echo").status == .tooManyRequests)
@@ -69,7 +69,7 @@ struct RateLimitTests {
 
     @Test("subject_or_ip counts each subject apart, and anonymous requests by address")
     func subjectsAndAddresses() async throws {
-        try await withGateway(defaults: [RatePolicyConfig(limit: 2, period: .minute)]) { gateway in
+        try await withGateway(defaults: [RatePolicyConfig(limit: 2, period: .hour)]) { gateway in
             for subject in ["alice", "bob"] {
                 for _ in 0..<2 { #expect(try await gateway.send("/echo", token: Self.token(subject: subject)).status == .ok) }
                 #expect(try await gateway.send("/echo", token: Self.token(subject: subject)).status == .tooManyRequests)
@@ -78,7 +78,7 @@ struct RateLimitTests {
             #expect(try await gateway.send("/echo").status == .tooManyRequests)
             let events = try await gateway.auditEvents().filter { $0.type == .rateLimited }
             #expect(Set(events.compactMap(\.subject)) == ["alice", "bob"])
-            #expect(events.map(\.reason).contains("2/minute exhausted for sub:alice@userservice"))
+            #expect(events.map(\.reason).contains("2/hour exhausted for sub:alice@userservice"))
         }
     }
 
@@ -87,7 +87,7 @@ struct RateLimitTests {
         let routes = [
             RouteConfig(
                 path: "/", upstream: "test", auth: .required, scopes: ["read"],
-                rateLimit: [RatePolicyConfig(limit: 4, period: .minute, key: .subject)])
+                rateLimit: [RatePolicyConfig(limit: 4, period: .hour, key: .subject)])
         ]
         try await withGateway(routes: routes) { gateway in
             #expect(try await gateway.send("/echo").status == .unauthorized)
@@ -97,9 +97,9 @@ struct RateLimitTests {
             let guessing = try await gateway.send("/echo", token: "another.bad.token")
             #expect(guessing.status == .tooManyRequests)
             #expect(guessing.json["code"] as? String == "rate_limited")
-            #expect(guessing.headers["retry-after"] == ["15"])
+            #expect(guessing.headers["retry-after"] == ["900"])
             let events = try await gateway.auditEvents().filter { $0.type == .rateLimited }
-            #expect(events.map(\.reason) == ["4/minute by subject exhausted for ip:127.0.0.1"])
+            #expect(events.map(\.reason) == ["4/hour by subject exhausted for ip:127.0.0.1"])
             let now = Int(Date().timeIntervalSince1970)
             let valid = IntegrationTokens.hs256([
                 "sub": "alice", "iss": "userservice", "aud": "gateway", "scope": "read", "iat": now, "exp": now + 600,
@@ -113,7 +113,7 @@ struct RateLimitTests {
         let routes = [
             RouteConfig(
                 path: "/", upstream: "test", auth: .required,
-                rateLimit: [RatePolicyConfig(limit: 3, period: .minute, key: .header("x-api-key"))])
+                rateLimit: [RatePolicyConfig(limit: 3, period: .hour, key: .header("x-api-key"))])
         ]
         try await withGateway(routes: routes) { gateway in
             for index in 0..<3 {
@@ -129,7 +129,7 @@ struct RateLimitTests {
 
     @Test("a forged X-Forwarded-For from an untrusted peer does not change the key")
     func forgedForwardedFor() async throws {
-        try await withGateway(defaults: [RatePolicyConfig(limit: 3, period: .minute, key: .ip)]) { gateway in
+        try await withGateway(defaults: [RatePolicyConfig(limit: 3, period: .hour, key: .ip)]) { gateway in
             for index in 0..<3 {
                 #expect(try await gateway.send("/echo", headers: ["X-Forwarded-For": "203.0.113.\(index)"]).status == .ok)
             }
@@ -140,7 +140,7 @@ struct RateLimitTests {
 
     @Test("behind a trusted proxy, X-Forwarded-For selects the client that is counted")
     func trustedProxy() async throws {
-        try await withGateway(defaults: [RatePolicyConfig(limit: 2, period: .minute, key: .ip)], trustLoopback: true) { gateway in
+        try await withGateway(defaults: [RatePolicyConfig(limit: 2, period: .hour, key: .ip)], trustLoopback: true) { gateway in
             for client in ["203.0.113.1", "203.0.113.2"] {
                 for _ in 0..<2 { #expect(try await gateway.send("/echo", headers: ["X-Forwarded-For": client]).status == .ok) }
                 #expect(try await gateway.send("/echo", headers: ["X-Forwarded-For": client]).status == .tooManyRequests)
@@ -152,14 +152,14 @@ struct RateLimitTests {
 
     @Test("a shadow policy lets requests through, audits the first refusal, and does not advertise itself")
     func shadowMode() async throws {
-        try await withGateway(defaults: [RatePolicyConfig(limit: 2, period: .minute, key: .ip, mode: .shadow)]) { gateway in
+        try await withGateway(defaults: [RatePolicyConfig(limit: 2, period: .hour, key: .ip, mode: .shadow)]) { gateway in
             for _ in 0..<6 {
                 let response = try await gateway.send("/echo")
                 #expect(response.status == .ok)
                 #expect(response.headers["ratelimit"].isEmpty)
             }
             let events = try await gateway.auditEvents().filter { $0.type == .rateLimited }
-            #expect(events.map(\.reason) == ["2/minute by ip (shadow) exhausted for ip:127.0.0.1"])
+            #expect(events.map(\.reason) == ["2/hour by ip (shadow) exhausted for ip:127.0.0.1"])
             #expect(events.first?.status == nil)
         }
     }

@@ -103,8 +103,11 @@ struct ReadmeWalkthroughTests {
                 throw error
             }
             _ = await gateway.terminate()
+            // What went wrong on the gateway's side, should a step fail.
+            let warnings = gateway.log.split(separator: "\n").filter { $0.contains("warning") || $0.contains("error") }.joined(
+                separator: "\n")
             for (step, output) in zip(steps, outputs) where step.command.hasPrefix("gw ") || step.command.contains("$(gw ") {
-                let context = Comment(rawValue: "\(step.command)\n→ \(output.body)")
+                let context = Comment(rawValue: "\(step.command)\n→ \(output.body)\ngateway warnings:\n\(warnings)")
                 let status = try #require(output.status, context)
                 if let expected = step.status {
                     #expect(status == expected, context)
