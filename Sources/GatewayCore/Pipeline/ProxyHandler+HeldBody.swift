@@ -2,26 +2,18 @@ import NIOCore
 import NIOHTTP1
 
 /// Held bodies: read whole, up to the route's limit, and checked by its body policies
-/// (``Route/bodyPolicies``) before anything is forwarded.
+/// (``Route/bodyPolicies``) before anything is forwarded; a login attempt's outcome.
 extension ProxyHandler {
     /// The refusal of a complete held body by the route's body policies; `nil` lets it go upstream.
-    func heldBodyRefusal(_ exchange: Exchange) -> GatewayProblem? {
-        guard let held = exchange.heldBody, var request, let route = request.route else { return nil }
+    func heldBodyRefusal(_ body: ByteBuffer) -> GatewayProblem? {
+        guard var request, let route = request.route else { return nil }
         defer { self.request = request }
         do {
-            try route.checkBody(held.bytes, request: &request, runtime: runtime)
+            try route.checkBody(body, request: &request, runtime: runtime)
             return nil
         } catch {
             return error
         }
-    }
-
-    /// Queues the held body and the request's end, to be written once the upstream is connected.
-    func sendHeldBody(_ exchange: Exchange) {
-        if let body = exchange.heldBody?.bytes, body.readableBytes > 0 {
-            exchange.send(.body(.byteBuffer(body)))
-        }
-        exchange.send(.end(nil))
     }
 
     /// Counts the upstream's answer to a login attempt: a 401 is a failure (audited), a 2xx a success.

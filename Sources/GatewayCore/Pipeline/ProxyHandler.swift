@@ -7,22 +7,13 @@ import NIOHTTP1
 ///
 /// Admits each request at its head (``RequestAdmission``), borrows a connection from this event
 /// loop's upstream pool, and streams both bodies with backpressure: client reads are held while the
-/// upstream cannot take more, upstream reads while the client cannot. Everything runs on the
+/// upstream cannot take more, upstream reads while the client cannot. What happens next is decided
+/// by ``ProxyStateMachine``; this handler translates between NIO and it. Everything runs on the
 /// connection's event loop; nothing here blocks or locks.
 final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
-
-    private enum State {
-        /// Waiting for a request head.
-        case idle
-        /// A request is being forwarded and answered.
-        case forwarding(Exchange)
-        /// The gateway answered the request itself and is closing; remaining body parts are dropped.
-        case discarding
-        case closed
-    }
 
     /// The config in force, its pools and this loop's token cache, as of the last request head.
     private(set) var runtime: GatewayRuntime
@@ -33,7 +24,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     let recorder: AuditRecorder
     let metrics: RequestMetrics
     let logger: Logger
-    private var state = State.idle
+    private var machine = ProxyStateMachine()
+    /// The upstream side of the request being forwarded.
+    private var exchange: Exchange?
     private(set) var context: ChannelHandlerContext!
     private var clientReadPending = false
     /// How deeply `channelRead` is nested. Writing a response's end can hand over the next
@@ -75,13 +68,13 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         defer { readDepth -= 1 }
         switch unwrapInboundIn(data) {
         case .head(let head): receiveHead(head)
-        case .body(let body): receiveBody(body)
-        case .end: receiveEnd()
+        case .body(let body): perform(machine.requestBody(body))
+        case .end: perform(machine.requestEnd())
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if case .forwarding(let exchange) = state { exchange.upstream?.flush() }
+        exchange?.connection?.flush()
         context.fireChannelReadComplete()
     }
 
@@ -96,58 +89,39 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
 
     private var mustHoldClientReads: Bool {
         if !context.channel.isWritable { return true }
-        if case .forwarding(let exchange) = state { return exchange.isUpstreamBacklogged }
-        return false
+        guard machine.isForwarding else { return false }
+        return machine.isWaitingBacklogFull || exchange?.isUpstreamBacklogged == true
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if case .forwarding(let exchange) = state, let upstream = exchange.upstream {
-            if context.channel.isWritable { upstream.resumeReads() } else { upstream.holdReads() }
+        if let connection = exchange?.connection {
+            if context.channel.isWritable { connection.resumeReads() } else { connection.holdReads() }
         }
         resumeClientReads()
         context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .forwarding(let exchange) = state { exchange.abandon() }
+        perform(machine.clientClosed())
         completeRecord()
-        state = .closed
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        switch state {
-        case .idle:
-            // The decoder refused the bytes before a head was admitted: answer once, then close.
-            let problem: GatewayProblem =
-                (error as? HTTPParserError) == .headerOverflow
-                ? .headersTooLarge : .badFraming("The request could not be parsed as HTTP/1.1.")
-            // A connection already going away (the decoder reports the bytes it was left with
-            // when the channel closes, e.g. after a drain) gets no answer: nothing could read it.
-            if error is HTTPParserError, context.channel.isActive {
-                startRecord(requestID: Self.generateRequestID())
-                respond(problem.closingConnection(), bodyPending: false)
-            } else {
-                context.close(promise: nil)
+        let parseProblem: GatewayProblem? =
+            switch error as? HTTPParserError {
+            case .headerOverflow?: .headersTooLarge
+            case _?: .badFraming("The request could not be parsed as HTTP/1.1.")
+            case nil: nil
             }
-        case .forwarding(let exchange):
-            exchange.abandon()
-            if exchange.responseStarted || !context.channel.isActive {
-                context.close(promise: nil)
-            } else {
-                respond(.badFraming("The request body could not be parsed.").closingConnection(), bodyPending: false)
-            }
-        case .discarding, .closed:
-            // The answer that ends the connection closes it once written. Bytes after the last
-            // request (the decoder refuses data after `Connection: close`, and reports it as the
-            // answer's end is written) are ignored (RFC 9112 §9.6), not a reason to cut the answer off.
-            if !(error is HTTPParserError) { context.close(promise: nil) }
-        }
-        state = .closed
+        let action = machine.clientError(parseProblem: parseProblem, isActive: context.channel.isActive)
+        // The decoder refused the bytes before a head was admitted: the answer gets a request id of its own.
+        if case .fail(_, answer: true) = action, record == nil { startRecord(requestID: Self.generateRequestID()) }
+        perform(action)
     }
 
     private func receiveHead(_ head: HTTPRequestHead) {
-        guard case .idle = state else { return }
+        guard machine.isIdle else { return }
         // After a reload, the request goes under the new policies, and then the connection closes:
         // its certificate, TLS version and timeouts were the old config's.
         var reloaded = false
@@ -171,87 +145,117 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             admission = .failure(error)
         }
         self.request = request
-        let route: Route
-        let upstreamHead: HTTPRequestHead
         switch admission {
-        case .success(.forward(let matched, let head)):
-            (route, upstreamHead) = (matched, head)
-        case .success(.answer(let status, let headers)):
-            answer(status, headers: headers, close: !keepOpen, bodyPending: bodyPending)
-            return
-        case .failure(let problem):
-            respond(keepOpen ? problem : problem.closingConnection(), bodyPending: bodyPending)
-            return
-        }
-        observeAdmission(request)
-        guard let balancer = pools.balancer(route.upstream, on: context.eventLoop), let pool = balancer.pick() else {
-            respond(.upstreamUnavailable, bodyPending: bodyPending)
-            return
-        }
-        let exchange = Exchange(
-            upstreamHead: upstreamHead, clientKeepAlive: head.isKeepAlive && !reloaded, balancer: balancer, pool: pool,
-            maxBodyBytes: route.validation.maxBodyBytes, heldBody: route.heldBodyLimit.map(HeldBody.init(limit:)))
-        state = .forwarding(exchange)
-        if request.expectsContinue {
-            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
-        }
-        // A held body connects only once it is whole and checked (`receiveEnd`).
-        if exchange.heldBody == nil { connect(exchange, allowReuse: true) }
-    }
-
-    private func receiveBody(_ body: ByteBuffer) {
-        guard case .forwarding(let exchange) = state else { return }
-        exchange.receivedBodyBytes += Int64(body.readableBytes)
-        guard exchange.receivedBodyBytes <= exchange.maxBodyBytes else {
-            fail(exchange, with: .bodyTooLarge)
-            return
-        }
-        if let held = exchange.heldBody {
-            if !held.append(body) { fail(exchange, with: .bodyTooLarge) }
-            return
-        }
-        exchange.send(.body(.byteBuffer(body)))
-    }
-
-    private func receiveEnd() {
-        switch state {
-        case .forwarding(let exchange) where exchange.heldBody != nil:
-            exchange.requestComplete = true
-            if let refusal = heldBodyRefusal(exchange) {
-                // Like an admission error: the answer's end may hand over the next pipelined request at once.
-                let keepOpen = exchange.clientKeepAlive && readDepth <= Self.maximumReadDepth
-                fail(exchange, with: keepOpen ? refusal : refusal.closingConnection())
-            } else {
-                sendHeldBody(exchange)
-                connect(exchange, allowReuse: true)
+        case .success(.forward(let route, let upstreamHead)):
+            observeAdmission(request)
+            guard let balancer = pools.balancer(route.upstream, on: context.eventLoop), let pool = balancer.pick() else {
+                respond(.upstreamUnavailable, closing: !keepOpen, bodyPending: bodyPending)
+                return
             }
-        case .forwarding(let exchange):
-            exchange.requestComplete = true
-            exchange.send(.end(nil))
-            exchange.upstream?.flush()
-            armResponseDeadline(exchange)
-        case .discarding:
-            state = .closed
-        case .idle, .closed:
-            break
+            let action = machine.admitted(
+                upstreamHead: upstreamHead, keepAlive: head.isKeepAlive && !reloaded, maxBodyBytes: route.validation.maxBodyBytes,
+                heldBodyLimit: route.heldBodyLimit)
+            exchange = machine.exchangeNumber.map { Exchange(number: $0, balancer: balancer, pool: pool) }
+            if request.expectsContinue {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            }
+            perform(action)
+        case .success(.answer(let status, let headers)):
+            write(status, headers: headers + [("Content-Length", "0")], body: nil, closing: !keepOpen, bodyPending: bodyPending)
+        case .failure(let problem):
+            respond(problem, closing: !keepOpen, bodyPending: bodyPending)
         }
     }
 
     // MARK: Upstream side
 
-    private func connect(_ exchange: Exchange, allowReuse: Bool) {
-        if exchange.upstreamStarted == nil { exchange.upstreamStarted = .now() }
-        exchange.pool.acquire(allowReuse: allowReuse).whenComplete { result in
-            guard case .forwarding(let current) = self.state, current === exchange else {
-                if case .success(let lease) = result { exchange.pool.release(lease.connection) }
-                return
+    func upstreamReceived(_ part: HTTPClientResponsePart) {
+        switch part {
+        case .head(let head):
+            perform(
+                machine.upstreamHead(
+                    head, clientVersion: request?.head.version ?? .http1_1, hasContentLength: head.headers.contains(name: "content-length")),
+                upstreamHead: head)
+        case .body(let body):
+            perform(machine.upstreamBody(body))
+        case .end:
+            perform(machine.upstreamEnd())
+        }
+    }
+
+    func upstreamReadComplete() { context.flush() }
+
+    func upstreamFailed() {
+        exchange?.detach()
+        perform(machine.upstreamClosed())
+    }
+
+    func upstreamWritabilityChanged(isWritable: Bool) {
+        if isWritable { resumeClientReads() }
+    }
+
+    // MARK: Actions
+
+    /// Carries out what the state machine decided.
+    private func perform(_ action: ProxyStateMachine.Action, upstreamHead: HTTPResponseHead? = nil) {
+        switch action {
+        case .none:
+            break
+        case .connect(let allowReuse):
+            connect(allowReuse: allowReuse)
+        case .attach, .releaseConnection:
+            break  // the answers to a lease, handled where it arrives (`connect`)
+        case .sendUpstream(let part):
+            exchange?.connection?.write(part)
+        case .endRequest(let armTimeout):
+            exchange?.connection?.write(.end(nil))
+            exchange?.connection?.flush()
+            if armTimeout, let exchange { armResponseDeadline(exchange) }
+        case .checkHeldBody(let body):
+            checkHeldBody(body)
+        case .writeResponseHead(let connection):
+            if let upstreamHead { writeResponseHead(upstreamHead, connection: connection) }
+        case .writeResponseBody(let body):
+            record?.bytesOut += body.readableBytes
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            if !context.channel.isWritable { exchange?.connection?.holdReads() }
+        case .finish(let keepUpstream, let closeClient):
+            finish(keepUpstream: keepUpstream, closeClient: closeClient)
+        case .fail(let problem, let answer):
+            exchange?.finish(keepConnection: false)
+            exchange = nil
+            record?.bytesIn = machine.receivedBodyBytes
+            if answer {
+                respond(problem.adding(headers: request?.answerHeaders ?? []), closing: false, bodyPending: machine.bodyPending)
+            } else {
+                context.close(promise: nil)
             }
+        case .retry:
+            exchange?.cancelResponseDeadline()
+            connect(allowReuse: false)
+        case .abandonUpstream:
+            exchange?.finish(keepConnection: false)
+            exchange = nil
+        case .close:
+            context.close(promise: nil)
+        }
+    }
+
+    private func connect(allowReuse: Bool) {
+        guard let exchange else { return }
+        exchange.acquire(allowReuse: allowReuse).whenComplete { result in
             switch result {
             case .success(let lease):
-                exchange.attach(lease.connection, reused: lease.reused, sink: self)
-                self.armResponseDeadline(exchange)
-                self.resumeClientReads()
+                switch self.machine.connected(exchange: exchange.number, reused: lease.reused) {
+                case .attach(let parts, let armTimeout):
+                    exchange.attach(lease.connection, sink: self, parts: parts)
+                    if armTimeout { self.armResponseDeadline(exchange) }
+                    self.resumeClientReads()
+                default:
+                    exchange.pool.release(lease.connection)
+                }
             case .failure(let error):
+                guard self.machine.exchangeNumber == exchange.number else { return }
                 self.logger.warning(
                     "upstream connect failed",
                     metadata: [
@@ -259,11 +263,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
                         "gateway.target": "\(exchange.pool.health.address)", "gateway.error": "\(error)",
                     ])
                 // Nothing reached that target: the request can go to another one as it is.
-                if let next = exchange.failOver() {
-                    exchange.pool = next
-                    self.connect(exchange, allowReuse: true)
+                if exchange.failOver() {
+                    self.connect(allowReuse: true)
                 } else {
-                    self.fail(exchange, with: .upstreamUnavailable)
+                    self.perform(self.machine.connectFailed(exchange: exchange.number))
                 }
             }
         }
@@ -271,116 +274,60 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
 
     /// Starts `response_timeout` once the whole request is upstream: a long upload is not a slow upstream.
     private func armResponseDeadline(_ exchange: Exchange) {
-        guard exchange.requestComplete, exchange.upstream != nil, !exchange.responseStarted else { return }
-        exchange.responseDeadline?.cancel()
-        exchange.responseDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(exchange.pool.config.responseTimeout)) {
-            self.responseTimedOut(exchange)
+        exchange.armResponseDeadline(on: context.eventLoop) {
+            guard self.machine.exchangeNumber == exchange.number, !self.machine.responseStarted else { return }
+            self.logger.warning(
+                "upstream response timed out",
+                metadata: ["gateway.request_id": "\(self.request?.id ?? "-")", "gateway.upstream": "\(exchange.pool.config.name)"])
+            self.perform(self.machine.responseTimedOut(exchange: exchange.number))
         }
     }
 
-    private func responseTimedOut(_ exchange: Exchange) {
-        guard case .forwarding(let current) = state, current === exchange, !exchange.responseStarted else { return }
-        logger.warning(
-            "upstream response timed out",
-            metadata: ["gateway.request_id": "\(request?.id ?? "-")", "gateway.upstream": "\(exchange.pool.config.name)"])
-        fail(exchange, with: .upstreamTimeout)
+    /// Runs the route's body policies over the complete held body.
+    private func checkHeldBody(_ body: ByteBuffer) {
+        var refusal = heldBodyRefusal(body)
+        // Like an admission error: the answer's end may hand over the next pipelined request at once.
+        if let problem = refusal, readDepth > Self.maximumReadDepth { refusal = problem.closingConnection() }
+        perform(machine.heldBodyChecked(refusal: refusal))
     }
 
-    func upstreamReceived(_ part: HTTPClientResponsePart) {
-        guard case .forwarding(let exchange) = state else { return }
-        switch part {
-        case .head(let head) where head.status == .switchingProtocols:
-            // Upgrades are never forwarded, so an upstream switching protocols is misbehaving.
-            fail(exchange, with: .upstreamFailed)
-        case .head(let head) where (100..<200).contains(head.status.code):
-            return
-        case .body where !exchange.responseStarted, .end where !exchange.responseStarted:
-            fail(exchange, with: .upstreamFailed)
-        case .head(let head):
-            guard let request else { return }
-            exchange.responseDeadline?.cancel()
-            exchange.responseStarted = true
-            exchange.upstreamKeepAlive = head.isKeepAlive
-            var headers = runtime.headerRules.clientResponseHeaders(
-                head.headers, requestID: request.id, ownsCORS: request.route?.cors.isEnabled == true)
-            for (name, value) in request.answerHeaders + request.forwardedAnswerHeaders { headers.add(name: name, value: value) }
-            let version = request.head.version
-            if version == .http1_0, !headers.contains(name: "content-length") {
-                exchange.clientKeepAlive = false  // HTTP/1.0 has no chunking: the close ends the body
-            }
-            if !exchange.clientKeepAlive {
-                headers.replaceOrAdd(name: "Connection", value: "close")
-            } else if version == .http1_0 {
-                headers.replaceOrAdd(name: "Connection", value: "keep-alive")
-            }
-            if let login = request.login { recordLoginOutcome(login, status: head.status) }
-            let response = HTTPResponseHead(version: version, status: head.status, headers: headers)
-            record?.status = Int(head.status.code)
-            context.write(wrapOutboundOut(.head(response)), promise: nil)
-        case .body(let body):
-            record?.bytesOut += body.readableBytes
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-            if !context.channel.isWritable { exchange.upstream?.holdReads() }
-        case .end:
-            if let started = exchange.upstreamStarted {
-                let elapsed = (NIODeadline.now() - started).nanoseconds
-                record?.upstreamNanoseconds = elapsed
-                metrics.upstream(exchange.pool.config.name, nanoseconds: elapsed)
-            }
-            if exchange.requestComplete {
-                finish(exchange)
-            } else {
-                // The upstream answered before the body was fully sent: neither side can be reused.
-                exchange.abandon()
-                state = .closed
-                context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [context] _ in
-                    context?.close(promise: nil)
-                }
-            }
+    private func writeResponseHead(_ head: HTTPResponseHead, connection: ProxyStateMachine.ConnectionHeader) {
+        guard let request, let exchange else { return }
+        exchange.cancelResponseDeadline()
+        var headers = runtime.headerRules.clientResponseHeaders(
+            head.headers, requestID: request.id, ownsCORS: request.route?.cors.isEnabled == true)
+        for (name, value) in request.answerHeaders + request.forwardedAnswerHeaders { headers.add(name: name, value: value) }
+        switch connection {
+        case .none: break
+        case .close: headers.replaceOrAdd(name: "Connection", value: "close")
+        case .keepAlive: headers.replaceOrAdd(name: "Connection", value: "keep-alive")
         }
-    }
-
-    func upstreamReadComplete() { context.flush() }
-
-    func upstreamFailed() {
-        guard case .forwarding(let exchange) = state else { return }
-        exchange.detach()
-        if exchange.responseStarted {
-            state = .closed
-            context.close(promise: nil)
-        } else if exchange.mayRetry {
-            exchange.retried = true
-            exchange.responseDeadline?.cancel()
-            connect(exchange, allowReuse: false)
-        } else {
-            fail(exchange, with: .upstreamFailed)
-        }
-    }
-
-    func upstreamWritabilityChanged(isWritable: Bool) {
-        if isWritable { resumeClientReads() }
+        if let login = request.login { recordLoginOutcome(login, status: head.status) }
+        record?.status = Int(head.status.code)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: request.head.version, status: head.status, headers: headers))), promise: nil)
     }
 
     // MARK: Endings
 
-    /// Both directions finished cleanly: return the upstream connection and wait for the next request.
-    private func finish(_ exchange: Exchange) {
-        exchange.responseDeadline?.cancel()
-        if let upstream = exchange.upstream {
-            exchange.detach()
-            if exchange.upstreamKeepAlive { exchange.pool.release(upstream) } else { upstream.abandon() }
+    /// The upstream's response ended: return or close its connection, and end the client's answer.
+    private func finish(keepUpstream: Bool, closeClient: Bool) {
+        if let exchange, let started = exchange.started {
+            let elapsed = (NIODeadline.now() - started).nanoseconds
+            record?.upstreamNanoseconds = elapsed
+            metrics.upstream(exchange.pool.config.name, nanoseconds: elapsed)
         }
+        exchange?.finish(keepConnection: keepUpstream)
+        exchange = nil
         // Writing the end may hand over the next pipelined request at once: be ready for it first.
-        let keepAlive = exchange.clientKeepAlive
-        state = keepAlive ? .idle : .closed
-        if keepAlive {
+        if !closeClient {
             context.triggerUserOutboundEvent(RequestCycleEvent.responseCompleted, promise: nil)
             resumeClientReads()
         }
-        record?.bytesIn = exchange.receivedBodyBytes
+        record?.bytesIn = machine.receivedBodyBytes
         completeRecord()
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive {
+        if closeClient {
             written.assumeIsolated().whenComplete { [context] _ in context?.close(promise: nil) }
         }
     }
@@ -392,23 +339,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         context.read()
     }
 
-    /// Gives up on an exchange: answers with `problem` if nothing was sent yet, else just closes.
-    private func fail(_ exchange: Exchange, with problem: GatewayProblem) {
-        exchange.abandon()
-        record?.bytesIn = exchange.receivedBodyBytes
-        if exchange.responseStarted {
-            state = .closed
-            context.close(promise: nil)
-        } else {
-            state = .idle
-            let problem = problem.adding(headers: request?.answerHeaders ?? [])
-            respond(exchange.clientKeepAlive ? problem : problem.closingConnection(), bodyPending: !exchange.requestComplete)
-        }
-    }
-
     /// Writes the gateway's own problem answer. When the request body has not been read, the
     /// connection closes after the answer rather than reading a body nobody wants.
-    private func respond(_ problem: GatewayProblem, bodyPending: Bool) {
+    private func respond(_ problem: GatewayProblem, closing: Bool, bodyPending: Bool) {
         audit(problem)
         metrics.shared.refused(problem)
         let body = problem.body(requestID: record?.requestID ?? "-", allocator: context.channel.allocator)
@@ -416,26 +349,19 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             ("Content-Type", "application/problem+json"), ("Content-Length", String(body.readableBytes)), ("Cache-Control", "no-store"),
         ]
         headers += problem.headers
-        write(problem.status, headers: headers, body: body, close: problem.closesConnection, bodyPending: bodyPending)
+        write(problem.status, headers: headers, body: body, closing: closing || problem.closesConnection, bodyPending: bodyPending)
     }
 
-    /// Writes an answer of the gateway's own without a body (a preflight's 204).
-    private func answer(_ status: HTTPResponseStatus, headers: [(String, String)], close: Bool, bodyPending: Bool) {
-        write(status, headers: headers + [("Content-Length", "0")], body: nil, close: close, bodyPending: bodyPending)
-    }
-
+    /// Writes an answer of the gateway's own, then closes the connection or waits for the next request.
     private func write(
-        _ status: HTTPResponseStatus, headers fields: [(String, String)], body: ByteBuffer?, close requested: Bool, bodyPending: Bool
+        _ status: HTTPResponseStatus, headers fields: [(String, String)], body: ByteBuffer?, closing: Bool, bodyPending: Bool
     ) {
-        let close = requested || bodyPending
+        // Writing the end may hand over the next pipelined request at once: be ready for it first.
+        let close = machine.answering(closing: closing, bodyPending: bodyPending)
         var headers = HTTPHeaders(fields)
         if close { headers.add(name: "Connection", value: "close") }
         runtime.headerRules.addGatewayHeaders(to: &headers, requestID: record?.requestID ?? "-")
-        // Writing the end may hand over the next pipelined request at once: be ready for it first.
-        if close {
-            state = bodyPending ? .discarding : .closed
-        } else {
-            state = .idle
+        if !close {
             context.triggerUserOutboundEvent(RequestCycleEvent.responseCompleted, promise: nil)
             resumeClientReads()
         }
