@@ -176,7 +176,14 @@ enum HandlerFixture {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("GatewayIntegrationTests/Fixtures")
 
-    static func runtime() throws -> GatewayRuntime {
+    /// A runtime with the fixture certificate, one upstream (`users`, nothing listening) and `routes`.
+    static func runtime(
+        routes: String = """
+        [[route]]
+        path = "/api"
+        upstream = "users"
+        """
+    ) throws -> GatewayRuntime {
         let text = """
             [tls]
             certificate = "\(fixtures.appendingPathComponent("server-ec.crt").path)"
@@ -189,9 +196,7 @@ enum HandlerFixture {
             name = "users"
             url = "http://127.0.0.1:9"
 
-            [[route]]
-            path = "/api"
-            upstream = "users"
+            \(routes)
             """
         let config = try ConfigLoader.parse(text: text, sourcePath: "/srv/gw.conf")
         return try GatewayRuntime(config: config, environment: ["JWT_SECRET_KEY": "handler-test-secret-0123456789abcdef"])

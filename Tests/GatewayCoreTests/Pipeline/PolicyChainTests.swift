@@ -9,40 +9,26 @@ import Testing
 /// the answer headers gathered before it, and later policies see it.
 @Suite("Policy chain")
 struct PolicyChainTests {
-    static let secret = "policy-chain-secret-0123456789abcdef"
-
     /// A runtime whose `/full` route has every head policy, and whose `/bare` route has none of its own.
     static func runtime() throws -> GatewayRuntime {
-        let text = """
-            [tls]
-            certificate = "\(HandlerFixture.fixtures.appendingPathComponent("server-ec.crt").path)"
-            private_key = "\(HandlerFixture.fixtures.appendingPathComponent("server-ec.key").path)"
+        try HandlerFixture.runtime(
+            routes: """
+                [[route]]
+                path = "/full"
+                upstream = "users"
+                allow_clients = ["192.0.2.0/24"]
+                rate_limit = [{ rate = "2/minute", key = "ip" }]
+                max_body = "1KiB"
+                json = true
+                login = true
+                cors = { allowed_origins = ["https://app.example.com"] }
 
-            [jwt]
-            algorithms = ["HS256"]
-
-            [[upstream]]
-            name = "users"
-            url = "http://127.0.0.1:9"
-
-            [[route]]
-            path = "/full"
-            upstream = "users"
-            allow_clients = ["192.0.2.0/24"]
-            rate_limit = [{ rate = "2/minute", key = "ip" }]
-            max_body = "1KiB"
-            json = true
-            login = true
-            cors = { allowed_origins = ["https://app.example.com"] }
-
-            [[route]]
-            path = "/bare"
-            upstream = "users"
-            auth = "none"
-            rate_limit = []
-            """
-        let config = try ConfigLoader.parse(text: text, sourcePath: "/srv/gw.conf")
-        return try GatewayRuntime(config: config, environment: ["JWT_SECRET_KEY": secret])
+                [[route]]
+                path = "/bare"
+                upstream = "users"
+                auth = "none"
+                rate_limit = []
+                """)
     }
 
     /// Admits a request as the proxy does, returning what admission decided and the context it filled in.
