@@ -1,13 +1,12 @@
 extension TLSConfig {
-    /// The keys of `[tls]`: its own, the `certificates` entries, and the keys of a lone certificate set here.
+    /// The keys of `[tls]`: a lone certificate's, its own, and the `certificates` entries.
     enum Key: String, ConfigKeys {
-        case certificates
+        case certificate
+        case privateKey = "private_key"
         case minVersion = "min_version"
         case hsts
         case hstsMaxAge = "hsts_max_age"
-        // A lone certificate's keys (``TLSCertificateConfig/Key``).
-        case certificate
-        case privateKey = "private_key"
+        case certificates
     }
 
     init(decoding table: ConfigTable<Key>) {
