@@ -5,6 +5,12 @@ extension GatewayConfig {
         var lines = ["config \(sourcePath)", "listeners:"]
         let hsts = tls.hsts ? "HSTS max-age \(tls.hstsMaxAge.configDescription)" : "no HSTS"
         lines.append("  https://\(server.listen) (TLS \(tls.minVersion.rawValue)+, \(hsts))")
+        if tls.certificates.count > 1 {
+            for (index, certificate) in tls.certificates.enumerated() {
+                let names = certificate.serverNames.map { $0.map(\.name).joined(separator: ", ") } ?? "the DNS names it holds"
+                lines.append("    certificate \(certificate.certificatePath) for \(names)" + (index == 0 ? ", and by default" : ""))
+            }
+        }
         if let redirect = server.redirectHTTPListen {
             lines.append("  http://\(redirect) (redirects to https)")
         }

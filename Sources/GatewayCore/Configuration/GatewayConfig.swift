@@ -118,12 +118,14 @@ public enum TLSMinimumVersion: String, Sendable, CaseIterable {
     case v1_3 = "1.3"
 }
 
-/// `[tls]`: the certificate chain and key, and protocol policy.
+/// `[tls]`: the certificates and keys, and protocol policy.
+///
+/// One certificate is set by `certificate` and `private_key` in `[tls]` itself; several, chosen by
+/// the name the client asks for (SNI), are each a `[[tls.certificates]]` entry, the first of
+/// which is the default.
 public struct TLSConfig: Sendable {
-    /// PEM file with the leaf certificate first, then intermediates.
-    public var certificatePath: String
-    /// PEM file with the private key (RSA or ECDSA). May instead come from `$CREDENTIALS_DIRECTORY`.
-    public var privateKeyPath: String
+    /// The certificates served, at least one; the first is the default.
+    public var certificates: [TLSCertificateConfig]
     /// Default `1.2`.
     public var minVersion: TLSMinimumVersion
     /// Send `Strict-Transport-Security`. Default on.
@@ -131,6 +133,7 @@ public struct TLSConfig: Sendable {
     /// `max-age` of the HSTS header. Default 365 days.
     public var hstsMaxAge: Duration
 
+    /// One certificate, as `[tls] certificate` and `private_key` set it.
     public init(
         certificatePath: String,
         privateKeyPath: String,
@@ -138,11 +141,55 @@ public struct TLSConfig: Sendable {
         hsts: Bool = true,
         hstsMaxAge: Duration = .seconds(31_536_000)
     ) {
-        self.certificatePath = certificatePath
-        self.privateKeyPath = privateKeyPath
+        self.init(
+            certificates: [TLSCertificateConfig(certificatePath: certificatePath, privateKeyPath: privateKeyPath)],
+            minVersion: minVersion, hsts: hsts, hstsMaxAge: hstsMaxAge)
+    }
+
+    /// Several certificates, as `[[tls.certificates]]` entries set them; the first is the default.
+    public init(
+        certificates: [TLSCertificateConfig],
+        minVersion: TLSMinimumVersion = .v1_2,
+        hsts: Bool = true,
+        hstsMaxAge: Duration = .seconds(31_536_000)
+    ) {
+        self.certificates = certificates
         self.minVersion = minVersion
         self.hsts = hsts
         self.hstsMaxAge = hstsMaxAge
+    }
+
+    /// The default certificate's PEM file.
+    public var certificatePath: String {
+        get { certificates.first?.certificatePath ?? "" }
+        set { certificates[0].certificatePath = newValue }
+    }
+
+    /// The default certificate's private key file.
+    public var privateKeyPath: String {
+        get { certificates.first?.privateKeyPath ?? "" }
+        set { certificates[0].privateKeyPath = newValue }
+    }
+}
+
+/// One certificate the TLS listener serves: `[tls] certificate` and `private_key`, or one
+/// `[[tls.certificates]]` entry.
+public struct TLSCertificateConfig: Sendable, Equatable {
+    /// PEM file with the leaf certificate first, then intermediates.
+    public var certificatePath: String
+    /// PEM file with the private key (RSA or ECDSA).
+    public var privateKeyPath: String
+    /// The SNI names this certificate is served for, each covered by its subjectAltName; `nil`
+    /// takes them from its subjectAltName's DNS names.
+    public var serverNames: [ServerName]?
+    /// Where it is set, for messages: `tls`, or `tls.certificates[1]`.
+    public var configPath: String
+
+    public init(certificatePath: String, privateKeyPath: String, serverNames: [ServerName]? = nil, configPath: String = "tls") {
+        self.certificatePath = certificatePath
+        self.privateKeyPath = privateKeyPath
+        self.serverNames = serverNames
+        self.configPath = configPath
     }
 }
 

@@ -1,7 +1,5 @@
 import Foundation
 import NIOSSL
-import SwiftASN1
-import X509
 
 /// Why the gateway could not start or reload; addressed to the operator, never to a client.
 public struct StartupError: Error, CustomStringConvertible, Equatable {
@@ -30,51 +28,24 @@ public enum TLSContextFactory {
     /// ALPN protocols offered, in preference order. HTTP/2 joins here later.
     static let applicationProtocols = ["http/1.1"]
 
-    /// Reads, checks and assembles the certificate chain and key. Blocking file I/O: call off the event loops.
+    /// Reads, checks and assembles the certificate chains and keys; with several, the context
+    /// picks each handshake's by SNI. Blocking file I/O: call off the event loops.
     public static func makeServerContext(_ config: TLSConfig, now: Date = Date()) throws(StartupError) -> NIOSSLContext {
-        let chainPEM = try readFile(config.certificatePath, key: "tls.certificate")
-        let keyPEM = try readFile(config.privateKeyPath, key: "tls.private_key")
-
-        let chain: [NIOSSLCertificate]
-        do {
-            chain = try NIOSSLCertificate.fromPEMBytes(Array(chainPEM.utf8))
-        } catch {
-            throw StartupError("tls.certificate", "\(config.certificatePath) holds no readable PEM certificate")
-        }
-        guard let leafNIO = chain.first, let leaf = try? Certificate(derEncoded: leafNIO.toDERBytes()) else {
-            throw StartupError("tls.certificate", "\(config.certificatePath) holds no readable PEM certificate")
-        }
-        guard leaf.notValidAfter > now else {
-            throw StartupError("tls.certificate", "\(config.certificatePath) expired on \(leaf.notValidAfter)")
-        }
-        guard leaf.notValidBefore <= now else {
-            throw StartupError("tls.certificate", "\(config.certificatePath) is not valid before \(leaf.notValidBefore)")
-        }
-        guard let privateKey = try? Certificate.PrivateKey(pemEncoded: keyPEM),
-            let nioKey = try? NIOSSLPrivateKey(bytes: Array(keyPEM.utf8), format: .pem)
-        else {
-            throw StartupError("tls.private_key", "\(config.privateKeyPath) holds no readable PEM RSA or ECDSA private key")
-        }
-        guard privateKey.publicKey == leaf.publicKey else {
-            throw StartupError("tls.private_key", "\(config.privateKeyPath) does not match the certificate in \(config.certificatePath)")
-        }
+        var certificates: [ServedCertificate] = []
+        for certificate in config.certificates { certificates.append(try ServedCertificate(certificate, now: now)) }
+        guard let first = certificates.first else { throw StartupError("tls", "no certificate is configured") }
+        let selector = certificates.count > 1 ? try SNICertificateSelector(certificates) : nil
 
         var tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(nioKey))
+            certificateChain: first.chain.map { .certificate($0) }, privateKey: .privateKey(first.privateKey))
         tls.minimumTLSVersion = config.minVersion == .v1_3 ? .tlsv13 : .tlsv12
         tls.cipherSuiteValues = tls12CipherSuites
         tls.applicationProtocols = applicationProtocols
+        if let selector { tls.sslContextCallback = { values, promise in selector.select(values, promise) } }
         do {
             return try NIOSSLContext(configuration: tls)
         } catch {
             throw StartupError("tls", "the TLS context could not be built: \(error)")
         }
-    }
-
-    private static func readFile(_ path: String, key: String) throws(StartupError) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw StartupError(key, "cannot read \(path)")
-        }
-        return String(decoding: data, as: UTF8.self)
     }
 }

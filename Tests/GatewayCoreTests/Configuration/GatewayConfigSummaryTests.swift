@@ -41,4 +41,28 @@ struct GatewayConfigSummaryTests {
                 store: /var/lib/gateway/gateway.sqlite (audit kept 30d, queue 10000, drop on overflow)
                 """)
     }
+
+    @Test("lists each certificate with the names it is chosen by when there are several")
+    func certificates() throws {
+        let config = try ConfigFixture.config(
+            """
+            [tls]
+
+            [[tls.certificates]]
+            certificate = "default.crt"
+            private_key = "default.key"
+
+            [[tls.certificates]]
+            certificate = "api.crt"
+            private_key = "api.key"
+            server_names = ["api.example.com", "*.api.example.com"]
+            """)
+        let lines = config.summary.split(separator: "\n").map(String.init)
+        #expect(
+            Array(lines[2...4]) == [
+                "  https://127.0.0.1:8443 (TLS 1.2+, HSTS max-age 365d)",
+                "    certificate /srv/default.crt for the DNS names it holds, and by default",
+                "    certificate /srv/api.crt for api.example.com, *.api.example.com",
+            ])
+    }
 }

@@ -152,12 +152,13 @@ func runProcess(_ path: String, _ arguments: [String], environment: [String: Str
     }
 }
 
-/// A gateway config file for the binary tests, with the test certificate, one upstream and a
-/// store in `directory`.
+/// A gateway config file for the binary tests, with the test certificate (or the `[tls]` keys
+/// `tls` gives), one upstream and a store in `directory`.
 /// `extra` is appended as is: more tables, such as `[admin]`.
 func writeConfig(
     in directory: URL, upstreamPort: Int, upstream: String? = nil, extraServer: String = "", routes: String? = nil, extra: String = "",
-    certificate: String = Fixtures.serverCertificate, privateKey: String = Fixtures.serverKey, name: String = "gateway.conf"
+    certificate: String = Fixtures.serverCertificate, privateKey: String = Fixtures.serverKey, tls: String? = nil,
+    name: String = "gateway.conf"
 ) throws -> String {
     let path = directory.appendingPathComponent(name).path
     let text = """
@@ -166,8 +167,7 @@ func writeConfig(
         \(extraServer)
 
         [tls]
-        certificate = "\(certificate)"
-        private_key = "\(privateKey)"
+        \(tls ?? "certificate = \"\(certificate)\"\nprivate_key = \"\(privateKey)\"")
 
         [jwt]
         algorithms = ["HS256"]
