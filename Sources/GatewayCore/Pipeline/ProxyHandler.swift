@@ -33,6 +33,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     let recorder: AuditRecorder
     let metrics: RequestMetrics
     let logger: Logger
+    /// HTTP/1.1 connection or HTTP/2 stream: whether `Connection` headers are written.
+    private let clientProtocol: ClientProtocol
     private var state = State.idle
     private(set) var context: ChannelHandlerContext!
     private var clientReadPending = false
@@ -47,11 +49,12 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     var record: RequestRecord?
 
     /// Serves the connection under `generation`, and each later request under the generation in
-    /// force at its head.
+    /// force at its head. On an HTTP/2 stream (`clientProtocol` `.http2`) it serves the stream's one request.
     init(
         generations: ServingGenerations, generation: ServingGeneration, eventLoop: any EventLoop, recorder: AuditRecorder,
-        metrics: RequestMetrics, logger: Logger
+        metrics: RequestMetrics, logger: Logger, clientProtocol: ClientProtocol = .http1
     ) {
+        self.clientProtocol = clientProtocol
         self.generations = generations
         self.runtime = generation.runtime
         self.pools = generation.pools
@@ -310,9 +313,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             if exchange.clientHead.version == .http1_0, !headers.contains(name: "content-length") {
                 exchange.clientKeepAlive = false  // HTTP/1.0 has no chunking: the close ends the body
             }
-            if !exchange.clientKeepAlive {
+            if clientProtocol.sendsConnectionHeader, !exchange.clientKeepAlive {
                 headers.replaceOrAdd(name: "Connection", value: "close")
-            } else if exchange.clientHead.version == .http1_0 {
+            } else if clientProtocol.sendsConnectionHeader, exchange.clientHead.version == .http1_0 {
                 headers.replaceOrAdd(name: "Connection", value: "keep-alive")
             }
             if let login = exchange.login { recordLoginOutcome(login, status: head.status, requestID: exchange.requestID) }
@@ -435,7 +438,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     ) {
         let close = requested || bodyPending
         var headers = HTTPHeaders(fields)
-        if close { headers.add(name: "Connection", value: "close") }
+        if close, clientProtocol.sendsConnectionHeader { headers.add(name: "Connection", value: "close") }
         runtime.headerRules.addGatewayHeaders(to: &headers, requestID: requestID)
         // Writing the end may hand over the next pipelined request at once: be ready for it first.
         if close {
