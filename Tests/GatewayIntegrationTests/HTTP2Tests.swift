@@ -197,11 +197,13 @@ struct HTTP2Tests {
         }
     }
 
-    @Test("a CONTINUATION flood ends the connection with GOAWAY PROTOCOL_ERROR")
+    @Test("a CONTINUATION flood ends the connection with GOAWAY")
     func continuationFlood() async throws {
         try await withGateway { gateway, upstream in
             let outcome = try await HostileHTTP2Client.run(port: gateway.port, "continuation-flood", "1000")
-            #expect(outcome.goAway == HostileHTTP2Client.protocolError)
+            // The decoder refuses the sixth CONTINUATION in a row (PROTOCOL_ERROR); reading more
+            // of the flood before it, the rate limits may answer first (ENHANCE_YOUR_CALM).
+            #expect([HostileHTTP2Client.protocolError, HostileHTTP2Client.enhanceYourCalm].contains(outcome.goAway))
             #expect((outcome.fields["continuations_sent"] as? Int ?? 0) < 1000 || outcome.closed || outcome.goAway != nil)
             #expect(upstream.requestsSeen == 0)
         }
@@ -240,9 +242,11 @@ struct HTTP2Tests {
 
     @Test("a connection with no open stream for idle_timeout gets GOAWAY NO_ERROR and is closed")
     func idleConnection() async throws {
-        try await withGateway(configure: { $0.server.idleTimeout = .seconds(1) }) { gateway, _ in
+        // Long enough that the stream itself (also reset after idle_timeout without a frame) is
+        // answered on a busy machine.
+        try await withGateway(configure: { $0.server.idleTimeout = .seconds(3) }) { gateway, _ in
             let outcome = try await HostileHTTP2Client.run(port: gateway.port, "request-then-wait", "GET", "/public/echo")
-            #expect(outcome.status == 200)
+            #expect(outcome.status == 200, "\(outcome.fields)")
             #expect(outcome.goAway == 0)
             #expect(outcome.closed)
         }
