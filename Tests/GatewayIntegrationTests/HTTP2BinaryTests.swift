@@ -35,6 +35,21 @@ struct HTTP2BinaryTests {
         }
     }
 
+    @Test("a client that does not open its flow-control window holds the upstream's download: the gateway does not buffer it")
+    func slowReader() async throws {
+        try await withGateway { gateway, _ in
+            let pid = String(gateway.process.processIdentifier)
+            let outcome = try await HostileHTTP2Client.run(port: gateway.port, "stall", "/download?bytes=268435456", pid)
+            #expect(outcome.status == 200)
+            let received = outcome.fields["received"] as? Int ?? -1
+            #expect(received <= 65_535, "the stream's initial window")
+            let grown = (outcome.fields["rss_stalled_kib"] as? Int ?? 0) - (outcome.fields["rss_before_kib"] as? Int ?? 0)
+            #expect(grown < 32 << 10, "RSS grew by \(grown >> 10) MiB while 256 MiB waited upstream")
+            let after = try await Curl.send(port: gateway.port, http2: true, path: "/echo")
+            #expect(after.status == 200)
+        }
+    }
+
     @Test("SIGTERM: the connection gets GOAWAY NO_ERROR, its open stream finishes, then it closes and the gateway exits 0")
     func drain() async throws {
         try await withGateway { gateway, upstream in

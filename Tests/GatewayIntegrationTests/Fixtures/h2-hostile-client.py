@@ -17,6 +17,8 @@ Scenarios:
   request METHOD PATH [NAME=VALUE ...]       one request; `:authority=` or `host=` override/omit
   request-then-wait METHOD PATH              one request, then waits (15 s at most) for the server to close
   silent                                       the preface and SETTINGS, then no request: waits for the close
+  stall PATH PID                               GET PATH and never open the flow-control window: once no byte
+                                               came for 1 s, reports the bytes received and PID's VmRSS (KiB)
   body METHOD PATH CONTENT_LENGTH|- BYTES      HEADERS (no END_STREAM), then one DATA frame of BYTES
   rapid-reset COUNT                            HEADERS + RST_STREAM(CANCEL) COUNT times
   continuation-flood COUNT                     HEADERS without END_HEADERS, then COUNT CONTINUATIONs
@@ -54,6 +56,8 @@ class Connection:
         self.last_stream = None
         self.closed = False
         self.ping_acked = False
+        self.window_updates = True
+        self.last_data = time.monotonic()
         self.send(SettingsFrame(0))
 
     def send(self, *frames):
@@ -118,7 +122,8 @@ class Connection:
         elif isinstance(frame, DataFrame):
             stream = self.stream(frame.stream_id)
             stream["body"] += frame.data
-            if frame.flow_controlled_length:
+            self.last_data = time.monotonic()
+            if frame.flow_controlled_length and self.window_updates:
                 self.send(WindowUpdateFrame(0, window_increment=frame.flow_controlled_length),
                           WindowUpdateFrame(frame.stream_id, window_increment=frame.flow_controlled_length))
             if "END_STREAM" in frame.flags:
@@ -178,6 +183,22 @@ def silent(conn):
     started = time.monotonic()
     conn.wait(lambda: False, timeout=15)
     return conn.result(seconds=time.monotonic() - started)
+
+
+def resident_kib(pid):
+    with open("/proc/%s/status" % pid) as status:
+        return int(next(line for line in status if line.startswith("VmRSS:")).split()[1])
+
+
+def stall(conn, path, pid):
+    conn.window_updates = False
+    conn.settle()
+    before = resident_kib(pid)
+    block = conn.encoder.encode(conn.request_headers("GET", path))
+    conn.send(HeadersFrame(1, data=block, flags=["END_HEADERS", "END_STREAM"]))
+    conn.wait(lambda: conn.stream(1)["status"] is not None)
+    conn.wait(lambda: time.monotonic() - conn.last_data > 1, timeout=30)
+    return conn.result(received=len(conn.stream(1)["body"]), rss_before_kib=before, rss_stalled_kib=resident_kib(pid))
 
 
 def body(conn, method, path, content_length, data):
@@ -253,6 +274,8 @@ def main():
         out = request(conn, *args)
     elif scenario == "request-then-wait":
         out = request_then_wait(conn, *args)
+    elif scenario == "stall":
+        out = stall(conn, *args)
     elif scenario == "silent":
         out = silent(conn)
     elif scenario == "body":
