@@ -101,7 +101,7 @@ struct HTTP2Tests {
         }
     }
 
-    @Test("over HTTP/2 identity headers are stripped, a token is required, and a CORS preflight is answered")
+    @Test("over HTTP/2 identity headers are stripped, a token is required (and its absence audited), and a CORS preflight is answered")
     func policiesHold() async throws {
         try await withGateway { gateway, _ in
             let forged = try await Curl.send(port: gateway.port, http2: true, path: "/public/echo", headers: ["X-Auth-Subject: admin"])
@@ -109,6 +109,10 @@ struct HTTP2Tests {
             let anonymous = try await Curl.send(port: gateway.port, http2: true, path: "/private/echo", headers: ["X-Auth-Subject: 42"])
             #expect(anonymous.status == 401)
             #expect(anonymous.header("content-type") == ["application/problem+json"])
+            let refusal = try await gateway.auditEvents().first { $0.requestID == anonymous.header("x-request-id").first }
+            #expect(refusal?.type == .authMissing)
+            #expect(refusal?.client == "127.0.0.1")
+            #expect(refusal?.path == "/private/echo")
             let preflight = try await Curl.send(
                 port: gateway.port, http2: true, method: "OPTIONS", path: "/api/echo",
                 headers: ["Origin: https://app.example.com", "Access-Control-Request-Method: POST"])
