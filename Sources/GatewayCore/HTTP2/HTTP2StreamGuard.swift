@@ -30,7 +30,7 @@ final class HTTP2StreamGuard: ChannelDuplexHandler {
 
     private let idleTimeout: TimeAmount
     private var sawHead = false
-    private var lastActivity = NIODeadline.now()
+    private var lastActivity = NIODeadline.uptimeNanoseconds(0)
     private var idleCheck: Scheduled<Void>?
 
     /// Methods the HTTP/2-to-HTTP/1 codec leaves without body framing when no `content-length` is sent.
@@ -41,6 +41,7 @@ final class HTTP2StreamGuard: ChannelDuplexHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        lastActivity = context.eventLoop.now
         scheduleIdleCheck(after: idleTimeout, context: context)
     }
 
@@ -56,7 +57,7 @@ final class HTTP2StreamGuard: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        lastActivity = .now()
+        lastActivity = context.eventLoop.now
         guard !sawHead, case .headers(var headers) = unwrapInboundIn(data) else {
             context.fireChannelRead(data)
             return
@@ -71,7 +72,7 @@ final class HTTP2StreamGuard: ChannelDuplexHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        lastActivity = .now()
+        lastActivity = context.eventLoop.now
         context.write(data, promise: promise)
     }
 
@@ -110,7 +111,7 @@ final class HTTP2StreamGuard: ChannelDuplexHandler {
         idleCheck?.cancel()
         idleCheck = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [weak self, context] in
             guard let self else { return }
-            let quiet = NIODeadline.now() - self.lastActivity
+            let quiet = context.eventLoop.now - self.lastActivity
             if quiet >= self.idleTimeout {
                 context.close(promise: nil)
             } else {
