@@ -53,9 +53,13 @@ struct AuditShutdownTests {
         }
     }
 
-    /// Runs `body` with a client that trusts the test CA, and always shuts the client down.
-    static func withClient<T>(_ body: (HTTPClient) async throws -> T) async throws -> T {
+    /// Runs `body` with a client that trusts the test CA (HTTP/1.1 unless `httpVersion` says
+    /// otherwise), and always shuts the client down.
+    static func withClient<T>(
+        httpVersion: HTTPClient.Configuration.HTTPVersion = .http1Only, _ body: (HTTPClient) async throws -> T
+    ) async throws -> T {
         var configuration = GatewayHarness.clientConfiguration()
+        configuration.httpVersion = httpVersion
         // Once the gateway has exited a request should fail at once, not retry until the connect timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)

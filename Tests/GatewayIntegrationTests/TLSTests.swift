@@ -58,11 +58,13 @@ struct TLSTests {
         }
     }
 
-    @Test("ALPN selects http/1.1")
+    @Test("ALPN selects h2 when offered, and http/1.1 for a client that offers only that")
     func alpn() async throws {
         try await withGateway { gateway in
-            let output = try await sClient(port: gateway.port, ["-alpn", "h2,http/1.1"])
-            #expect(output.contains("ALPN protocol: http/1.1"))
+            let both = try await sClient(port: gateway.port, ["-alpn", "http/1.1,h2"])
+            #expect(both.contains("ALPN protocol: h2"))
+            let http1 = try await sClient(port: gateway.port, ["-alpn", "http/1.1"])
+            #expect(http1.contains("ALPN protocol: http/1.1"))
         }
     }
 

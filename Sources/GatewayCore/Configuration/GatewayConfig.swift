@@ -86,6 +86,11 @@ public struct ServerConfig: Sendable {
     public var maxConnections: Int
     /// How long a shutdown lets requests in flight finish before closing their connections. Default 10s.
     public var drainTimeout: Duration
+    /// Offer HTTP/2 (ALPN `h2`) beside HTTP/1.1. Default on; off, ALPN offers `http/1.1` only.
+    public var http2: Bool
+    /// Streams one HTTP/2 connection may have open at once (`SETTINGS_MAX_CONCURRENT_STREAMS`);
+    /// more are refused with `REFUSED_STREAM`. Default 100.
+    public var http2MaxConcurrentStreams: Int
 
     public init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 8443),
@@ -96,7 +101,9 @@ public struct ServerConfig: Sendable {
         idleTimeout: Duration = .seconds(60),
         requestHeaderTimeout: Duration = .seconds(10),
         maxConnections: Int = 10_000,
-        drainTimeout: Duration = .seconds(10)
+        drainTimeout: Duration = .seconds(10),
+        http2: Bool = true,
+        http2MaxConcurrentStreams: Int = 100
     ) {
         self.listen = listen
         self.redirectHTTPListen = redirectHTTPListen
@@ -107,6 +114,8 @@ public struct ServerConfig: Sendable {
         self.requestHeaderTimeout = requestHeaderTimeout
         self.maxConnections = maxConnections
         self.drainTimeout = drainTimeout
+        self.http2 = http2
+        self.http2MaxConcurrentStreams = http2MaxConcurrentStreams
     }
 }
 

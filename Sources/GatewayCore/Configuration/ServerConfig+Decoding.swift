@@ -10,9 +10,14 @@ extension ServerConfig {
         case requestHeaderTimeout = "request_header_timeout"
         case maxConnections = "max_connections"
         case drainTimeout = "drain_timeout"
+        case http2
+        case http2MaxConcurrentStreams = "http2_max_concurrent_streams"
     }
 
     static let headerBytesRange = ByteSize(bytes: 1 << 10)...ByteSize(bytes: 64 << 10)
+    /// At least one stream, so that a connection can serve a request; at most what one client
+    /// connection may reasonably hold open (each open stream can take a request body window).
+    static let http2StreamsRange = 1...1_000
 
     init(decoding table: ConfigTable<Key>) {
         let defaults = ServerConfig()
@@ -32,7 +37,10 @@ extension ServerConfig {
             idleTimeout: table.duration(.idleTimeout) ?? defaults.idleTimeout,
             requestHeaderTimeout: table.duration(.requestHeaderTimeout) ?? defaults.requestHeaderTimeout,
             maxConnections: table.int(.maxConnections, in: 1...Int.max) ?? defaults.maxConnections,
-            drainTimeout: table.duration(.drainTimeout, atMost: .seconds(600)) ?? defaults.drainTimeout
+            drainTimeout: table.duration(.drainTimeout, atMost: .seconds(600)) ?? defaults.drainTimeout,
+            http2: table.bool(.http2) ?? defaults.http2,
+            http2MaxConcurrentStreams: table.int(.http2MaxConcurrentStreams, in: Self.http2StreamsRange)
+                ?? defaults.http2MaxConcurrentStreams
         )
     }
 

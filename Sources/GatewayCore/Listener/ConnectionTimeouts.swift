@@ -16,7 +16,9 @@ enum RequestCycleEvent {
 /// which then start a new header deadline. While a request is in progress, `idle_timeout` without a
 /// byte read or written in either direction closes the connection (a trickled body, a client that
 /// stops reading, an upstream that stalls mid-body).
-final class ConnectionTimeoutHandler: ChannelDuplexHandler {
+///
+/// On HTTP/2 the connection's first stream removes it (``HTTP2ConnectionManager`` takes over).
+final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -48,6 +50,11 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
         deadline?.cancel()
         deadline = nil
         context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

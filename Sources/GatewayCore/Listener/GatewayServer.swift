@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NIOTLS
 import ServiceLifecycle
 import Synchronization
 
@@ -144,11 +145,8 @@ public final class GatewayServer: Service, Sendable {
     }
 
     private func bindTLS(_ target: ListenTarget) async throws -> any Channel {
-        let recorder = self.recorder
-        let logger = self.logger
         let limiter = self.limiter
         let metrics = self.metrics
-        let requestMetrics = self.requestMetrics
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -169,16 +167,45 @@ public final class GatewayServer: Service, Sendable {
                     try sync.addHandler(
                         ConnectionTimeoutHandler(
                             headerTimeout: TimeAmount(server.requestHeaderTimeout), idleTimeout: TimeAmount(server.idleTimeout)))
-                    try sync.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true, withErrorHandling: false,
-                        withEncoderConfiguration: .init(), withDecoderLimitConfiguration: Self.decoderLimits(server))
                     try sync.addHandler(
-                        ProxyHandler(
-                            generations: self.generations, generation: generation, eventLoop: channel.eventLoop, recorder: recorder,
-                            metrics: requestMetrics.metrics(on: channel.eventLoop)!, logger: logger))
+                        ApplicationProtocolNegotiationHandler { result, channel in
+                            channel.eventLoop.makeCompletedFuture {
+                                if case .negotiated(TLSContextFactory.ApplicationProtocol.http2) = result, server.http2 {
+                                    try self.configureHTTP2(channel, generation: generation)
+                                } else {
+                                    try self.configureHTTP1(channel, generation: generation)
+                                }
+                            }
+                        })
                 }
             }
         return try await target.listen(bootstrap)
+    }
+
+    /// HTTP/1.1 (chosen by ALPN, or no ALPN at all): NIO's codec with pipelining assistance, then the proxy.
+    private func configureHTTP1(_ channel: any Channel, generation: ServingGeneration) throws {
+        let sync = channel.pipeline.syncOperations
+        try sync.configureHTTPServerPipeline(
+            withPipeliningAssistance: true, withErrorHandling: false,
+            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: Self.decoderLimits(generation.runtime.config.server))
+        try sync.addHandler(proxyHandler(on: channel, generation: generation, clientProtocol: .http1))
+    }
+
+    /// HTTP/2 (ALPN `h2`): each stream is one request through the same proxy, under the generation
+    /// in force when the stream opens; the connection keeps its TLS settings and limits.
+    private func configureHTTP2(_ channel: any Channel, generation: ServingGeneration) throws {
+        let generations = self.generations
+        try HTTP2Connection.configure(
+            channel, server: generation.runtime.config.server, reloaded: { generations.replacing(generation.number) != nil }
+        ) { stream in
+            self.proxyHandler(on: stream, generation: generations.current, clientProtocol: .http2)
+        }
+    }
+
+    private func proxyHandler(on channel: any Channel, generation: ServingGeneration, clientProtocol: ClientProtocol) -> ProxyHandler {
+        ProxyHandler(
+            generations: generations, generation: generation, eventLoop: channel.eventLoop, recorder: recorder,
+            metrics: requestMetrics.metrics(on: channel.eventLoop)!, logger: logger, clientProtocol: clientProtocol)
     }
 
     /// Header limits for the decoder: the configured header bytes, plus room for the longest target.

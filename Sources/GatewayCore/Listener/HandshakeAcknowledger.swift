@@ -18,11 +18,13 @@ final class HandshakeAcknowledger: ChannelInboundHandler, RemovableChannelHandle
     typealias InboundIn = NIOAny
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Passed on first: a removed handler's context no longer reaches the rest of the pipeline,
+        // and the ALPN handler after it waits for this event.
+        context.fireUserInboundEventTriggered(event)
         if case .handshakeCompleted = event as? TLSUserEvent {
             Self.acknowledgeNow(context.channel)
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         }
-        context.fireUserInboundEventTriggered(event)
     }
 
     /// Sends any ACK the kernel is holding back now, instead of when its delayed-ACK timer fires.

@@ -25,12 +25,24 @@ public enum TLSContextFactory {
         .TLS_AES_128_GCM_SHA256, .TLS_AES_256_GCM_SHA384, .TLS_CHACHA20_POLY1305_SHA256,
     ]
 
-    /// ALPN protocols offered, in preference order. HTTP/2 joins here later.
-    static let applicationProtocols = ["http/1.1"]
+    /// ALPN protocols offered, in preference order: `h2` first when HTTP/2 is on, `http/1.1` always.
+    /// A client that offers neither (or no ALPN at all) is served HTTP/1.1.
+    static func applicationProtocols(http2: Bool) -> [String] {
+        http2 ? [ApplicationProtocol.http2, ApplicationProtocol.http1] : [ApplicationProtocol.http1]
+    }
 
-    /// Reads, checks and assembles the certificate chains and keys; with several, the context
-    /// picks each handshake's by SNI. Blocking file I/O: call off the event loops.
-    public static func makeServerContext(_ config: TLSConfig, now: Date = Date()) throws(StartupError) -> NIOSSLContext {
+    /// ALPN protocol identifiers (RFC 7301 registry).
+    enum ApplicationProtocol {
+        static let http2 = "h2"
+        static let http1 = "http/1.1"
+    }
+
+    /// Reads, checks and assembles the certificate chains and keys, offering HTTP/2 by ALPN when
+    /// `http2` is set; with several certificates, the context picks each handshake's by SNI.
+    /// Blocking file I/O: call off the event loops.
+    public static func makeServerContext(_ config: TLSConfig, http2: Bool = true, now: Date = Date()) throws(StartupError)
+        -> NIOSSLContext
+    {
         var certificates: [ServedCertificate] = []
         for certificate in config.certificates { certificates.append(try ServedCertificate(certificate, now: now)) }
         guard let first = certificates.first else { throw StartupError("tls", "no certificate is configured") }
@@ -40,7 +52,7 @@ public enum TLSContextFactory {
             certificateChain: first.chain.map { .certificate($0) }, privateKey: .privateKey(first.privateKey))
         tls.minimumTLSVersion = config.minVersion == .v1_3 ? .tlsv13 : .tlsv12
         tls.cipherSuiteValues = tls12CipherSuites
-        tls.applicationProtocols = applicationProtocols
+        tls.applicationProtocols = applicationProtocols(http2: http2)
         if let selector { tls.sslContextCallback = { values, promise in selector.select(values, promise) } }
         do {
             return try NIOSSLContext(configuration: tls)

@@ -47,7 +47,7 @@ public final class GatewayRuntime: Sendable {
         self.headerRules = HeaderRules(trustedProxies: config.server.trustedProxies, tls: config.tls, jwt: config.jwt)
         self.loginGuard = loginGuard ?? LoginGuard(config: config.loginProtection)
         self.usernameFingerprint = usernameFingerprint
-        self.tlsContext = try TLSContextFactory.makeServerContext(config.tls, now: now())
+        self.tlsContext = try TLSContextFactory.makeServerContext(config.tls, http2: config.server.http2, now: now())
         let needsTokens = config.routes.contains { $0.auth != .none }
         let issuers = try TokenIssuer.load(config.jwt, environment: environment, remoteKeys: remoteKeys, requireSecrets: needsTokens)
         self.auth = AuthPolicy(

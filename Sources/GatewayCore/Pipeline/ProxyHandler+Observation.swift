@@ -50,6 +50,7 @@ extension ProxyHandler {
             "gateway.request_id": "\(record.requestID)",
             "gateway.client": "\(request?.client ?? runtime.headerRules.clientAddress(peer: context.channel.remoteAddress, headers: [:]))",
             "gateway.method": "\(head?.method.rawValue ?? "-")",
+            "gateway.protocol": "\(head.map { "\($0.version)" } ?? "-")",
             "gateway.path": "\(head.map { Self.auditedPath($0.uri) } ?? "-")",
             "gateway.route": "\(route)",
             "gateway.status": "\(record.status.map(String.init) ?? "aborted")",

@@ -24,6 +24,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     let recorder: AuditRecorder
     let metrics: RequestMetrics
     let logger: Logger
+    /// HTTP/1.1 connection or HTTP/2 stream: whether `Connection` headers are written.
+    private let clientProtocol: ClientProtocol
     private var machine = ProxyStateMachine()
     /// The upstream side of the request being forwarded.
     private var exchange: Exchange?
@@ -40,11 +42,12 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     var record: RequestRecord?
 
     /// Serves the connection under `generation`, and each later request under the generation in
-    /// force at its head.
+    /// force at its head. On an HTTP/2 stream (`clientProtocol` `.http2`) it serves the stream's one request.
     init(
         generations: ServingGenerations, generation: ServingGeneration, eventLoop: any EventLoop, recorder: AuditRecorder,
-        metrics: RequestMetrics, logger: Logger
+        metrics: RequestMetrics, logger: Logger, clientProtocol: ClientProtocol = .http1
     ) {
+        self.clientProtocol = clientProtocol
         self.generations = generations
         self.runtime = generation.runtime
         self.pools = generation.pools
@@ -299,6 +302,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         for (name, value) in request.answerHeaders + request.forwardedAnswerHeaders { headers.add(name: name, value: value) }
         switch connection {
         case .none: break
+        case _ where !clientProtocol.sendsConnectionHeader: break
         case .close: headers.replaceOrAdd(name: "Connection", value: "close")
         case .keepAlive: headers.replaceOrAdd(name: "Connection", value: "keep-alive")
         }
@@ -359,7 +363,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         // Writing the end may hand over the next pipelined request at once: be ready for it first.
         let close = machine.answering(closing: closing, bodyPending: bodyPending)
         var headers = HTTPHeaders(fields)
-        if close { headers.add(name: "Connection", value: "close") }
+        if close, clientProtocol.sendsConnectionHeader { headers.add(name: "Connection", value: "close") }
         runtime.headerRules.addGatewayHeaders(to: &headers, requestID: record?.requestID ?? "-")
         if !close {
             context.triggerUserOutboundEvent(RequestCycleEvent.responseCompleted, promise: nil)

@@ -110,7 +110,9 @@ extension BodyFraming {
         let codings = head.headers[canonicalForm: "transfer-encoding"]
         if !codings.isEmpty {
             guard lengths.isEmpty else { throw .badFraming("Content-Length and Transfer-Encoding must not both be sent.") }
-            guard head.version == .http1_1, codings.count == 1, codings[0].lowercased() == "chunked" else {
+            // On HTTP/2 the client cannot send Transfer-Encoding (NIOHTTP2 resets such a stream): the
+            // stream codec states `chunked` itself for a body of unknown length (its DATA frames).
+            guard head.version == .http1_1 || head.version.major == 2, codings.count == 1, codings[0].lowercased() == "chunked" else {
                 throw .badFraming("Only the chunked transfer coding is supported.")
             }
             return .chunked

@@ -115,4 +115,28 @@ struct ServerConfigTests {
         let problems = ConfigFixture.problems("[server]\nmax_connections = 0")
         #expect(problems == ["/srv/gw.conf:2: server.max_connections: 0 is out of range (allowed: 1 or more)"])
     }
+
+    @Test("HTTP/2 is on by default with 100 concurrent streams")
+    func http2Defaults() throws {
+        let config = try ConfigFixture.config("[server]")
+        #expect(config.server.http2)
+        #expect(config.server.http2MaxConcurrentStreams == 100)
+    }
+
+    @Test("decodes http2 and http2_max_concurrent_streams")
+    func http2Keys() throws {
+        let config = try ConfigFixture.config("[server]\nhttp2 = false\nhttp2_max_concurrent_streams = 16")
+        #expect(!config.server.http2)
+        #expect(config.server.http2MaxConcurrentStreams == 16)
+    }
+
+    @Test("rejects a concurrent stream limit out of range, and http2 that is not a boolean")
+    func http2Invalid() {
+        let problems = ConfigFixture.problems("[server]\nhttp2 = \"yes\"\nhttp2_max_concurrent_streams = 0")
+        #expect(
+            problems == [
+                "/srv/gw.conf:2: server.http2: expected a boolean, found a string",
+                "/srv/gw.conf:3: server.http2_max_concurrent_streams: 0 is out of range (allowed: 1..1000)",
+            ])
+    }
 }

@@ -113,6 +113,9 @@ struct GatewayHarness {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .file(Fixtures.caCertificate)
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        // The suites written for HTTP/1.1 (keep-alive, `Connection`, pipelining) keep testing it;
+        // HTTP2Tests speak HTTP/2 with curl and a raw frame client.
+        configuration.httpVersion = .http1Only
         // Generous: a request waiting for a pooled connection counts against connect, and a full
         // parallel run on two cores can keep it waiting for seconds.
         configuration.timeout = .init(connect: .seconds(20), read: .seconds(30))

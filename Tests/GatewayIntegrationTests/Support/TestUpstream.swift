@@ -18,6 +18,8 @@ final class TestUpstream: Sendable {
     let port: Int
     /// Request heads received so far.
     var requestsSeen: Int { seen.value.load(ordering: .relaxed) }
+    /// Requests received whole (head, body and end) so far.
+    var requestsCompleted: Int { seen.completed.load(ordering: .relaxed) }
 
     private init(channel: any Channel, seen: RequestCount) {
         self.channel = channel
@@ -57,6 +59,7 @@ final class TestUpstream: Sendable {
 
 private final class RequestCount: Sendable {
     let value = Atomic(0)
+    let completed = Atomic(0)
 }
 
 private final class TestUpstreamHandler: ChannelInboundHandler {
@@ -79,6 +82,7 @@ private final class TestUpstreamHandler: ChannelInboundHandler {
             received += body.readableBytes
         case .end:
             guard let head else { return }
+            seen.completed.add(1, ordering: .relaxed)
             respond(to: head, context: context)
         }
     }
