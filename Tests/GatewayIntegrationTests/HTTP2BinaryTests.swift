@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// HTTP/2 against the real `gateway` binary: rapid reset, drain on SIGTERM, the access log.
+/// HTTP/2 against the real `gateway` binary: load from h2load, rapid reset, drain on SIGTERM, the access log.
 @Suite("HTTP/2 against the real binary", .timeLimit(.minutes(3)))
 struct HTTP2BinaryTests {
     func withGateway(extraServer: String = "", _ body: (GatewayProcess, TestUpstream) async throws -> Void) async throws {
@@ -12,6 +12,19 @@ struct HTTP2BinaryTests {
             let gateway = try await GatewayProcess.start(configPath: config)
             try await body(gateway, upstream)
             _ = await gateway.terminate()
+        }
+    }
+
+    @Test("h2load: 2,000 requests over 4 connections, 10 streams each in flight, all answered 2xx over HTTP/2")
+    func h2load() async throws {
+        try await withGateway { gateway, upstream in
+            let run = try await runProcess(
+                "/usr/bin/h2load", ["-n", "2000", "-c", "4", "-m", "10", "https://127.0.0.1:\(gateway.port)/echo"])
+            #expect(run.status == 0, "\(run.output)")
+            #expect(run.output.contains("Application protocol: h2"), "\(run.output)")
+            #expect(run.output.contains("2000 succeeded, 0 failed, 0 errored, 0 timeout"), "\(run.output)")
+            #expect(run.output.contains("status codes: 2000 2xx"), "\(run.output)")
+            #expect(upstream.requestsSeen >= 2000, "every stream went upstream")
         }
     }
 

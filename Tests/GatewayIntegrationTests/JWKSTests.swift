@@ -44,12 +44,12 @@ struct JWKSTests {
                     idp.serve(Self.jwks([("b", keyB)]))
                     let rotated = token(kid: "b", key: keyB)
                     var status = HTTPResponseStatus.unauthorized
-                    let deadline = ContinuousClock.now + .seconds(5)
+                    let deadline = ContinuousClock.now + .seconds(60)
                     while status != .ok, ContinuousClock.now < deadline {
                         status = try await gateway.send("/echo", token: rotated).status
                         if status != .ok { try await Task.sleep(for: .milliseconds(100)) }
                     }
-                    #expect(status == .ok, "the new kid was not accepted within 5 s")
+                    #expect(status == .ok, "the new kid was not accepted within 60 s")
                     let fetches = idp.fetches
                     #expect(fetches == 2, "one fetch at start, one early refetch for the unknown kid")
                     // A flood of unknown kids does not turn into a flood of fetches (cooldown).

@@ -71,7 +71,7 @@ struct SNITests {
             }
             let verified = try await sClient("admin.example.test", ["-verify_hostname", "admin.example.test", "-alpn", "h2,http/1.1"])
             #expect(verified.contains("Verify return code: 0 (ok)"), "\(verified)")
-            #expect(verified.contains("ALPN protocol: http/1.1"))
+            #expect(verified.contains("ALPN protocol: h2"))
             let old = try await sClient("api.example.test", ["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"])
             #expect(old.contains("Cipher is (NONE)"))
             let request = "printf 'GET /sni HTTP/1.1\\r\\nHost: api.example.test\\r\\nConnection: close\\r\\n\\r\\n'"

@@ -33,7 +33,7 @@ enum HTTP2Connection {
     }
 
     /// The connection's limits. Our SETTINGS: at most `http2_max_concurrent_streams` open streams
-    /// (more are reset with `REFUSED_STREAM`), and a header list of at most `max_header_bytes` as
+    /// (NIOHTTP2 answers one more with GOAWAY `PROTOCOL_ERROR`), and a header list of at most `max_header_bytes` as
     /// HPACK counts it (decoded, 32 bytes per field on top), so a small HPACK block that decodes
     /// large is refused while decoding. NIOHTTP2's defences are kept at their defaults and stated
     /// here: at most 5 CONTINUATION frames in a row, 200 RST_STREAMs from the client, 200 stream
