@@ -15,7 +15,7 @@ Prints one JSON object: what the server did.
 
 Scenarios:
   request METHOD PATH [NAME=VALUE ...]       one request; `:authority=` or `host=` override/omit
-  request-then-wait METHOD PATH              one request, then waits (15 s at most) for the server to close
+  request-then-wait METHOD PATH              one request, then waits (60 s at most) for the server to close
   silent                                       the preface and SETTINGS, then no request: waits for the close
   stall PATH PID                               GET PATH and never open the flow-control window: once no byte
                                                came for 1 s, reports the bytes received and PID's VmRSS (KiB)
@@ -175,7 +175,7 @@ def request(conn, method, path, *pairs):
 def request_then_wait(conn, method, path):
     started = time.monotonic()
     request(conn, method, path)
-    conn.wait(lambda: False, timeout=15)
+    conn.wait(lambda: False, timeout=60)
     return conn.result(seconds=time.monotonic() - started)
 
 
