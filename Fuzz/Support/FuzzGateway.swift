@@ -15,6 +15,7 @@ public enum FuzzGateway {
             path: "/api", upstream: "app", scopes: ["read"], rateLimit: [RatePolicyConfig(limit: 1_000_000, period: .second, key: .ip)])
         api.cors = CORSConfig(allowedOrigins: [OriginPattern("https://app.example")!, OriginPattern("https://*.example.org")!])
         api.validation = ValidationConfig(maxQueryParams: 8, requiredHeaders: ["X-Client"])
+        api.allowClients = [CIDR("10.0.0.0/8")!, CIDR("2001:db8::/32")!]
         let config = GatewayConfig(
             sourcePath: "fuzz",
             server: ServerConfig(trustedProxies: [CIDR("10.0.0.0/8")!]),
@@ -32,8 +33,10 @@ public enum FuzzGateway {
     /// Runs a request head through every check the gateway makes before forwarding; the answer
     /// does not matter, only that there is one and nothing breaks.
     public static func admit(_ head: HTTPRequestHead) {
-        _ = try? RequestAdmission.admit(
-            head, peer: try? SocketAddress(ipAddress: "10.1.2.3", port: 4000), requestID: "fuzz", runtime: runtime)
+        let peer = try? SocketAddress(ipAddress: "10.1.2.3", port: 4000)
+        var request = RequestContext(
+            id: "fuzz", head: head, client: runtime.headerRules.clientAddress(peer: peer, headers: head.headers), now: runtime.now())
+        _ = try? RequestAdmission.admit(&request, peer: peer, runtime: runtime)
     }
 
     /// Parses `bytes` as HTTP/1.1 requests with the gateway's decoder settings and returns the
