@@ -299,7 +299,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         exchange.cancelResponseDeadline()
         var headers = runtime.headerRules.clientResponseHeaders(
             head.headers, requestID: request.id, ownsCORS: request.route?.cors.isEnabled == true)
-        for (name, value) in request.answerHeaders + request.forwardedAnswerHeaders { headers.add(name: name, value: value) }
+        for (name, value) in request.answerHeaders { headers.add(name: name, value: value) }
+        for (name, value) in request.forwardedAnswerHeaders { headers.add(name: name, value: value) }
         switch connection {
         case .none: break
         case _ where !clientProtocol.sendsConnectionHeader: break

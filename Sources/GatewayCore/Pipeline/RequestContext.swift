@@ -44,7 +44,7 @@ struct RequestContext {
 
 /// A decision of a policy that let the request through, counted in the metrics and, where it
 /// says so, audited.
-enum PolicyDecision: Equatable {
+enum PolicyDecision {
     /// The route's rate policies counted the request; it exceeded the shadow policies listed.
     case rateLimitCounted(shadowRefusals: [RateLimitPolicySet.ShadowRefusal])
     /// The request's origin is not allowed, and the route does not enforce CORS: its answer goes

@@ -21,7 +21,7 @@ struct RateLimitPolicySet: Sendable {
     }
 
     /// A shadow policy the request went over; `audited` is false for the refusals sampling skips.
-    struct ShadowRefusal: Equatable {
+    struct ShadowRefusal {
         let reason: String
         let audited: Bool
     }
