@@ -82,8 +82,16 @@ public struct ServerConfig: Sendable {
     public var idleTimeout: Duration
     /// How long a client may take to send a complete request head. Default 10s.
     public var requestHeaderTimeout: Duration
+    /// How long a client may take to send a whole request body, from its head. Default 60s.
+    public var requestBodyTimeout: Duration
+    /// The slowest a request body may arrive, averaged from its head, once
+    /// ``requestBodyRateGrace`` has passed; 0 turns the check off. Default 1 KiB/s.
+    public var requestBodyMinRate: Int
     /// Open client connections at most; more are closed on accept. Default 10,000.
     public var maxConnections: Int
+    /// Request bytes held in memory at once, over every connection (bodies checked or buffered
+    /// before forwarding); a request that would go beyond is refused with 503. Default 128 MiB.
+    public var heldBodyBudget: Int64
     /// How long a shutdown lets requests in flight finish before closing their connections. Default 10s.
     public var drainTimeout: Duration
     /// Offer HTTP/2 (ALPN `h2`) beside HTTP/1.1. Default on; off, ALPN offers `http/1.1` only.
@@ -100,7 +108,10 @@ public struct ServerConfig: Sendable {
         maxBodyBytes: Int64 = ServerConfig.defaultMaxBodyBytes,
         idleTimeout: Duration = .seconds(60),
         requestHeaderTimeout: Duration = .seconds(10),
+        requestBodyTimeout: Duration = .seconds(60),
+        requestBodyMinRate: Int = 1024,
         maxConnections: Int = 10_000,
+        heldBodyBudget: Int64 = 128 << 20,
         drainTimeout: Duration = .seconds(10),
         http2: Bool = true,
         http2MaxConcurrentStreams: Int = 100
@@ -112,11 +123,18 @@ public struct ServerConfig: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.idleTimeout = idleTimeout
         self.requestHeaderTimeout = requestHeaderTimeout
+        self.requestBodyTimeout = requestBodyTimeout
+        self.requestBodyMinRate = requestBodyMinRate
         self.maxConnections = maxConnections
+        self.heldBodyBudget = heldBodyBudget
         self.drainTimeout = drainTimeout
         self.http2 = http2
         self.http2MaxConcurrentStreams = http2MaxConcurrentStreams
     }
+
+    /// How long a body may arrive slower than ``requestBodyMinRate`` before the rate is checked:
+    /// a client's first bytes may wait on a slow start.
+    public static let requestBodyRateGrace = Duration.seconds(5)
 }
 
 /// The lowest TLS protocol version the listener accepts.
@@ -331,6 +349,11 @@ public struct UpstreamConfig: Sendable {
     public var responseTimeout: Duration
     /// Idle keep-alive connections kept per event loop and target. Default 32.
     public var maxIdleConnections: Int
+    /// Requests in flight to this upstream at once, over all its targets (each holds one
+    /// connection); more wait for a slot. Default 512.
+    public var maxConnections: Int
+    /// How long a request waits for a slot before it is refused with 503. Default 1s.
+    public var queueTimeout: Duration
     /// How each target is probed in the background.
     public var healthCheck: HealthCheckConfig
 
@@ -340,6 +363,8 @@ public struct UpstreamConfig: Sendable {
         connectTimeout: Duration = .seconds(2),
         responseTimeout: Duration = .seconds(30),
         maxIdleConnections: Int = 32,
+        maxConnections: Int = 512,
+        queueTimeout: Duration = .seconds(1),
         healthCheck: HealthCheckConfig = HealthCheckConfig()
     ) {
         self.name = name
@@ -347,6 +372,8 @@ public struct UpstreamConfig: Sendable {
         self.connectTimeout = connectTimeout
         self.responseTimeout = responseTimeout
         self.maxIdleConnections = maxIdleConnections
+        self.maxConnections = maxConnections
+        self.queueTimeout = queueTimeout
         self.healthCheck = healthCheck
     }
 }
@@ -416,6 +443,9 @@ public struct RouteConfig: Sendable {
     public var cors: CORSConfig
     /// The networks whose clients may use the route; `nil` (the default) allows every client.
     public var allowClients: [CIDR]?
+    /// Hold the whole body (up to the route's body limit, at most 1 MiB) before an upstream
+    /// connection is taken, so a slow client never holds one. Default false: bodies stream.
+    public var requestBuffering: Bool
     /// Input checks: content types, body size, JSON and its schema, query parameters, headers.
     public var validation: ValidationConfig
 
@@ -423,7 +453,7 @@ public struct RouteConfig: Sendable {
         path: String, methods: [String]? = nil, upstream: String, stripPrefix: Bool = false, auth: AuthMode = .required,
         scopes: [String] = [], roles: [String] = [], issuers: [String] = [], login: Bool = false, isPublic: Bool = false,
         rateLimit: [RatePolicyConfig]? = nil, cors: CORSConfig = CORSConfig(), allowClients: [CIDR]? = nil,
-        validation: ValidationConfig = ValidationConfig()
+        requestBuffering: Bool = false, validation: ValidationConfig = ValidationConfig()
     ) {
         self.path = path
         self.methods = methods
@@ -438,6 +468,7 @@ public struct RouteConfig: Sendable {
         self.rateLimit = rateLimit
         self.cors = cors
         self.allowClients = allowClients
+        self.requestBuffering = requestBuffering
         self.validation = validation
     }
 }

@@ -14,6 +14,7 @@ extension RouteConfig {
         case rateLimit = "rate_limit"
         case cors
         case allowClients = "allow_clients"
+        case requestBuffering = "request_buffering"
         case contentTypes = "content_types"
         case maxBody = "max_body"
         case json
@@ -43,8 +44,12 @@ extension RouteConfig {
             rateLimit: RatePolicyConfig.list(table, .rateLimit),
             cors: Self.decodeCORS(table, global: global),
             allowClients: Self.decodeAllowClients(table),
+            requestBuffering: table.bool(.requestBuffering) ?? defaults.requestBuffering,
             validation: ValidationConfig(decoding: table)
         )
+        if requestBuffering, let maxBody = validation.maxBodyBytes, maxBody > ValidationConfig.maximumHeldBody {
+            table.report(.maxBody, "a route with request_buffering holds its body in memory", allowed: "up to 1MiB")
+        }
         if auth == .none, !scopes.isEmpty || !roles.isEmpty || !issuers.isEmpty {
             table.report(.auth, "must not be \"none\" on a route that requires scopes, roles or issuers", allowed: "required, optional")
         }

@@ -8,7 +8,10 @@ extension ServerConfig {
         case maxBodyBytes = "max_body_bytes"
         case idleTimeout = "idle_timeout"
         case requestHeaderTimeout = "request_header_timeout"
+        case requestBodyTimeout = "request_body_timeout"
+        case requestBodyMinRate = "request_body_min_rate"
         case maxConnections = "max_connections"
+        case heldBodyBudget = "held_body_budget"
         case drainTimeout = "drain_timeout"
         case http2
         case http2MaxConcurrentStreams = "http2_max_concurrent_streams"
@@ -36,7 +39,12 @@ extension ServerConfig {
                 ?? defaults.maxBodyBytes,
             idleTimeout: table.duration(.idleTimeout) ?? defaults.idleTimeout,
             requestHeaderTimeout: table.duration(.requestHeaderTimeout) ?? defaults.requestHeaderTimeout,
+            requestBodyTimeout: table.duration(.requestBodyTimeout) ?? defaults.requestBodyTimeout,
+            requestBodyMinRate: table.byteSize(.requestBodyMinRate, in: ByteSize(bytes: 0)...ByteSize(bytes: 1 << 30))
+                .map { Int($0.bytes) } ?? defaults.requestBodyMinRate,
             maxConnections: table.int(.maxConnections, in: 1...Int.max) ?? defaults.maxConnections,
+            heldBodyBudget: table.byteSize(.heldBodyBudget, in: ByteSize(bytes: 1 << 20)...ByteSize(bytes: .max))?.bytes
+                ?? defaults.heldBodyBudget,
             drainTimeout: table.duration(.drainTimeout, atMost: .seconds(600)) ?? defaults.drainTimeout,
             http2: table.bool(.http2) ?? defaults.http2,
             http2MaxConcurrentStreams: table.int(.http2MaxConcurrentStreams, in: Self.http2StreamsRange)

@@ -7,6 +7,8 @@ extension UpstreamConfig {
         case connectTimeout = "connect_timeout"
         case responseTimeout = "response_timeout"
         case maxIdleConnections = "max_idle_connections"
+        case maxConnections = "max_connections"
+        case queueTimeout = "queue_timeout"
         case healthCheck = "health_check"
     }
 
@@ -19,6 +21,8 @@ extension UpstreamConfig {
             connectTimeout: table.duration(.connectTimeout) ?? defaults.connectTimeout,
             responseTimeout: table.duration(.responseTimeout) ?? defaults.responseTimeout,
             maxIdleConnections: table.int(.maxIdleConnections, in: 0...1024) ?? defaults.maxIdleConnections,
+            maxConnections: table.int(.maxConnections, in: 1...100_000) ?? defaults.maxConnections,
+            queueTimeout: table.duration(.queueTimeout, atMost: .seconds(60)) ?? defaults.queueTimeout,
             healthCheck: HealthCheckConfig(decoding: table.section(.healthCheck))
         )
     }

@@ -27,6 +27,7 @@ public final class GatewayServer: Service, Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let limiter: ConnectionLimiter
+    private let heldBodyBudget: HeldBodyBudget
     private let listeners = Mutex<[any Channel]>([])
     private let notifier: SystemdNotifier
     /// Listening sockets handed over by systemd (socket activation): the TLS one, then the redirect one.
@@ -51,6 +52,7 @@ public final class GatewayServer: Service, Sendable {
         self.group = group
         self.logger = logger
         self.limiter = ConnectionLimiter(limit: runtime.config.server.maxConnections)
+        self.heldBodyBudget = HeldBodyBudget(limit: runtime.config.server.heldBodyBudget)
     }
 
     /// The runtime in force.
@@ -62,6 +64,7 @@ public final class GatewayServer: Service, Sendable {
     /// the old one did. The old generation's idle upstream connections are closed.
     public func replaceRuntime(_ runtime: GatewayRuntime) async {
         limiter.setLimit(runtime.config.server.maxConnections)
+        heldBodyBudget.setLimit(runtime.config.server.heldBodyBudget)
         try? await generations.replace(with: runtime).pools.shutdown()?.get()
     }
 
@@ -76,7 +79,8 @@ public final class GatewayServer: Service, Sendable {
         let limiter = runtime.rateLimiter
         return GatewayMetrics.Readings(
             openConnections: openConnections, auditQueueDepth: recorder.queueDepth, auditEventsDropped: recorder.droppedEvents,
-            rateLimitKeys: limiter.count, rateLimitEvictions: limiter.evictions, targets: health.targets)
+            rateLimitKeys: limiter.count, rateLimitEvictions: limiter.evictions, heldBodyBytes: heldBodyBudget.heldBytes,
+            heldBodyRefusals: heldBodyBudget.refusals, targets: health.targets)
     }
 
     /// Binds every listener, or takes over the sockets systemd passed, and starts accepting.
@@ -205,7 +209,8 @@ public final class GatewayServer: Service, Sendable {
     private func proxyHandler(on channel: any Channel, generation: ServingGeneration, clientProtocol: ClientProtocol) -> ProxyHandler {
         ProxyHandler(
             generations: generations, generation: generation, eventLoop: channel.eventLoop, recorder: recorder,
-            metrics: requestMetrics.metrics(on: channel.eventLoop)!, logger: logger, clientProtocol: clientProtocol)
+            metrics: requestMetrics.metrics(on: channel.eventLoop)!, heldBodyBudget: heldBodyBudget, logger: logger,
+            clientProtocol: clientProtocol)
     }
 
     /// Header limits for the decoder: the configured header bytes, plus room for the longest target.

@@ -17,17 +17,23 @@ public final class GatewayMetrics: Sendable {
         public var auditEventsDropped: Int
         public var rateLimitKeys: Int
         public var rateLimitEvictions: Int
+        /// Request body bytes held in memory right now, over every connection.
+        public var heldBodyBytes: Int
+        /// Requests refused since start because holding their body would go beyond the budget.
+        public var heldBodyRefusals: Int
         public var targets: [TargetHealth]
 
         public init(
             openConnections: Int, auditQueueDepth: Int, auditEventsDropped: Int, rateLimitKeys: Int, rateLimitEvictions: Int,
-            targets: [TargetHealth]
+            heldBodyBytes: Int = 0, heldBodyRefusals: Int = 0, targets: [TargetHealth]
         ) {
             self.openConnections = openConnections
             self.auditQueueDepth = auditQueueDepth
             self.auditEventsDropped = auditEventsDropped
             self.rateLimitKeys = rateLimitKeys
             self.rateLimitEvictions = rateLimitEvictions
+            self.heldBodyBytes = heldBodyBytes
+            self.heldBodyRefusals = heldBodyRefusals
             self.targets = targets
         }
     }
@@ -54,10 +60,12 @@ public final class GatewayMetrics: Sendable {
     private let openConnections: Metrics.Meter
     private let auditQueueDepth: Metrics.Meter
     private let rateLimitKeys: Metrics.Meter
+    private let heldBodyBytes: Metrics.Meter
+    private let heldBodyRefusals: Metrics.Counter
     private let auditEventsDropped: Metrics.Counter
     private let rateLimitEvictions: Metrics.Counter
     /// The totals kept elsewhere that the last scrape added, so the next adds only the difference.
-    private let mirrored = Mutex((auditEventsDropped: 0, rateLimitEvictions: 0))
+    private let mirrored = Mutex((auditEventsDropped: 0, rateLimitEvictions: 0, heldBodyRefusals: 0))
     /// `gateway_upstream_target_up` by upstream and target, so a reload's removed targets lose their series.
     private let targetGauges = Mutex<[String: Metrics.Meter]>([:])
 
@@ -96,6 +104,8 @@ public final class GatewayMetrics: Sendable {
         rateLimitKeys = Metrics.Meter(label: "gateway_rate_limit_keys", factory: factory)
         auditEventsDropped = Metrics.Counter(label: "gateway_audit_events_dropped_total", factory: factory)
         rateLimitEvictions = Metrics.Counter(label: "gateway_rate_limit_evictions_total", factory: factory)
+        heldBodyBytes = Metrics.Meter(label: "gateway_held_body_bytes", factory: factory)
+        heldBodyRefusals = Metrics.Counter(label: "gateway_held_body_refusals_total", factory: factory)
     }
 
     /// Counts a config reload and whether it was applied.
@@ -146,12 +156,17 @@ public final class GatewayMetrics: Sendable {
         openConnections.set(readings.openConnections)
         auditQueueDepth.set(readings.auditQueueDepth)
         rateLimitKeys.set(readings.rateLimitKeys)
-        let (dropped, evictions) = mirrored.withLock { last in
-            defer { last = (readings.auditEventsDropped, readings.rateLimitEvictions) }
-            return (readings.auditEventsDropped - last.auditEventsDropped, readings.rateLimitEvictions - last.rateLimitEvictions)
+        heldBodyBytes.set(readings.heldBodyBytes)
+        let (dropped, evictions, refusals) = mirrored.withLock { last in
+            defer { last = (readings.auditEventsDropped, readings.rateLimitEvictions, readings.heldBodyRefusals) }
+            return (
+                readings.auditEventsDropped - last.auditEventsDropped, readings.rateLimitEvictions - last.rateLimitEvictions,
+                readings.heldBodyRefusals - last.heldBodyRefusals
+            )
         }
         if dropped > 0 { auditEventsDropped.increment(by: dropped) }
         if evictions > 0 { rateLimitEvictions.increment(by: evictions) }
+        if refusals > 0 { heldBodyRefusals.increment(by: refusals) }
         publishTargets(readings.targets)
         return registry.emitToBuffer()
     }

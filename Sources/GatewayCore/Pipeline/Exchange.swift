@@ -1,8 +1,8 @@
 import NIOCore
 import NIOHTTP1
 
-/// The upstream side of one forwarded request: the target it goes to, its leased connection and
-/// its response timer. How far the request has got is ``ProxyStateMachine``'s; what it is and what
+/// The upstream side of one forwarded request: its slot at the upstream, the target it goes to, its
+/// leased connection and its response timer. How far the request has got is ``ProxyStateMachine``'s; what it is and what
 /// the policies decided, its ``RequestContext``. Owned by ``ProxyHandler`` and confined to its event loop.
 final class Exchange {
     /// The ``ProxyStateMachine`` number of the exchange, to match late callbacks against.
@@ -16,6 +16,9 @@ final class Exchange {
     private var responseDeadline: Scheduled<Void>?
     /// When the first connection attempt began, for the upstream duration.
     private(set) var started: NIODeadline?
+    /// Whether the exchange holds one of the upstream's request slots, given back when it ends.
+    private var holdsSlot = false
+    private var isFinished = false
 
     init(number: Int, balancer: UpstreamBalancer, pool: UpstreamPool) {
         self.number = number
@@ -25,6 +28,15 @@ final class Exchange {
 
     /// Whether the upstream is not taking more request bytes.
     var isUpstreamBacklogged: Bool { connection.map { !$0.isWritable } ?? false }
+
+    /// Takes one of the upstream's request slots, waiting in line for one if need be; succeeds at
+    /// once when the exchange holds one. A slot that comes after the exchange ended goes back.
+    func takeSlot(on loop: any EventLoop) -> EventLoopFuture<Void>.Isolated {
+        guard !holdsSlot else { return loop.makeSucceededVoidFuture().assumeIsolated() }
+        return balancer.slots.acquire(on: loop).assumeIsolated().map {
+            if self.isFinished { self.balancer.slots.release() } else { self.holdsSlot = true }
+        }
+    }
 
     /// Leases a connection from the current target's pool.
     func acquire(allowReuse: Bool) -> EventLoopFuture<(connection: UpstreamConnection, reused: Bool)>.Isolated {
@@ -65,9 +77,15 @@ final class Exchange {
         connection = nil
     }
 
-    /// The exchange is over: the connection goes back to the pool when `keep`, else it is closed.
+    /// The exchange is over: the connection goes back to the pool when `keep`, else it is closed;
+    /// the slot goes back.
     func finish(keepConnection keep: Bool) {
         cancelResponseDeadline()
+        isFinished = true
+        if holdsSlot {
+            holdsSlot = false
+            balancer.slots.release()
+        }
         guard let connection else { return }
         detach()
         if keep { pool.release(connection) } else { connection.abandon() }

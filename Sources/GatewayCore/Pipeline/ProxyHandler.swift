@@ -23,6 +23,12 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     private let generations: ServingGenerations
     let recorder: AuditRecorder
     let metrics: RequestMetrics
+    /// Held bodies' bytes over every connection.
+    private let heldBodyBudget: HeldBodyBudget
+    /// What this connection has reserved of ``heldBodyBudget`` for the body being held.
+    private var heldBodyReserved = 0
+    /// Cuts off a request body that takes too long or arrives too slowly.
+    private var bodyDeadline: Scheduled<Void>?
     let logger: Logger
     /// HTTP/1.1 connection or HTTP/2 stream: whether `Connection` headers are written.
     private let clientProtocol: ClientProtocol
@@ -45,9 +51,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     /// force at its head. On an HTTP/2 stream (`clientProtocol` `.http2`) it serves the stream's one request.
     init(
         generations: ServingGenerations, generation: ServingGeneration, eventLoop: any EventLoop, recorder: AuditRecorder,
-        metrics: RequestMetrics, logger: Logger, clientProtocol: ClientProtocol = .http1
+        metrics: RequestMetrics, heldBodyBudget: HeldBodyBudget, logger: Logger, clientProtocol: ClientProtocol = .http1
     ) {
         self.clientProtocol = clientProtocol
+        self.heldBodyBudget = heldBodyBudget
         self.generations = generations
         self.runtime = generation.runtime
         self.pools = generation.pools
@@ -62,7 +69,11 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
 
     /// Drops the context, which holds this handler: the two would otherwise keep each other, and
     /// the connection's request head and record, alive after the channel is gone.
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        endBodyDeadline()
+        releaseHeldBody()
+        self.context = nil
+    }
 
     // MARK: Client side
 
@@ -71,8 +82,15 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         defer { readDepth -= 1 }
         switch unwrapInboundIn(data) {
         case .head(let head): receiveHead(head)
-        case .body(let body): perform(machine.requestBody(body))
-        case .end: perform(machine.requestEnd())
+        case .body(let body):
+            if reserveHeldBody(adding: body.readableBytes) {
+                perform(machine.requestBody(body))
+            } else {
+                perform(machine.requestBodyRefused(.heldBodyBudgetExceeded))
+            }
+        case .end:
+            endBodyDeadline()
+            perform(machine.requestEnd())
         }
     }
 
@@ -105,7 +123,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        endBodyDeadline()
         perform(machine.clientClosed())
+        releaseHeldBody()
         completeRecord()
         context.fireChannelInactive()
     }
@@ -155,6 +175,11 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
                 respond(.upstreamUnavailable, closing: !keepOpen, bodyPending: bodyPending)
                 return
             }
+            if let limit = route.heldBodyLimit, bodyPending, !reserveHeldBody(upTo: limit, framing: request.framing) {
+                respond(.heldBodyBudgetExceeded, closing: true, bodyPending: bodyPending)
+                return
+            }
+            if bodyPending { startBodyDeadline() }
             let action = machine.admitted(
                 upstreamHead: upstreamHead, keepAlive: head.isKeepAlive && !reloaded, maxBodyBytes: route.validation.maxBodyBytes,
                 heldBodyLimit: route.heldBodyLimit)
@@ -227,6 +252,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         case .fail(let problem, let answer):
             exchange?.finish(keepConnection: false)
             exchange = nil
+            endBodyDeadline()
+            releaseHeldBody()
             record?.bytesIn = machine.receivedBodyBytes
             if answer {
                 respond(problem.adding(headers: request?.answerHeaders ?? []), closing: false, bodyPending: machine.bodyPending)
@@ -236,21 +263,41 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         case .retry:
             exchange?.cancelResponseDeadline()
             connect(allowReuse: false)
-        case .abandonUpstream:
+        case .abandonUpstream, .close:
             exchange?.finish(keepConnection: false)
             exchange = nil
-        case .close:
-            context.close(promise: nil)
+            if action == .close { context.close(promise: nil) }
         }
     }
 
+    /// Takes a slot at the upstream, then a connection to one of its targets.
     private func connect(allowReuse: Bool) {
+        guard let exchange else { return }
+        exchange.takeSlot(on: context.eventLoop).whenComplete { result in
+            guard self.machine.exchangeNumber == exchange.number else { return }
+            switch result {
+            case .success:
+                self.connectTarget(allowReuse: allowReuse)
+            case .failure:
+                self.logger.warning(
+                    "upstream busy",
+                    metadata: [
+                        "gateway.request_id": "\(self.request?.id ?? "-")", "gateway.upstream": "\(exchange.balancer.name)",
+                        "gateway.max_connections": "\(exchange.balancer.slots.limit)",
+                    ])
+                self.perform(self.machine.connectFailed(exchange: exchange.number, problem: .upstreamBusy))
+            }
+        }
+    }
+
+    private func connectTarget(allowReuse: Bool) {
         guard let exchange else { return }
         exchange.acquire(allowReuse: allowReuse).whenComplete { result in
             switch result {
             case .success(let lease):
                 switch self.machine.connected(exchange: exchange.number, reused: lease.reused) {
                 case .attach(let parts, let armTimeout):
+                    self.releaseHeldBody()
                     exchange.attach(lease.connection, sink: self, parts: parts)
                     if armTimeout { self.armResponseDeadline(exchange) }
                     self.resumeClientReads()
@@ -267,7 +314,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
                     ])
                 // Nothing reached that target: the request can go to another one as it is.
                 if exchange.failOver() {
-                    self.connect(allowReuse: true)
+                    self.connectTarget(allowReuse: true)
                 } else {
                     self.perform(self.machine.connectFailed(exchange: exchange.number))
                 }
@@ -324,6 +371,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         }
         exchange?.finish(keepConnection: keepUpstream)
         exchange = nil
+        endBodyDeadline()
+        releaseHeldBody()
         // Writing the end may hand over the next pipelined request at once: be ready for it first.
         if !closeClient {
             context.triggerUserOutboundEvent(RequestCycleEvent.responseCompleted, promise: nil)
@@ -335,6 +384,81 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         if closeClient {
             written.assumeIsolated().whenComplete { [context] _ in context?.close(promise: nil) }
         }
+    }
+
+    // MARK: Body limits
+
+    /// Reserves a held body's declared length (up to the route's `limit`) before any of it is
+    /// read; a chunked body reserves as it grows. False when the budget is spent.
+    private func reserveHeldBody(upTo limit: Int, framing: BodyFraming) -> Bool {
+        guard case .length(let length) = framing else { return true }
+        let bytes = Int(min(length, Int64(limit)))
+        guard heldBodyBudget.reserve(bytes) else { return false }
+        heldBodyReserved = bytes
+        return true
+    }
+
+    /// Reserves what holding `bytes` more of the body needs beyond what is reserved already.
+    private func reserveHeldBody(adding bytes: Int) -> Bool {
+        guard let held = machine.heldBodyBytes else { return true }
+        let needed = held + bytes - heldBodyReserved
+        guard needed > 0 else { return true }
+        guard heldBodyBudget.reserve(needed) else { return false }
+        heldBodyReserved += needed
+        return true
+    }
+
+    /// Gives the held body's reservation back: it went upstream, or the request is over.
+    private func releaseHeldBody() {
+        guard heldBodyReserved > 0 else { return }
+        heldBodyBudget.release(heldBodyReserved)
+        heldBodyReserved = 0
+    }
+
+    /// Starts the clock on the request body: it must be whole within `request_body_timeout`, and,
+    /// once `ServerConfig.requestBodyRateGrace` has passed, arrive at `request_body_min_rate` on average.
+    private func startBodyDeadline() {
+        let server = runtime.config.server
+        let started = NIODeadline.now()
+        let timeout = TimeAmount(server.requestBodyTimeout)
+        let grace = TimeAmount(ServerConfig.requestBodyRateGrace)
+        let minRate = Int64(server.requestBodyMinRate)
+        let loop = context.eventLoop.assumeIsolated()
+        func check() {
+            let elapsed = NIODeadline.now() - started
+            let received = machine.receivedBodyBytes
+            if elapsed >= timeout {
+                bodyTimedOut("not whole after \(server.requestBodyTimeout.configDescription)")
+                return
+            }
+            // When the body falls behind the minimum rate if nothing more arrives.
+            var next = timeout
+            if minRate > 0 {
+                let behind = TimeAmount.nanoseconds(received * 1_000_000_000 / minRate)
+                if elapsed >= grace, behind <= elapsed {
+                    bodyTimedOut("\(received) bytes in \(elapsed.nanoseconds / 1_000_000) ms, under \(minRate) bytes/s")
+                    return
+                }
+                next = min(timeout, max(grace, behind))
+            }
+            bodyDeadline = loop.scheduleTask(in: next - elapsed) { check() }
+        }
+        bodyDeadline = loop.scheduleTask(in: minRate > 0 ? min(grace, timeout) : timeout) { check() }
+    }
+
+    private func endBodyDeadline() {
+        bodyDeadline?.cancel()
+        bodyDeadline = nil
+    }
+
+    private func bodyTimedOut(_ reason: String) {
+        bodyDeadline = nil
+        logger.info(
+            "request body too slow",
+            metadata: [
+                "gateway.request_id": "\(request?.id ?? "-")", "gateway.client": "\(request?.client ?? "-")", "gateway.reason": "\(reason)",
+            ])
+        perform(machine.requestBodyRefused(.bodyTimeout(reason)))
     }
 
     /// Issues a read that was held back, once nothing needs holding any more.

@@ -206,6 +206,13 @@ struct ProxyStateMachine {
         return .connect(allowReuse: true)
     }
 
+    /// The gateway stops taking the request's body (it arrived too slowly, or holding more of it
+    /// would go beyond the budget): `problem` is answered unless a response has started.
+    mutating func requestBodyRefused(_ problem: GatewayProblem) -> Action {
+        guard case .forwarding(let exchange) = state, !exchange.requestComplete else { return .none }
+        return fail(problem.closingConnection())
+    }
+
     /// The client connection failed: the decoder could not parse its bytes (`parseProblem` is the
     /// answer), or something else went wrong. `isActive` is false when the connection is already
     /// going away (the decoder reports what it was left with): nobody could read an answer.
@@ -250,10 +257,11 @@ struct ProxyStateMachine {
         return .attach(parts: parts, armTimeout: exchange.requestComplete && !exchange.responseStarted)
     }
 
-    /// No connection could be had for exchange `number` on any target.
-    mutating func connectFailed(exchange number: Int) -> Action {
+    /// No connection could be had for exchange `number`: no target took one (`upstream_unavailable`),
+    /// or no request slot came free (`upstream_busy`).
+    mutating func connectFailed(exchange number: Int, problem: GatewayProblem = .upstreamUnavailable) -> Action {
         guard exchangeNumber == number else { return .none }
-        return fail(.upstreamUnavailable)
+        return fail(problem)
     }
 
     /// `response_timeout` passed for exchange `number` without a response head.
@@ -340,6 +348,11 @@ struct ProxyStateMachine {
     /// Whether the request still has an unread body: the answer to a failed exchange then closes.
     var bodyPending: Bool {
         if case .forwarding(let exchange) = state { !exchange.requestComplete } else { false }
+    }
+
+    /// The bytes of the body being held, while one is; `nil` when the body streams or is no longer held.
+    var heldBodyBytes: Int? {
+        if case .forwarding(let exchange) = state { exchange.heldBody?.readableBytes } else { nil }
     }
 
     /// The request body bytes received for the exchange in progress.

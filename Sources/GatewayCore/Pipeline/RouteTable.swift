@@ -37,7 +37,8 @@ public struct Route: Sendable {
         self.issuers = Set(config.issuers)
         self.login = config.login
         self.cors = CORSPolicy(config.cors)
-        self.validation = RequestValidation(config.validation, serverMaxBodyBytes: serverMaxBodyBytes)
+        self.validation = RequestValidation(
+            config.validation, serverMaxBodyBytes: serverMaxBodyBytes, heldWhole: config.validation.holdsBody || config.requestBuffering)
         let scope = RateLimitPolicy.scope(of: config)
         let rateLimits = config.rateLimit.map { RateLimitPolicySet($0.map { RateLimitPolicy($0, scope: scope) }) } ?? defaultRateLimits
         // The route's chain. A new policy is one more line here, with its folder under Policies/.
@@ -52,6 +53,7 @@ public struct Route: Sendable {
         let body: [(any BodyPolicy)?] = [
             validation.config.holdsBody ? validation : nil,
             config.login ? LoginPolicy() : nil,
+            config.requestBuffering ? RequestBuffering(heldBodyLimit: Int(validation.maxBodyBytes)) : nil,
         ]
         self.headPolicies = head.compactMap { $0 }
         self.bodyPolicies = body.compactMap { $0 }

@@ -199,6 +199,23 @@ extension GatewayProblem {
 
     public static let serviceUnavailable = GatewayProblem(
         .serviceUnavailable, "service_unavailable", "The gateway cannot serve this request right now.")
+
+    /// Every request slot of the upstream stayed taken for its `queue_timeout`.
+    public static let upstreamBusy = GatewayProblem(
+        .serviceUnavailable, "upstream_busy", "The upstream service is at its limit of requests; try again shortly.",
+        headers: [("Retry-After", "1")], audit: .upstreamError, reason: "upstream_busy: max_connections reached")
+
+    /// Holding this body would take the gateway beyond `[server] held_body_budget`.
+    public static let heldBodyBudgetExceeded = GatewayProblem(
+        .serviceUnavailable, "gateway_busy", "The gateway is holding too many request bodies; try again shortly.",
+        headers: [("Retry-After", "1")], closesConnection: true)
+
+    /// The body did not arrive within `request_body_timeout`, or arrived slower than `request_body_min_rate`.
+    public static func bodyTimeout(_ reason: String) -> GatewayProblem {
+        GatewayProblem(
+            .requestTimeout, "body_timeout", "The request body did not arrive in time.", closesConnection: true, audit: .badRequest,
+            reason: "body_timeout: \(reason)")
+    }
 }
 
 extension GatewayProblem {

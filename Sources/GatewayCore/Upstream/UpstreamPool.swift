@@ -81,11 +81,14 @@ final class UpstreamPool {
 final class UpstreamBalancer {
     let name: String
     let pools: [UpstreamPool]
+    /// The upstream's request slots, shared with its balancers on the other loops.
+    let slots: UpstreamSlots
     private var next = 0
 
-    init(config: UpstreamConfig, targets: [TargetHealth], eventLoop: any EventLoop) {
+    init(config: UpstreamConfig, targets: [TargetHealth], slots: UpstreamSlots, eventLoop: any EventLoop) {
         self.name = config.name
         self.pools = targets.map { UpstreamPool(config: config, health: $0, eventLoop: eventLoop) }
+        self.slots = slots
     }
 
     /// The next target taking requests that is not in `tried`; `nil` when there is none.
@@ -100,17 +103,22 @@ final class UpstreamBalancer {
     }
 }
 
-/// The balancers of every upstream for every event loop of the group, built once per runtime.
+/// The balancers of every upstream for every event loop of the group, built once per runtime, and
+/// each upstream's request slots. A reload starts new slots: requests still under the old config
+/// finish holding the old ones.
 final class UpstreamPools: @unchecked Sendable {
     // Safe: the dictionaries are immutable after init, and each balancer is only touched on its own loop.
     private let byLoop: [ObjectIdentifier: [String: UpstreamBalancer]]
 
     init(upstreams: [UpstreamConfig], health: UpstreamHealth, group: any EventLoopGroup) {
+        let slots = Dictionary(
+            uniqueKeysWithValues: upstreams.map { ($0.name, UpstreamSlots(limit: $0.maxConnections, queueTimeout: $0.queueTimeout)) })
         var byLoop: [ObjectIdentifier: [String: UpstreamBalancer]] = [:]
         for loop in group.makeIterator() {
             var balancers: [String: UpstreamBalancer] = [:]
             for upstream in upstreams {
-                balancers[upstream.name] = UpstreamBalancer(config: upstream, targets: health.targets(of: upstream.name), eventLoop: loop)
+                balancers[upstream.name] = UpstreamBalancer(
+                    config: upstream, targets: health.targets(of: upstream.name), slots: slots[upstream.name]!, eventLoop: loop)
             }
             byLoop[ObjectIdentifier(loop)] = balancers
         }

@@ -134,7 +134,7 @@ struct ConfigLoaderTests {
                 "/srv/gw.conf:7: upstream[0].url: https is not supported: upstreams are plain HTTP on a private network (allowed: http://host:port)",
                 #"/srv/gw.conf:10: route[0].path: "/users/" must not end with "/" (allowed: "/users")"#,
                 #"/srv/gw.conf:11: route[0].upstream: no upstream named "user" (allowed: users)"#,
-                "/srv/gw.conf:12: route[0].colour: unknown key (allowed: path, methods, upstream, strip_prefix, auth, scopes, roles, issuers, login, public, rate_limit, cors, allow_clients, content_types, max_body, json, max_query_params, required_headers, schema)",
+                "/srv/gw.conf:12: route[0].colour: unknown key (allowed: path, methods, upstream, strip_prefix, auth, scopes, roles, issuers, login, public, rate_limit, cors, allow_clients, request_buffering, content_types, max_body, json, max_query_params, required_headers, schema)",
                 "/srv/gw.conf: tls.certificate: missing required key",
                 "/srv/gw.conf: tls.private_key: missing required key",
                 "/srv/gw.conf: jwt.algorithms: missing: routes require tokens, so name the algorithms they may be signed with (allowed: \(IssuerConfig.algorithmNames))",

@@ -13,7 +13,7 @@ struct ConfigSchemaTests {
             """)
         #expect(
             problems == [
-                "/srv/gw.conf:3: server.lisen: unknown key (allowed: listen, redirect_http_listen, trusted_proxies, max_header_bytes, max_body_bytes, idle_timeout, request_header_timeout, max_connections, drain_timeout, http2, http2_max_concurrent_streams)"
+                "/srv/gw.conf:3: server.lisen: unknown key (allowed: listen, redirect_http_listen, trusted_proxies, max_header_bytes, max_body_bytes, idle_timeout, request_header_timeout, request_body_timeout, request_body_min_rate, max_connections, held_body_budget, drain_timeout, http2, http2_max_concurrent_streams)"
             ])
     }
 
@@ -61,7 +61,7 @@ struct ConfigSchemaTests {
             """)
         #expect(
             problems == [
-                "/srv/gw.conf:12: route[1].timeout: unknown key (allowed: path, methods, upstream, strip_prefix, auth, scopes, roles, issuers, login, public, rate_limit, cors, allow_clients, content_types, max_body, json, max_query_params, required_headers, schema)"
+                "/srv/gw.conf:12: route[1].timeout: unknown key (allowed: path, methods, upstream, strip_prefix, auth, scopes, roles, issuers, login, public, rate_limit, cors, allow_clients, request_buffering, content_types, max_body, json, max_query_params, required_headers, schema)"
             ])
     }
 

@@ -212,7 +212,7 @@ enum HandlerFixture {
         let proxy = ProxyHandler(
             generations: generations, generation: generations.current, eventLoop: loop,
             recorder: AuditRecorder(store: try SQLiteStore.inMemory(), logger: logger), metrics: RequestMetrics(GatewayMetrics()),
-            logger: logger)
+            heldBodyBudget: HeldBodyBudget(limit: runtime.config.server.heldBodyBudget), logger: logger)
         let timeouts = ConnectionTimeoutHandler(headerTimeout: .seconds(10), idleTimeout: .seconds(60))
         let closer = TLSCloser(lingerTimeout: .seconds(60))
         let sync = channel.pipeline.syncOperations

@@ -14,7 +14,10 @@ struct UpstreamBalancerTests {
         let health = UpstreamHealth(upstreams: [config], logger: .init(label: "test"))
         let targets = health.targets(of: "users")
         let loop = MultiThreadedEventLoopGroup.singleton.next()
-        return (UpstreamBalancer(config: config, targets: targets, eventLoop: loop), targets)
+        return (
+            UpstreamBalancer(
+                config: config, targets: targets, slots: UpstreamSlots(limit: 10, queueTimeout: .seconds(1)), eventLoop: loop), targets
+        )
     }
 
     @Test("round-robin over every target while none is known to be down")

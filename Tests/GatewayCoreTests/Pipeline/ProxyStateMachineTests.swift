@@ -217,4 +217,40 @@ struct ProxyStateMachineTests {
         _ = machine.m.connected(exchange: number, reused: false)
         #expect(!machine.m.isWaitingBacklogFull)
     }
+
+    @Test("a body refused mid-way (too slow, over the budget) is answered and closes the connection; after the answer started, only closes")
+    func bodyRefused() {
+        let (machine, number) = Self.forwarding(Self.post)
+        _ = machine.m.connected(exchange: number, reused: false)
+        #expect(machine.m.requestBody(Self.bytes("a")) == .sendUpstream(.body(.byteBuffer(Self.bytes("a")))))
+        #expect(machine.m.requestBodyRefused(.bodyTimeout("slow")) == .fail(.bodyTimeout("slow"), answer: true))
+        #expect(machine.m.bodyPending)
+
+        let (early, earlyNumber) = Self.forwarding(Self.post)
+        _ = early.m.connected(exchange: earlyNumber, reused: false)
+        #expect(early.m.upstreamHead(Self.ok, clientVersion: .http1_1, hasContentLength: true) == .writeResponseHead(connection: .none))
+        #expect(early.m.requestBodyRefused(.heldBodyBudgetExceeded) == .fail(.heldBodyBudgetExceeded.closingConnection(), answer: false))
+
+        let (complete, _) = Self.forwarding(Self.get)
+        _ = complete.m.requestEnd()
+        #expect(complete.m.requestBodyRefused(.bodyTimeout("slow")) == .none)
+    }
+
+    @Test("a held body's bytes are known while it is held, and not once it went upstream")
+    func heldBytes() {
+        let (machine, _) = Self.forwarding(Self.post, held: 100)
+        #expect(machine.m.heldBodyBytes == 0)
+        _ = machine.m.requestBody(Self.bytes("abc"))
+        #expect(machine.m.heldBodyBytes == 3)
+        _ = machine.m.requestEnd()
+        #expect(machine.m.heldBodyChecked(refusal: nil) == .connect(allowReuse: true))
+        #expect(machine.m.heldBodyBytes == nil)
+    }
+
+    @Test("no request slot in time: 503 upstream_busy")
+    func noSlot() {
+        let (machine, number) = Self.forwarding(Self.get)
+        _ = machine.m.requestEnd()
+        #expect(machine.m.connectFailed(exchange: number, problem: .upstreamBusy) == .fail(.upstreamBusy, answer: true))
+    }
 }

@@ -5,13 +5,15 @@ import NIOHTTP1
 /// it is held whole.
 struct RequestValidation: Sendable {
     let config: ValidationConfig
-    /// The route's body limit: its own `max_body`, else the server's.
+    /// The route's body limit: its own `max_body`, else the server's; at most
+    /// ``ValidationConfig/maximumHeldBody`` on a route that holds bodies whole.
     let maxBodyBytes: Int64
 
-    init(_ config: ValidationConfig, serverMaxBodyBytes: Int64) {
+    /// `heldWhole` when the route holds its bodies before forwarding (to check them, or to buffer them).
+    init(_ config: ValidationConfig, serverMaxBodyBytes: Int64, heldWhole: Bool) {
         self.config = config
         let limit = config.maxBodyBytes ?? serverMaxBodyBytes
-        self.maxBodyBytes = config.holdsBody ? min(limit, ValidationConfig.maximumHeldBody) : limit
+        self.maxBodyBytes = heldWhole ? min(limit, ValidationConfig.maximumHeldBody) : limit
     }
 
     /// Checks what the head alone shows: query parameters, required headers, the media type of a body.
