@@ -20,6 +20,12 @@ final class TestUpstream: Sendable {
     var requestsSeen: Int { seen.value.load(ordering: .relaxed) }
     /// Requests received whole (head, body and end) so far.
     var requestsCompleted: Int { seen.completed.load(ordering: .relaxed) }
+    /// Connections accepted so far.
+    var connectionsAccepted: Int { seen.connections.load(ordering: .relaxed) }
+    /// The most requests it was answering at once (from head to the end of the answer).
+    var mostInFlight: Int { seen.mostInFlight.load(ordering: .relaxed) }
+    /// When the first request head arrived.
+    var firstHeadTime: ContinuousClock.Instant? { seen.firstHead.withLock { $0 } }
 
     private init(channel: any Channel, seen: RequestCount) {
         self.channel = channel
@@ -60,6 +66,22 @@ final class TestUpstream: Sendable {
 private final class RequestCount: Sendable {
     let value = Atomic(0)
     let completed = Atomic(0)
+    let connections = Atomic(0)
+    let inFlight = Atomic(0)
+    let mostInFlight = Atomic(0)
+    let firstHead = Mutex<ContinuousClock.Instant?>(nil)
+
+    func started() {
+        let now = inFlight.add(1, ordering: .relaxed).newValue
+        var most = mostInFlight.load(ordering: .relaxed)
+        while now > most {
+            let (exchanged, original) = mostInFlight.compareExchange(expected: most, desired: now, ordering: .relaxed)
+            if exchanged { break }
+            most = original
+        }
+    }
+
+    func ended() { inFlight.subtract(1, ordering: .relaxed) }
 }
 
 private final class TestUpstreamHandler: ChannelInboundHandler {
@@ -72,10 +94,17 @@ private final class TestUpstreamHandler: ChannelInboundHandler {
 
     init(seen: RequestCount) { self.seen = seen }
 
+    func channelActive(context: ChannelHandlerContext) {
+        seen.connections.add(1, ordering: .relaxed)
+        context.fireChannelActive()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
             seen.value.add(1, ordering: .relaxed)
+            seen.started()
+            seen.firstHead.withLock { $0 = $0 ?? .now }
             self.head = head
             received = 0
         case .body(let body):
@@ -93,6 +122,7 @@ private final class TestUpstreamHandler: ChannelInboundHandler {
         let path = components?.path ?? head.uri
         switch path {
         case "/close":
+            seen.ended()
             context.close(promise: nil)
         case "/slow":
             let delay = Int64(query["ms"] ?? "1000") ?? 1000
@@ -120,6 +150,7 @@ private final class TestUpstreamHandler: ChannelInboundHandler {
     private static var baseHeaders: HTTPHeaders { ["Server": "TestUpstream/1.0", "X-Powered-By": "Tests"] }
 
     private func send(json: String, context: ChannelHandlerContext) {
+        seen.ended()
         var headers = Self.baseHeaders
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Content-Length", value: String(json.utf8.count))
@@ -133,6 +164,7 @@ private final class TestUpstreamHandler: ChannelInboundHandler {
     /// Writes the next chunk only once the previous one reached the socket: bounded memory.
     private func stream(remaining: Int, context: ChannelHandlerContext) {
         guard remaining > 0 else {
+            seen.ended()
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             return
         }
