@@ -96,8 +96,12 @@ struct HealthAndMetricsTests {
         let readiness = Readiness(store: store, health: health, remoteKeys: [], storeDeadline: .milliseconds(300))
         // A cold store on a busy machine may miss a 300 ms deadline once: wait until it is ready.
         let deadline = ContinuousClock.now + .seconds(30)
-        while await !readiness.problems().isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(await readiness.problems().isEmpty)
+        var ready = await readiness.problems().isEmpty
+        while !ready, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            ready = await readiness.problems().isEmpty
+        }
+        #expect(ready)
         // Another connection (as `gateway token revoke` would be) takes the write lock and keeps it.
         let other = try DatabaseQueue(path: path)
         let locked = AsyncStream.makeStream(of: Void.self)
