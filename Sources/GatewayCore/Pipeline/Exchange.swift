@@ -29,11 +29,15 @@ final class Exchange {
     /// Whether the upstream is not taking more request bytes.
     var isUpstreamBacklogged: Bool { connection.map { !$0.isWritable } ?? false }
 
-    /// Takes one of the upstream's request slots, waiting in line for one if need be; succeeds at
-    /// once when the exchange holds one. A slot that comes after the exchange ended goes back.
-    func takeSlot(on loop: any EventLoop) -> EventLoopFuture<Void>.Isolated {
-        guard !holdsSlot else { return loop.makeSucceededVoidFuture().assumeIsolated() }
-        return balancer.slots.acquire(on: loop).assumeIsolated().map {
+    /// Takes one of the upstream's request slots: `nil` when the exchange holds one now, else a
+    /// future for its turn in line. A slot that comes after the exchange ended goes back.
+    func takeSlot(on loop: any EventLoop) -> EventLoopFuture<Void>.Isolated? {
+        if holdsSlot { return nil }
+        guard let turn = balancer.slots.acquire(on: loop) else {
+            holdsSlot = true
+            return nil
+        }
+        return turn.assumeIsolated().map {
             if self.isFinished { self.balancer.slots.release() } else { self.holdsSlot = true }
         }
     }

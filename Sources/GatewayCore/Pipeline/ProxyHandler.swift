@@ -273,7 +273,11 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     /// Takes a slot at the upstream, then a connection to one of its targets.
     private func connect(allowReuse: Bool) {
         guard let exchange else { return }
-        exchange.takeSlot(on: context.eventLoop).whenComplete { result in
+        guard let turn = exchange.takeSlot(on: context.eventLoop) else {
+            connectTarget(allowReuse: allowReuse)
+            return
+        }
+        turn.whenComplete { result in
             guard self.machine.exchangeNumber == exchange.number else { return }
             switch result {
             case .success:

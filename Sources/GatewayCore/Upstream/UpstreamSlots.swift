@@ -34,9 +34,9 @@ final class UpstreamSlots: Sendable {
     /// Requests holding a slot right now.
     var inUse: Int { state.withLock { $0.inUse } }
 
-    /// Succeeds once the caller holds a slot, which it must ``release()``; fails with
-    /// ``QueueTimeout`` when none came free within `queue_timeout`.
-    func acquire(on loop: any EventLoop) -> EventLoopFuture<Void> {
+    /// Takes a slot, which the caller must ``release()``: `nil` when one was free, else a future
+    /// that succeeds once one comes free, or fails with ``QueueTimeout`` after `queue_timeout`.
+    func acquire(on loop: any EventLoop) -> EventLoopFuture<Void>? {
         let queued: Waiter? = state.withLock { state in
             if state.inUse < limit {
                 state.inUse += 1
@@ -47,7 +47,7 @@ final class UpstreamSlots: Sendable {
             state.waiters.append(waiter)
             return waiter
         }
-        guard let queued else { return loop.makeSucceededVoidFuture() }
+        guard let queued else { return nil }
         let timeout = loop.scheduleTask(in: queueTimeout) { [self] in
             let stillWaiting = state.withLock { state in
                 guard let index = state.waiters.firstIndex(where: { $0.id == queued.id }) else { return false }

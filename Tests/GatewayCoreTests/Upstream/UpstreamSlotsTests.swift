@@ -11,10 +11,10 @@ struct UpstreamSlotsTests {
     @Test("up to the limit at once; a released slot goes to the request that waited longest")
     func queue() async throws {
         let slots = UpstreamSlots(limit: 2, queueTimeout: .seconds(60))
-        try await slots.acquire(on: Self.loop).get()
-        try await slots.acquire(on: Self.loop).get()
-        let first = slots.acquire(on: Self.loop)
-        let second = slots.acquire(on: Self.loop)
+        #expect(slots.acquire(on: Self.loop) == nil)
+        #expect(slots.acquire(on: Self.loop) == nil)
+        let first = try #require(slots.acquire(on: Self.loop))
+        let second = try #require(slots.acquire(on: Self.loop))
         #expect(slots.inUse == 2)
         slots.release()
         try await first.get()
@@ -29,11 +29,12 @@ struct UpstreamSlotsTests {
     @Test("a request that waits past queue_timeout fails, and leaves no claim on a later slot")
     func timeout() async throws {
         let slots = UpstreamSlots(limit: 1, queueTimeout: .milliseconds(10))
-        try await slots.acquire(on: Self.loop).get()
-        await #expect(throws: UpstreamSlots.QueueTimeout.self) { try await slots.acquire(on: Self.loop).get() }
+        #expect(slots.acquire(on: Self.loop) == nil)
+        let turn = try #require(slots.acquire(on: Self.loop))
+        await #expect(throws: UpstreamSlots.QueueTimeout.self) { try await turn.get() }
         slots.release()
         #expect(slots.inUse == 0)
-        try await slots.acquire(on: Self.loop).get()
+        #expect(slots.acquire(on: Self.loop) == nil)
         #expect(slots.inUse == 1)
     }
 }
