@@ -15,7 +15,8 @@ struct StreamingTests {
         try await TestUpstream.with { upstream in
             let directory = try Fixtures.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
-            let config = try writeConfig(in: directory, upstreamPort: upstream.port, extraServer: "max_body_bytes = \"4GiB\"\nrequest_body_timeout = \"10m\"")
+            let config = try writeConfig(
+                in: directory, upstreamPort: upstream.port, extraServer: "max_body_bytes = \"4GiB\"\nrequest_body_timeout = \"10m\"")
             let gateway = try await GatewayProcess.start(configPath: config)
             let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: GatewayHarness.clientConfiguration())
             do {
