@@ -29,6 +29,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     private var heldBodyReserved = 0
     /// Cuts off a request body that takes too long or arrives too slowly.
     private var bodyDeadline: Scheduled<Void>?
+    /// The client's time on the body, while it is arriving.
+    private var bodyClock: BodyClock?
     let logger: Logger
     /// HTTP/1.1 connection or HTTP/2 stream: whether `Connection` headers are written.
     private let clientProtocol: ClientProtocol
@@ -103,6 +105,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     func read(context: ChannelHandlerContext) {
         if mustHoldClientReads {
             clientReadPending = true
+            if context.channel.isWritable { bodyClock?.pause() }  // for the upstream's sake, not the client's
         } else {
             context.read()
         }
@@ -420,16 +423,17 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     }
 
     /// Starts the clock on the request body: it must be whole within `request_body_timeout`, and,
-    /// once `ServerConfig.requestBodyRateGrace` has passed, arrive at `request_body_min_rate` on average.
+    /// once `ServerConfig.requestBodyRateGrace` has passed, arrive at `request_body_min_rate` on
+    /// average. Time its reads are held back for the upstream does not count (``BodyClock``).
     private func startBodyDeadline() {
         let server = runtime.config.server
-        let started = NIODeadline.now()
+        bodyClock = BodyClock()
         let timeout = TimeAmount(server.requestBodyTimeout)
         let grace = TimeAmount(ServerConfig.requestBodyRateGrace)
         let minRate = Int64(server.requestBodyMinRate)
         let loop = context.eventLoop.assumeIsolated()
         func check() {
-            let elapsed = NIODeadline.now() - started
+            guard let elapsed = bodyClock?.elapsed() else { return }
             let received = machine.receivedBodyBytes
             if elapsed >= timeout {
                 bodyTimedOut("not whole after \(server.requestBodyTimeout.configDescription)")
@@ -438,7 +442,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             // When the body falls behind the minimum rate if nothing more arrives.
             var next = timeout
             if minRate > 0 {
-                let behind = TimeAmount.nanoseconds(received * 1_000_000_000 / minRate)
+                // In two steps, and capped: a large body times a billion would overflow.
+                let behind =
+                    TimeAmount.seconds(min(received / minRate, 1 << 30))
+                    + .nanoseconds((received % minRate) * 1_000_000_000 / minRate)
                 if elapsed >= grace, behind <= elapsed {
                     bodyTimedOut("\(received) bytes in \(elapsed.nanoseconds / 1_000_000) ms, under \(minRate) bytes/s")
                     return
@@ -453,10 +460,11 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     private func endBodyDeadline() {
         bodyDeadline?.cancel()
         bodyDeadline = nil
+        bodyClock = nil
     }
 
     private func bodyTimedOut(_ reason: String) {
-        bodyDeadline = nil
+        endBodyDeadline()
         logger.info(
             "request body too slow",
             metadata: [
@@ -469,6 +477,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     private func resumeClientReads() {
         guard clientReadPending, !mustHoldClientReads else { return }
         clientReadPending = false
+        bodyClock?.resume()
         context.read()
     }
 

@@ -56,3 +56,19 @@ struct HeldBodyBudgetTests {
         #expect(budget.refusals == 2)
     }
 }
+
+@Suite("A request body's clock")
+struct BodyClockTests {
+    @Test("counts the client's time only: a pause for the upstream does not count, open or closed")
+    func pauses() {
+        let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
+        var clock = BodyClock(now: start)
+        #expect(clock.elapsed(at: start + .seconds(2)) == .seconds(2))
+        clock.pause(at: start + .seconds(2))
+        clock.pause(at: start + .seconds(3))  // already paused: the first moment counts
+        #expect(clock.elapsed(at: start + .seconds(5)) == .seconds(2))
+        clock.resume(at: start + .seconds(6))
+        clock.resume(at: start + .seconds(7))  // not paused: nothing to take off
+        #expect(clock.elapsed(at: start + .seconds(8)) == .seconds(4))
+    }
+}
