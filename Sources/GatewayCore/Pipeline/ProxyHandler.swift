@@ -70,8 +70,11 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
     /// Drops the context, which holds this handler: the two would otherwise keep each other, and
-    /// the connection's request head and record, alive after the channel is gone.
+    /// the connection's request head and record, alive after the channel is gone. Whatever the
+    /// request still held (an upstream slot, a part of the held-body budget, a timer) goes back.
     func handlerRemoved(context: ChannelHandlerContext) {
+        exchange?.finish(keepConnection: false)  // gives its upstream slot back
+        exchange = nil
         endBodyDeadline()
         releaseHeldBody()
         self.context = nil
