@@ -116,7 +116,7 @@ struct UpstreamAbortTests {
         #expect(events.count == 4, "\(events)")
         for (cut, stalled) in zip(cuts, [false, true, false, true]) {
             let event = try #require(events.first { $0.requestID == cut.requestID })
-            #expect(event.reason?.contains(stalled ? "sent nothing for idle_timeout" : "closed the connection") == true, "\(event)")
+            #expect(event.reason?.contains(stalled ? "sent nothing for idle_timeout" : "connection ended") == true, "\(event)")
             #expect(event.path == (stalled ? "/stall" : "/truncate"))
         }
     }

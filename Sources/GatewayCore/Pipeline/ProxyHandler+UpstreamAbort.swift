@@ -9,7 +9,7 @@ extension ProxyHandler {
         record?.abortedByUpstream = true
         let reason =
             switch abort {
-            case .closed: "upstream closed the connection before the end of its response"
+            case .closed: "upstream connection ended (closed or failed) before the end of its response"
             case .stalled: "upstream sent nothing for idle_timeout before the end of its response"
             }
         logger.warning(

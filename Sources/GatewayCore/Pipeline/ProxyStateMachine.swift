@@ -92,7 +92,7 @@ struct ProxyStateMachine {
 
     /// How an upstream broke off a started response.
     enum UpstreamAbort: Equatable {
-        /// Its connection closed before the response's end.
+        /// Its connection closed (or failed: a malformed body, a reset) before the response's end.
         case closed
         /// It sent nothing for `idle_timeout` while it owed the rest of the response.
         case stalled
