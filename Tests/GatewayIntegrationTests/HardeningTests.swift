@@ -1,6 +1,7 @@
 import Foundation
 import GatewayCore
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import Testing
 
@@ -104,6 +105,35 @@ struct HardeningTests {
         #expect(answer.hasPrefix("HTTP/1.1 400"))
         #expect(answer.contains(#""code":"path_rejected""#))
         #expect(!answer.contains("\"uri\""))
+    }
+
+    @Test("percent-encoded control characters in the path are 400 path_rejected and never reach the upstream; %20 and %2B still pass")
+    func encodedControlsInPath() async throws {
+        let refused = [
+            "/x/%0d%0aInjected:%20x", "/echo/%0D%0AX-Evil:%201", "/echo%0A", "/echo/a%09b", "/echo/%1f", "/echo/%1F/x", "/echo/%7F",
+            "/echo/a%7fb", "/echo/%00",
+        ]
+        try await TestUpstream.with { upstream in
+            let config = GatewayHarness.config(
+                upstreams: ["test": upstream.port], routes: [RouteConfig(path: "/", upstream: "test", auth: .none)])
+            try await GatewayHarness.with(config) { gateway in
+                for path in refused {
+                    let answer = try await RawTLSClient.exchange(
+                        port: gateway.port, caPath: Fixtures.caCertificate,
+                        bytes: RawTLSClient.request(["GET \(path) HTTP/1.1", "Host: localhost", "Connection: close"]))
+                    #expect(answer.hasPrefix("HTTP/1.1 400"), "\(path): \(answer)")
+                    #expect(answer.contains(#""code":"path_rejected""#), "\(path)")
+                }
+                #expect(upstream.requestsSeen == 0)
+                let reasons = try await gateway.auditEvents().filter { $0.type == .badRequest }.map(\.reason)
+                #expect(reasons.contains { $0?.contains("encoded control character in path") == true }, "\(reasons)")
+
+                let passed = try await gateway.send("/echo/a%20b%2Bc")
+                #expect(passed.status == .ok)
+                #expect(passed.json["uri"] as? String == "/echo/a%20b+c")
+                #expect(upstream.requestsSeen == 1)
+            }
+        }
     }
 
     @Test("absolute-form targets are refused")

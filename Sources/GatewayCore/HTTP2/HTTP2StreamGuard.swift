@@ -21,7 +21,8 @@ import NIOHTTP2
 ///
 /// A stream error passes here as the stream ends: it is not handed on as a bad request (the peer
 /// already got RST_STREAM), and the request handler sees its channel close (access log: aborted).
-/// A stream with no frame in either direction for `idleTimeout` is reset (`CANCEL`).
+/// A stream with no frame in either direction for `idleTimeout` is reset (`CANCEL`), after
+/// ``RequestIdleTimeoutEvent`` tells the request handler.
 final class HTTP2StreamGuard: ChannelDuplexHandler {
     typealias InboundIn = HTTP2Frame.FramePayload
     typealias InboundOut = HTTP2Frame.FramePayload
@@ -113,6 +114,7 @@ final class HTTP2StreamGuard: ChannelDuplexHandler {
             guard let self else { return }
             let quiet = context.eventLoop.now - self.lastActivity
             if quiet >= self.idleTimeout {
+                context.fireUserInboundEventTriggered(RequestIdleTimeoutEvent())
                 context.close(promise: nil)
             } else {
                 self.scheduleIdleCheck(after: self.idleTimeout - quiet, context: context)

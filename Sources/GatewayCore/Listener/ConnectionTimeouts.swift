@@ -8,6 +8,11 @@ enum RequestCycleEvent {
     case responseCompleted
 }
 
+/// What ``ConnectionTimeoutHandler`` (and, on HTTP/2, ``HTTP2StreamGuard``) sends the request
+/// handler just before `idle_timeout` cuts a request in progress, so that it can tell whose silence
+/// it was.
+struct RequestIdleTimeoutEvent {}
+
 /// Cuts off clients that are too slow to send a request head (slowloris), that sit idle, or whose
 /// request stalls.
 ///
@@ -15,7 +20,7 @@ enum RequestCycleEvent {
 /// deadline (handshake included); after each response it waits `idle_timeout` for the next bytes,
 /// which then start a new header deadline. While a request is in progress, `idle_timeout` without a
 /// byte read or written in either direction closes the connection (a trickled body, a client that
-/// stops reading, an upstream that stalls mid-body).
+/// stops reading, an upstream that stalls mid-body); ``RequestIdleTimeoutEvent`` goes up first.
 ///
 /// On HTTP/2 the connection's first stream removes it (``HTTP2ConnectionManager`` takes over).
 final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
@@ -97,6 +102,7 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
             guard handler.phase == .busy else { return }
             let quiet = NIODeadline.now() - handler.lastActivity
             if quiet >= handler.idleTimeout {
+                context.fireUserInboundEventTriggered(RequestIdleTimeoutEvent())
                 context.close(promise: nil)
             } else {
                 handler.armInactivityCheck(after: handler.idleTimeout - quiet, context: context)

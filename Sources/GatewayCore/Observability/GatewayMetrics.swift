@@ -189,7 +189,8 @@ final class RequestMetrics {
     init(_ shared: GatewayMetrics) { self.shared = shared }
 
     /// `route` is the matched prefix (`none` when no route matched); `status` the code answered,
-    /// or `aborted` when the connection ended before a response head.
+    /// `aborted` when the connection ended before a response head, or `aborted_upstream` when the
+    /// upstream broke off a response it had started.
     func request(route: String, status: String, nanoseconds: Int64) {
         let factory = shared.factory
         Self.cached(RequestKey(route: route, status: status), in: &requests) {

@@ -2,7 +2,8 @@
 ///
 /// Escaped unreserved characters and sub-delimiters are decoded, other escapes upper-cased,
 /// dot-segments resolved and repeated slashes merged. Anything that different servers could read
-/// differently is refused: encoded `/`, `\` or NUL, raw backslashes and control bytes, malformed
+/// differently is refused: encoded `/` or `\`, control bytes raw or encoded (C0 and DEL: an encoded
+/// CR or LF becomes a header line in an upstream that decodes it), raw backslashes, malformed
 /// escapes, escapes that do not decode to well-formed UTF-8 (overlong forms such as `%C0%AE`,
 /// surrogates, code points above U+10FFFF, stray or missing continuation bytes), `..` above the
 /// root, and `;` (path parameters, which Java servers strip before routing).
@@ -69,6 +70,7 @@ public enum PathNormalizer {
             text?.append(value)
             switch value {
             case 0x00: throw Rejection("encoded NUL in path")
+            case 0x01..<0x20, 0x7F: throw Rejection("encoded control character in path")
             case UInt8(ascii: "/"): throw Rejection("encoded slash in path")
             case UInt8(ascii: "\\"): throw Rejection("encoded backslash in path")
             case UInt8(ascii: ";"): throw Rejection("encoded semicolon in path")

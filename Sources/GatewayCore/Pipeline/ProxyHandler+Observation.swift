@@ -13,6 +13,16 @@ struct RequestRecord {
     var bytesOut = 0
     /// From the first connection attempt to the end of the upstream's response.
     var upstreamNanoseconds: Int64?
+    /// The upstream broke off the response after its head was written (closed, or stalled).
+    var abortedByUpstream = false
+
+    /// The outcome as the access log and `gateway_requests_total` name it: the status answered,
+    /// `aborted` when the connection ended before a response head, `aborted_upstream` when the
+    /// upstream broke off a response it had started.
+    var statusLabel: String {
+        if abortedByUpstream { return "aborted_upstream" }
+        return status.map(String.init) ?? "aborted"
+    }
 }
 
 extension ProxyHandler {
@@ -35,15 +45,15 @@ extension ProxyHandler {
         }
     }
 
-    /// Ends the request's record: counts it and writes its access log line. A request whose
-    /// connection ended before a response head counts as `aborted`.
+    /// Ends the request's record: counts it and writes its access log line under its
+    /// ``RequestRecord/statusLabel``.
     func completeRecord() {
         guard let record else { return }
         let request = self.request
         (self.record, self.request) = (nil, nil)
         let elapsed = (NIODeadline.now() - record.started).nanoseconds
         let route = request?.route?.prefix ?? "none"
-        metrics.request(route: route, status: record.status.map(String.init) ?? "aborted", nanoseconds: elapsed)
+        metrics.request(route: route, status: record.statusLabel, nanoseconds: elapsed)
         guard runtime.config.log.access, logger.logLevel <= .info else { return }
         let head = request?.head
         var line: Logger.Metadata = [
@@ -53,12 +63,13 @@ extension ProxyHandler {
             "gateway.protocol": "\(head.map { "\($0.version)" } ?? "-")",
             "gateway.path": "\(head.map { Self.auditedPath($0.uri) } ?? "-")",
             "gateway.route": "\(route)",
-            "gateway.status": "\(record.status.map(String.init) ?? "aborted")",
+            "gateway.status": "\(record.statusLabel)",
             "gateway.duration_ms": "\(Self.milliseconds(elapsed))",
             "gateway.bytes_in": "\(record.bytesIn)",
             "gateway.bytes_out": "\(record.bytesOut)",
         ]
         if let upstream = record.upstreamNanoseconds { line["gateway.upstream_ms"] = "\(Self.milliseconds(upstream))" }
+        if record.abortedByUpstream, let status = record.status { line["gateway.upstream_status"] = "\(status)" }
         if let subject = request?.identity?.subject { line["gateway.subject"] = "\(subject)" }
         logger.info("request", metadata: line)
     }

@@ -136,6 +136,15 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         context.fireChannelInactive()
     }
 
+    /// `idle_timeout` is cutting the connection (or stream) while a request is in progress.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is RequestIdleTimeoutEvent {
+            record?.bytesIn = machine.receivedBodyBytes
+            perform(machine.idleTimedOut(clientWritable: context.channel.isWritable))
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let parseProblem: GatewayProblem? =
             switch error as? HTTPParserError {
@@ -221,6 +230,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
 
     func upstreamFailed() {
         exchange?.detach()
+        record?.bytesIn = machine.receivedBodyBytes
         perform(machine.upstreamClosed())
     }
 
@@ -273,6 +283,11 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             exchange?.finish(keepConnection: false)
             exchange = nil
             if action == .close { context.close(promise: nil) }
+        case .upstreamAborted(let abort):
+            recordUpstreamAbort(abort, upstream: exchange?.pool.config.name, target: exchange.map { "\($0.pool.health.address)" })
+            exchange?.finish(keepConnection: false)
+            exchange = nil
+            context.close(promise: nil)
         }
     }
 

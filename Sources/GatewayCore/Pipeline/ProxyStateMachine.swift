@@ -85,6 +85,17 @@ struct ProxyStateMachine {
         case abandonUpstream
         /// Close the client connection.
         case close
+        /// The upstream broke off a response whose head the client already has: close both
+        /// connections and record an upstream failure, not the status the head said.
+        case upstreamAborted(UpstreamAbort)
+    }
+
+    /// How an upstream broke off a started response.
+    enum UpstreamAbort: Equatable {
+        /// Its connection closed (or failed: a malformed body, a reset) before the response's end.
+        case closed
+        /// It sent nothing for `idle_timeout` while it owed the rest of the response.
+        case stalled
     }
 
     /// The `Connection` header of a forwarded answer.
@@ -308,7 +319,7 @@ struct ProxyStateMachine {
         guard case .forwarding(var exchange) = state else { return .none }
         if exchange.responseStarted {
             state = .closed
-            return .close
+            return .upstreamAborted(.closed)
         }
         // A retry is safe only for an idempotent request without a body, on a reused connection
         // (which the upstream may have closed while idle), before any response byte.
@@ -319,6 +330,18 @@ struct ProxyStateMachine {
         exchange.upstream = .retrying
         state = .forwarding(exchange)
         return .retry
+    }
+
+    /// `idle_timeout` passed without a byte either way and the connection (or stream) is being cut.
+    /// The upstream is to blame when it owed the rest of a started response for a request it had
+    /// whole, and the client was taking what it was sent (`clientWritable`: the upstream's reads
+    /// were not held for it). A client that stopped reading, or sending its body, is not.
+    mutating func idleTimedOut(clientWritable: Bool) -> Action {
+        guard case .forwarding(let exchange) = state, exchange.responseStarted, exchange.requestComplete, clientWritable else {
+            return .none
+        }
+        state = .closed
+        return .upstreamAborted(.stalled)
     }
 
     // MARK: Helpers

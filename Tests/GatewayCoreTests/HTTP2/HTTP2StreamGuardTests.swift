@@ -104,4 +104,28 @@ struct HTTP2StreamGuardTests {
         _ = try? channel.finish()
         #expect(freed == nil)
     }
+
+    @Test("before it closes a quiet stream, the guard tells the request handler, while the stream is still open")
+    func idleStreamEvent() throws {
+        let events = IdleEventRecorder()
+        let channel = EmbeddedChannel(handlers: [HTTP2StreamGuard(idleTimeout: .seconds(5)), events])
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(4))
+        #expect(events.seenWhileActive == 0)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(events.seenWhileActive == 1)
+        #expect(!channel.isActive)
+        _ = try? channel.finish()
+    }
+}
+
+/// Counts ``RequestIdleTimeoutEvent``s that arrive while the channel is still active.
+private final class IdleEventRecorder: ChannelInboundHandler {
+    typealias InboundIn = HTTP2Frame.FramePayload
+    var seenWhileActive = 0
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is RequestIdleTimeoutEvent, context.channel.isActive { seenWhileActive += 1 }
+        context.fireUserInboundEventTriggered(event)
+    }
 }

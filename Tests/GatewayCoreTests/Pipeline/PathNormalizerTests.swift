@@ -82,6 +82,31 @@ struct PathNormalizerTests {
         #expect(throws: PathNormalizer.Rejection(example.reason)) { try PathNormalizer.normalize(example.target) }
     }
 
+    static let encodedControls = [
+        "/x/%0d%0aInjected:%20x", "/x/%0D%0A", "/a%0Ab", "/a%09b", "/%01", "/a/%1f", "/a/%1F/b", "/a%7F", "/a%7fb",
+        "/users%0d/me", "/%08", "/a/b%0c", "/%1b%5b31m",
+    ]
+
+    @Test("refuses every percent-encoded control character (C0 and DEL, either hex case) in the path", arguments: encodedControls)
+    func refusesEncodedControls(_ target: String) {
+        #expect(throws: PathNormalizer.Rejection("encoded control character in path")) { try PathNormalizer.normalize(target) }
+    }
+
+    @Test("refuses all 32 encoded C0 controls and DEL, and no escape of a printable character", arguments: 0...0x7F)
+    func encodedASCII(_ value: Int) {
+        let target = "/a" + String(format: "%%%02X", value) + "b"
+        let refused = (try? PathNormalizer.normalize(target)) == nil
+        let dangerous = value < 0x20 || value == 0x7F || value == 0x2F || value == 0x5C || value == 0x3B
+        #expect(refused == dangerous, "\(target)")
+    }
+
+    @Test("keeps the query's encoded controls: it is forwarded as sent, never decoded")
+    func queryControlsUntouched() throws {
+        let target = try PathNormalizer.normalize("/search?q=a%0D%0Ab%09")
+        #expect(target.path == "/search")
+        #expect(target.query == "q=a%0D%0Ab%09")
+    }
+
     static let notUTF8 = [
         "/a/%c0%ae%c0%ae/admin", "/%c0%af", "/%C0%AE", "/%e0%80%ae", "/%f0%80%80%ae", "/%c1%bf",  // overlong
         "/%ed%a0%80", "/%ed%bf%bf",  // surrogates

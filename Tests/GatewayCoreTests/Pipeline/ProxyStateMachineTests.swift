@@ -131,14 +131,67 @@ struct ProxyStateMachineTests {
         #expect(machine.m.upstreamClosed() == .fail(.upstreamFailed, answer: true))
     }
 
-    @Test("an upstream that closes mid-response closes the client connection")
+    @Test("an upstream that closes mid-response is an upstream abort: the client connection closes, nothing more happens")
     func closedMidResponse() {
         let (machine, number) = Self.forwarding()
         _ = machine.m.connected(exchange: number, reused: true)
         _ = machine.m.requestEnd()
         _ = machine.m.upstreamHead(Self.ok, clientVersion: .http1_1, hasContentLength: true)
-        #expect(machine.m.upstreamClosed() == .close)
+        _ = machine.m.upstreamBody(Self.bytes("h"))
+        #expect(machine.m.upstreamClosed() == .upstreamAborted(.closed))
         #expect(machine.m.responseTimedOut(exchange: number) == .none)
+        #expect(machine.m.idleTimedOut(clientWritable: true) == .none)
+        #expect(machine.m.clientClosed() == .none)
+    }
+
+    /// A machine whose exchange has a started response: the whole request sent when `complete`.
+    static func answering(requestComplete complete: Bool = true) -> Driver {
+        let (machine, number) = Self.forwarding(Self.post)
+        _ = machine.m.connected(exchange: number, reused: false)
+        _ = machine.m.requestBody(Self.bytes("ab"))
+        if complete { _ = machine.m.requestEnd() }
+        _ = machine.m.upstreamHead(Self.ok, clientVersion: .http1_1, hasContentLength: true)
+        _ = machine.m.upstreamBody(Self.bytes("h"))
+        return machine
+    }
+
+    @Test("idle_timeout during a started response, the client taking it, is an upstream that stalled")
+    func stalledMidResponse() {
+        let machine = Self.answering()
+        #expect(machine.m.idleTimedOut(clientWritable: true) == .upstreamAborted(.stalled))
+        #expect(!machine.m.isForwarding)
+        #expect(machine.m.upstreamClosed() == .none)
+        #expect(machine.m.clientClosed() == .none)
+    }
+
+    @Test("idle_timeout is not the upstream's doing when the client stopped reading")
+    func clientNotReading() {
+        let machine = Self.answering()
+        #expect(machine.m.idleTimedOut(clientWritable: false) == .none)
+        #expect(machine.m.clientClosed() == .abandonUpstream)
+    }
+
+    @Test("idle_timeout is not the upstream's doing while the client has not sent its whole body")
+    func clientBodyIncomplete() {
+        let machine = Self.answering(requestComplete: false)
+        #expect(machine.m.idleTimedOut(clientWritable: true) == .none)
+        #expect(machine.m.clientClosed() == .abandonUpstream)
+    }
+
+    @Test("idle_timeout before a response head, or with no request, is not an upstream abort")
+    func idleWithoutResponse() {
+        let (waiting, number) = Self.forwarding()
+        _ = waiting.m.connected(exchange: number, reused: false)
+        _ = waiting.m.requestEnd()
+        #expect(waiting.m.idleTimedOut(clientWritable: true) == .none)
+        #expect(Driver().m.idleTimedOut(clientWritable: true) == .none)
+    }
+
+    @Test("a client that goes away mid-response only abandons the upstream")
+    func clientGoneMidResponse() {
+        let machine = Self.answering()
+        #expect(machine.m.clientClosed() == .abandonUpstream)
+        #expect(machine.m.upstreamClosed() == .none)
     }
 
     @Test("late callbacks of an earlier exchange are recognised: its connection goes back, its timer does nothing")

@@ -9,7 +9,9 @@ import Synchronization
 /// - `/echo…` answers with the request it saw (method, target, headers, body size) as JSON;
 /// - `/sink` counts the streamed body and answers `{"received":N}`;
 /// - `/download?bytes=N` streams N bytes (64 KiB chunks, respecting backpressure);
-/// - `/slow?ms=N` answers after N ms; `/close` closes without answering.
+/// - `/slow?ms=N` answers after N ms; `/close` closes without answering;
+/// - `/truncate?promise=N&send=M` promises `Content-Length: N`, sends M bytes and closes;
+///   `/stall?promise=N&send=M` sends the same and then nothing more, keeping the connection open.
 /// Every answer carries `Server` and `X-Powered-By`, which the gateway must strip.
 final class TestUpstream: Sendable {
     let channel: any Channel
@@ -137,6 +139,13 @@ private final class TestUpstreamHandler: ChannelInboundHandler {
             headers.add(name: "Content-Length", value: String(total))
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
             stream(remaining: total, context: context)
+        case "/truncate", "/stall":
+            var headers = Self.baseHeaders
+            headers.add(name: "Content-Length", value: query["promise"] ?? "1000")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            let part = ByteBuffer(repeating: UInt8(ascii: "x"), count: Int(query["send"] ?? "100") ?? 100)
+            let sent = context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(part))))
+            if path == "/truncate" { sent.whenComplete { [channel = context.channel] _ in channel.close(promise: nil) } }
         case "/sink":
             send(json: #"{"received":\#(received)}"#, context: context)
         default:
