@@ -84,6 +84,9 @@ public struct ServerConfig: Sendable {
     public var requestHeaderTimeout: Duration
     /// Open client connections at most; more are closed on accept. Default 10,000.
     public var maxConnections: Int
+    /// Open connections from one client address (the TCP peer, never `X-Forwarded-For`) at most,
+    /// over the TLS and redirect listeners; more are closed on accept. Default 256.
+    public var maxConnectionsPerClient: Int
     /// How long a shutdown lets requests in flight finish before closing their connections. Default 10s.
     public var drainTimeout: Duration
     /// Offer HTTP/2 (ALPN `h2`) beside HTTP/1.1. Default on; off, ALPN offers `http/1.1` only.
@@ -101,6 +104,7 @@ public struct ServerConfig: Sendable {
         idleTimeout: Duration = .seconds(60),
         requestHeaderTimeout: Duration = .seconds(10),
         maxConnections: Int = 10_000,
+        maxConnectionsPerClient: Int = 256,
         drainTimeout: Duration = .seconds(10),
         http2: Bool = true,
         http2MaxConcurrentStreams: Int = 100
@@ -113,6 +117,7 @@ public struct ServerConfig: Sendable {
         self.idleTimeout = idleTimeout
         self.requestHeaderTimeout = requestHeaderTimeout
         self.maxConnections = maxConnections
+        self.maxConnectionsPerClient = maxConnectionsPerClient
         self.drainTimeout = drainTimeout
         self.http2 = http2
         self.http2MaxConcurrentStreams = http2MaxConcurrentStreams

@@ -9,6 +9,7 @@ extension ServerConfig {
         case idleTimeout = "idle_timeout"
         case requestHeaderTimeout = "request_header_timeout"
         case maxConnections = "max_connections"
+        case maxConnectionsPerClient = "max_connections_per_client"
         case drainTimeout = "drain_timeout"
         case http2
         case http2MaxConcurrentStreams = "http2_max_concurrent_streams"
@@ -37,6 +38,7 @@ extension ServerConfig {
             idleTimeout: table.duration(.idleTimeout) ?? defaults.idleTimeout,
             requestHeaderTimeout: table.duration(.requestHeaderTimeout) ?? defaults.requestHeaderTimeout,
             maxConnections: table.int(.maxConnections, in: 1...Int.max) ?? defaults.maxConnections,
+            maxConnectionsPerClient: table.int(.maxConnectionsPerClient, in: 1...Int.max) ?? defaults.maxConnectionsPerClient,
             drainTimeout: table.duration(.drainTimeout, atMost: .seconds(600)) ?? defaults.drainTimeout,
             http2: table.bool(.http2) ?? defaults.http2,
             http2MaxConcurrentStreams: table.int(.http2MaxConcurrentStreams, in: Self.http2StreamsRange)
