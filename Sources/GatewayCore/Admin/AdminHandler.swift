@@ -53,6 +53,7 @@ final class AdminHandler: ChannelInboundHandler {
                 respond(response, keepAlive: keepAlive, context: context)
             case .later(let work):
                 context.eventLoop.makeFutureWithTask(work).assumeIsolated().whenSuccess { response in
+                    guard context.channel.isActive else { return }
                     self.respond(response, keepAlive: keepAlive, context: context)
                 }
             }
