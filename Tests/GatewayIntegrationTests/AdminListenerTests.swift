@@ -48,7 +48,8 @@ struct AdminListenerTests {
 
     @Test("connections beyond [admin] max_connections are closed at once, while TLS requests are answered")
     func connectionCap() async throws {
-        try await Self.withGateway(server: "request_header_timeout = \"120s\"", admin: "max_connections = 4") { gateway, adminPort in
+        try await Self.withGateway(server: "request_header_timeout = \"600s\"\nidle_timeout = \"600s\"", admin: "max_connections = 4") {
+            gateway, adminPort in
             var holders: [RawTCPConnection] = []
             for _ in 0..<4 {
                 let holder = try await RawTCPConnection.open(

@@ -17,6 +17,8 @@ struct ConnectionBudgetTests {
             var config = GatewayHarness.config(
                 upstreams: ["test": upstream.port], routes: [RouteConfig(path: "/", upstream: "test", auth: .none)])
             config.server.maxConnectionsPerClient = 3
+            // The holders send nothing: on a busy machine the default head timeout could close them first.
+            config.server.requestHeaderTimeout = .seconds(600)
             try await GatewayHarness.with(config) { gateway in
                 var holders: [any Channel] = []
                 for _ in 0..<3 {

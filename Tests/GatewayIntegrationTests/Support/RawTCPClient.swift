@@ -33,14 +33,22 @@ final class RawTCPConnection: Sendable {
     /// Everything the server sent, once it has closed the connection; `nil` when it has not closed
     /// it after `limit` (the client then closes it).
     func untilClosed(limit: Duration = .seconds(60)) async throws -> String? {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            let (text, closed) = collector.state.withLock { ($0.text, $0.closed) }
-            if closed { return text }
-            try await Task.sleep(for: .milliseconds(20))
+        let channel = channel
+        let closedByServer = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try? await channel.closeFuture.get()
+                return !Task.isCancelled
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return false
+            }
+            let first = await group.next() ?? false
+            channel.close(promise: nil)
+            group.cancelAll()
+            return first
         }
-        await close()
-        return nil
+        return closedByServer ? collector.state.withLock { $0.text } : nil
     }
 
     /// What arrived once it contains `text`, or the connection closed, or a minute passed.
