@@ -64,7 +64,7 @@ extension GatewayCommand {
             let health = UpstreamHealth(upstreams: config.upstreams, logger: logger)
             let server = GatewayServer(
                 runtime: runtime, recorder: recorder, health: health, metrics: metrics, logger: logger, notifier: notifier,
-                inheritedListeners: SystemdSockets.listeners())
+                inheritedListeners: SystemdSockets.listeners(), descriptorLimit: DescriptorBudget.raiseDescriptorLimit())
             let fingerprint = runtime.usernameFingerprint
             let loginGuard = runtime.loginGuard
             // --log-level holds over every reload; without it, a reload applies [log] level.

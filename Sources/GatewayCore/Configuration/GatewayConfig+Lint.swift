@@ -8,6 +8,11 @@ extension GatewayConfig {
     ) {
         lintIssuers(jwtTable, context: context)
         lintPublicRoutes(routeTables)
+        if let listen = admin.listen, !AdminConfig.isLoopback(listen.host) {
+            context.warn(
+                "admin.listen",
+                "\(listen) is not a loopback address: the admin listener is plain HTTP; allowed_clients still decides who may use it")
+        }
         if !tls.hsts { context.warn("tls.hsts", "HSTS is off: a browser may be talked into plain HTTP first") }
         if store.auditRetention < .seconds(7 * 86_400) {
             context.warn("store.audit_retention", "audit events are kept \(store.auditRetention.configDescription), less than 7d")

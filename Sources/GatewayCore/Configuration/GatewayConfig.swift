@@ -92,6 +92,9 @@ public struct ServerConfig: Sendable {
     /// Request bytes held in memory at once, over every connection (bodies checked or buffered
     /// before forwarding); a request that would go beyond is refused with 503. Default 128 MiB.
     public var heldBodyBudget: Int64
+    /// Open connections from one client address (the TCP peer, never `X-Forwarded-For`) at most,
+    /// over the TLS and redirect listeners; more are closed on accept. Default 256.
+    public var maxConnectionsPerClient: Int
     /// How long a shutdown lets requests in flight finish before closing their connections. Default 10s.
     public var drainTimeout: Duration
     /// Offer HTTP/2 (ALPN `h2`) beside HTTP/1.1. Default on; off, ALPN offers `http/1.1` only.
@@ -112,6 +115,7 @@ public struct ServerConfig: Sendable {
         requestBodyMinRate: Int = 1024,
         maxConnections: Int = 10_000,
         heldBodyBudget: Int64 = 128 << 20,
+        maxConnectionsPerClient: Int = 256,
         drainTimeout: Duration = .seconds(10),
         http2: Bool = true,
         http2MaxConcurrentStreams: Int = 100
@@ -127,6 +131,7 @@ public struct ServerConfig: Sendable {
         self.requestBodyMinRate = requestBodyMinRate
         self.maxConnections = maxConnections
         self.heldBodyBudget = heldBodyBudget
+        self.maxConnectionsPerClient = maxConnectionsPerClient
         self.drainTimeout = drainTimeout
         self.http2 = http2
         self.http2MaxConcurrentStreams = http2MaxConcurrentStreams

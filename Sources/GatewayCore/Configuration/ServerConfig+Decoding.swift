@@ -11,6 +11,7 @@ extension ServerConfig {
         case requestBodyTimeout = "request_body_timeout"
         case requestBodyMinRate = "request_body_min_rate"
         case maxConnections = "max_connections"
+        case maxConnectionsPerClient = "max_connections_per_client"
         case heldBodyBudget = "held_body_budget"
         case drainTimeout = "drain_timeout"
         case http2
@@ -45,6 +46,7 @@ extension ServerConfig {
             maxConnections: table.int(.maxConnections, in: 1...Int.max) ?? defaults.maxConnections,
             heldBodyBudget: table.byteSize(.heldBodyBudget, in: ByteSize(bytes: 1 << 20)...ByteSize(bytes: .max))?.bytes
                 ?? defaults.heldBodyBudget,
+            maxConnectionsPerClient: table.int(.maxConnectionsPerClient, in: 1...Int.max) ?? defaults.maxConnectionsPerClient,
             drainTimeout: table.duration(.drainTimeout, atMost: .seconds(600)) ?? defaults.drainTimeout,
             http2: table.bool(.http2) ?? defaults.http2,
             http2MaxConcurrentStreams: table.int(.http2MaxConcurrentStreams, in: Self.http2StreamsRange)

@@ -32,14 +32,17 @@ public final class GatewayServer: Service, Sendable {
     private let notifier: SystemdNotifier
     /// Listening sockets handed over by systemd (socket activation): the TLS one, then the redirect one.
     private let inherited: [CInt]
+    /// The process's descriptor limit that `max_connections` must fit in; `nil` for none.
+    private let descriptorLimit: Int?
 
     /// Security decisions go to `recorder`, which must run in the same service group, as must
     /// `health` for targets to be probed (unprobed targets take requests). `notifier` tells systemd
-    /// when the listeners are up and when shutdown begins.
+    /// when the listeners are up and when shutdown begins. With a `descriptorLimit`, `max_connections`
+    /// is lowered where it must be for the ``DescriptorBudget`` to fit in it.
     public init(
         runtime: GatewayRuntime, recorder: AuditRecorder, health: UpstreamHealth? = nil, metrics: GatewayMetrics = GatewayMetrics(),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger,
-        notifier: SystemdNotifier = SystemdNotifier(environment: [:]), inheritedListeners: [CInt] = []
+        notifier: SystemdNotifier = SystemdNotifier(environment: [:]), inheritedListeners: [CInt] = [], descriptorLimit: Int? = nil
     ) {
         let health = health ?? UpstreamHealth(upstreams: runtime.config.upstreams, group: group, logger: logger)
         self.notifier = notifier
@@ -51,8 +54,32 @@ public final class GatewayServer: Service, Sendable {
         self.recorder = recorder
         self.group = group
         self.logger = logger
-        self.limiter = ConnectionLimiter(limit: runtime.config.server.maxConnections)
         self.heldBodyBudget = HeldBodyBudget(limit: runtime.config.server.heldBodyBudget)
+        self.descriptorLimit = descriptorLimit
+        self.limiter = ConnectionLimiter(limit: .max) { metrics.connectionRefused($0) }
+        applyConnectionLimits(runtime.config)
+    }
+
+    /// The descriptor budget of `config` under the process's limit, when there is one.
+    private func budget(_ config: GatewayConfig) -> DescriptorBudget? {
+        descriptorLimit.map {
+            DescriptorBudget(limit: $0, config: config, eventLoops: group.makeIterator().reduce(0) { count, _ in count + 1 })
+        }
+    }
+
+    /// `max_connections`, lowered to fit the descriptor budget, and `max_connections_per_client`.
+    private func applyConnectionLimits(_ config: GatewayConfig) {
+        var limit = config.server.maxConnections
+        if let budget = budget(config), budget.lowersMaxConnections {
+            limit = budget.maxConnections
+            logger.warning(
+                "max_connections lowered to fit the file descriptor limit",
+                metadata: [
+                    "gateway.max_connections": "\(budget.configuredMaxConnections)", "gateway.max_connections_in_force": "\(limit)",
+                    "gateway.descriptors_needed": "\(budget.needed)", "gateway.descriptor_limit": "\(budget.limit)",
+                ])
+        }
+        limiter.setLimit(limit, perClient: config.server.maxConnectionsPerClient)
     }
 
     /// The runtime in force.
@@ -63,7 +90,7 @@ public final class GatewayServer: Service, Sendable {
     /// finishes under the old ones). The listeners stay as they are, so `runtime` must listen where
     /// the old one did. The old generation's idle upstream connections are closed.
     public func replaceRuntime(_ runtime: GatewayRuntime) async {
-        limiter.setLimit(runtime.config.server.maxConnections)
+        applyConnectionLimits(runtime.config)
         heldBodyBudget.setLimit(runtime.config.server.heldBodyBudget)
         try? await generations.replace(with: runtime).pools.shutdown()?.get()
     }
@@ -214,7 +241,7 @@ public final class GatewayServer: Service, Sendable {
     }
 
     /// Header limits for the decoder: the configured header bytes, plus room for the longest target.
-    private static func decoderLimits(_ server: ServerConfig) -> NIOHTTPDecoderLimitConfiguration {
+    static func decoderLimits(_ server: ServerConfig) -> NIOHTTPDecoderLimitConfiguration {
         var limits = NIOHTTPDecoderLimitConfiguration()
         limits.maxHeaderFieldSize = server.maxHeaderBytes + RequestAdmission.maximumTargetBytes
         limits.maxHeaderListSize = server.maxHeaderBytes + RequestAdmission.maximumTargetBytes

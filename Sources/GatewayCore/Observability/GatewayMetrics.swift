@@ -63,6 +63,7 @@ public final class GatewayMetrics: Sendable {
     private let heldBodyBytes: Metrics.Meter
     private let heldBodyRefusals: Metrics.Counter
     private let auditEventsDropped: Metrics.Counter
+    private let connectionsRefused: [ConnectionLimiter.Refusal: Metrics.Counter]
     private let rateLimitEvictions: Metrics.Counter
     /// The totals kept elsewhere that the last scrape added, so the next adds only the difference.
     private let mirrored = Mutex((auditEventsDropped: 0, rateLimitEvictions: 0, heldBodyRefusals: 0))
@@ -106,6 +107,15 @@ public final class GatewayMetrics: Sendable {
         rateLimitEvictions = Metrics.Counter(label: "gateway_rate_limit_evictions_total", factory: factory)
         heldBodyBytes = Metrics.Meter(label: "gateway_held_body_bytes", factory: factory)
         heldBodyRefusals = Metrics.Counter(label: "gateway_held_body_refusals_total", factory: factory)
+        connectionsRefused = Dictionary(
+            uniqueKeysWithValues: ConnectionLimiter.Refusal.allCases.map {
+                ($0, Metrics.Counter(label: "gateway_connections_refused_total", dimensions: [("reason", $0.rawValue)], factory: factory))
+            })
+    }
+
+    /// Counts a connection closed on accept, and which limit it was over.
+    func connectionRefused(_ reason: ConnectionLimiter.Refusal) {
+        connectionsRefused[reason]?.increment()
     }
 
     /// Counts a config reload and whether it was applied.

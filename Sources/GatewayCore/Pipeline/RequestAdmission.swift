@@ -23,20 +23,10 @@ enum RequestAdmission {
         -> Admission
     {
         let head = request.head
-        let server = runtime.config.server
-        guard head.uri.utf8.count <= min(maximumTargetBytes, server.maxHeaderBytes) else { throw .uriTooLong }
-        guard headerBytes(head) <= server.maxHeaderBytes else { throw .headersTooLarge }
-        request.framing = try BodyFraming.of(head)
-        try checkHost(head.headers)
-        try refuseUpgrade(head.headers)
-        request.expectsContinue = try expectation(head.headers)
-
-        let target: PathNormalizer.Target
-        do {
-            target = try PathNormalizer.normalize(head.uri)
-        } catch {
-            throw .pathRejected(error.reason)
-        }
+        let checked = try check(head, server: runtime.config.server)
+        request.framing = checked.framing
+        request.expectsContinue = checked.expectsContinue
+        let target = checked.target
         request.target = target
         if CORSPolicy.isPreflight(head), let answer = try preflight(&request, path: target.path, runtime: runtime) {
             return answer
@@ -56,6 +46,31 @@ enum RequestAdmission {
             head.headers, peer: peer, requestID: request.id, framing: request.framing, identity: request.identity)
         return .forward(
             route, upstreamHead: HTTPRequestHead(version: .http1_1, method: head.method, uri: upstreamTarget.uri, headers: headers))
+    }
+
+    /// What ``check(_:server:)`` learns from a request head it accepts.
+    struct CheckedHead {
+        var framing: BodyFraming
+        var expectsContinue: Bool
+        /// The normalised origin-form target.
+        var target: PathNormalizer.Target
+    }
+
+    /// The protocol checks every listener applies to a request head, before anything of its own:
+    /// the size limits, framing, exactly one well-formed `Host`, no upgrade, only `100-continue`
+    /// expected, and an origin-form target that normalises (RFC 9112 §3.2: absolute-form is refused).
+    static func check(_ head: HTTPRequestHead, server: ServerConfig) throws(GatewayProblem) -> CheckedHead {
+        guard head.uri.utf8.count <= min(maximumTargetBytes, server.maxHeaderBytes) else { throw .uriTooLong }
+        guard headerBytes(head) <= server.maxHeaderBytes else { throw .headersTooLarge }
+        let framing = try BodyFraming.of(head)
+        try checkHost(head.headers)
+        try refuseUpgrade(head.headers)
+        let expectsContinue = try expectation(head.headers)
+        do {
+            return CheckedHead(framing: framing, expectsContinue: expectsContinue, target: try PathNormalizer.normalize(head.uri))
+        } catch {
+            throw .pathRejected(error.reason)
+        }
     }
 
     /// Answers a CORS preflight for the route that would take the method it asks for, before any

@@ -101,4 +101,16 @@ struct ConfigLintTests {
             ])
         #expect(try ConfigFixture.config("").warnings.isEmpty)
     }
+
+    @Test("warns when the admin listener is not on a loopback address")
+    func adminNotLoopback() throws {
+        let config = try ConfigFixture.config("[admin]\nlisten = \"0.0.0.0:9901\"")
+        #expect(
+            config.warnings.map(\.description) == [
+                "/srv/gw.conf:2: admin.listen: 0.0.0.0:9901 is not a loopback address: the admin listener is plain HTTP; allowed_clients still decides who may use it"
+            ])
+        for listen in ["127.0.0.1:9901", "[::1]:9901", "localhost:9901", "127.0.0.2:0"] {
+            #expect(try ConfigFixture.config("[admin]\nlisten = \"\(listen)\"").warnings.isEmpty, "\(listen)")
+        }
+    }
 }
