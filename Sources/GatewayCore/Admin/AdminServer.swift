@@ -64,26 +64,10 @@ final class AdminListener: Service, Sendable {
     }
 
     private func bind() async throws -> any Channel {
-        let limiter = limiter
-        let server = server
         let endpoints = endpoints
-        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(limiter) }
-            }
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(
-                        ConnectionTimeoutHandler(
-                            headerTimeout: TimeAmount(server.requestHeaderTimeout), idleTimeout: TimeAmount(server.idleTimeout)))
-                    try sync.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true, withErrorHandling: true, withEncoderConfiguration: .init(),
-                        withDecoderLimitConfiguration: GatewayServer.decoderLimits(server))
-                    try sync.addHandler(AdminHandler(endpoints: endpoints))
-                }
-            }
+        let bootstrap = PlainHTTPListener.bootstrap(group: MultiThreadedEventLoopGroup.singleton, limiter: limiter, server: server) {
+            AdminHandler(endpoints: endpoints)
+        }
         return try await bootstrap.bind(host: listen.host, port: listen.port).get()
     }
 }

@@ -249,23 +249,9 @@ public final class GatewayServer: Service, Sendable {
     }
 
     private func bindRedirect(_ target: ListenTarget, httpsPort: Int, host: String) async throws -> any Channel {
-        let limiter = self.limiter
-        let server = runtime.config.server
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(limiter) }
-            }
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(
-                        ConnectionTimeoutHandler(
-                            headerTimeout: TimeAmount(server.requestHeaderTimeout), idleTimeout: TimeAmount(server.idleTimeout)))
-                    try sync.configureHTTPServerPipeline(withErrorHandling: true)
-                    try sync.addHandler(RedirectHandler(httpsPort: httpsPort, fallbackHost: host))
-                }
-            }
+        let bootstrap = PlainHTTPListener.bootstrap(group: group, limiter: limiter, server: runtime.config.server) {
+            RedirectHandler(httpsPort: httpsPort, fallbackHost: host)
+        }
         return try await target.listen(bootstrap)
     }
 }

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 
 /// The plain-HTTP listener's only answer: `308 Permanent Redirect` to the same target over https.
+/// A keep-alive connection then waits `idle_timeout` for its next request.
 final class RedirectHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -16,6 +17,7 @@ final class RedirectHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .head(let head) = unwrapInboundIn(data) else { return }
+        context.triggerUserOutboundEvent(RequestCycleEvent.headReceived, promise: nil)
         var headers = HTTPHeaders()
         headers.add(name: "Location", value: location(for: head))
         headers.add(name: "Content-Length", value: "0")
@@ -23,7 +25,11 @@ final class RedirectHandler: ChannelInboundHandler {
         context.write(
             wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .permanentRedirect, headers: headers))), promise: nil)
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !head.isKeepAlive { done.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+        if head.isKeepAlive {
+            context.triggerUserOutboundEvent(RequestCycleEvent.responseCompleted, promise: nil)
+        } else {
+            done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
     }
 
     /// `https://HOST[:PORT]TARGET`, with the Host header's name only when it is a plain host name.

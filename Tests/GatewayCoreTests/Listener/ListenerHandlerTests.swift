@@ -74,6 +74,20 @@ struct ListenerHandlerTests {
         #expect(unsafe.isActive)
     }
 
+    @Test("a keep-alive redirect connection waits idle_timeout for its next request, not the head deadline of its first")
+    func redirectKeepAlive() async throws {
+        let channel = try await Self.connected([
+            ConnectionTimeoutHandler(headerTimeout: .seconds(5), idleTimeout: .seconds(30)),
+            RedirectHandler(httpsPort: 8443, fallbackHost: "gw.example"),
+        ])
+        try channel.writeInbound(
+            HTTPServerRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["Host": "gw.example"])))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(10))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(21))
+        #expect(!channel.isActive)
+    }
+
     /// Records the user events that reach it.
     final class EventRecorder: ChannelInboundHandler {
         typealias InboundIn = NIOAny
