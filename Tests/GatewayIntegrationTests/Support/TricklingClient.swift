@@ -44,7 +44,7 @@ enum TricklingClient {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     do {
-                        for try await var part in inbound { answer.bytes.withLock { $0.writeBuffer(&part) } }
+                        for try await var part in inbound { answer.bytes.withLock { _ = $0.writeBuffer(&part) } }
                     } catch {}
                     answer.ended.store(true, ordering: .relaxed)
                 }
