@@ -22,6 +22,10 @@ struct RequestIdleTimeoutEvent {}
 /// byte read or written in either direction closes the connection (a trickled body, a client that
 /// stops reading, an upstream that stalls mid-body); ``RequestIdleTimeoutEvent`` goes up first.
 ///
+/// One timer per connection, never rescheduled by the request cycle: it fires at most every
+/// `min(request_header_timeout, idle_timeout)` and checks the deadline of the phase the connection
+/// is in, so a request costs no timer work at all. The clock is the event loop's.
+///
 /// On HTTP/2 the connection's first stream removes it (``HTTP2ConnectionManager`` takes over).
 final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
@@ -33,41 +37,51 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
 
     private let headerTimeout: TimeAmount
     private let idleTimeout: TimeAmount
+    /// The longest the timer waits before it looks again: no deadline a phase starts is earlier.
+    private let checkInterval: TimeAmount
     private var phase = Phase.awaitingHead
-    private var deadline: Scheduled<Void>?
-    private var lastActivity = NIODeadline.now()
+    /// When the phase began: the connection or the first byte of a head, the end of the last response.
+    private var phaseStarted = NIODeadline.uptimeNanoseconds(0)
+    /// The last byte read or written.
+    private var lastActivity = NIODeadline.uptimeNanoseconds(0)
+    private var timer: Scheduled<Void>?
 
     init(headerTimeout: TimeAmount, idleTimeout: TimeAmount) {
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
+        self.checkInterval = min(headerTimeout, idleTimeout)
+    }
+
+    /// When the connection is cut unless something happens first.
+    private var expiry: NIODeadline {
+        switch phase {
+        case .awaitingHead: phaseStarted + headerTimeout
+        case .busy: lastActivity + idleTimeout
+        case .idle: phaseStarted + idleTimeout
+        }
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { arm(headerTimeout, context: context) }
+        if context.channel.isActive { start(context: context) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        arm(headerTimeout, context: context)
+        start(context: context)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        deadline?.cancel()
-        deadline = nil
+        stop()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        deadline?.cancel()
-        deadline = nil
+        stop()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        lastActivity = .now()
-        if phase == .idle {
-            phase = .awaitingHead
-            arm(headerTimeout, context: context)
-        }
+        lastActivity = context.eventLoop.now
+        if phase == .idle { enter(.awaitingHead, context: context) }
         context.fireChannelRead(data)
     }
 
@@ -77,42 +91,51 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
             return
         }
         switch event {
-        case .headReceived:
-            phase = .busy
-            lastActivity = .now()
-            armInactivityCheck(after: idleTimeout, context: context)
-        case .responseCompleted:
-            phase = .idle
-            arm(idleTimeout, context: context)
+        case .headReceived: enter(.busy, context: context)
+        case .responseCompleted: enter(.idle, context: context)
         }
         promise?.succeed()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        lastActivity = .now()
+        lastActivity = context.eventLoop.now
         context.write(data, promise: promise)
     }
 
-    /// While busy, checks for inactivity when it could first have lasted `idle_timeout`.
-    private func armInactivityCheck(after delay: TimeAmount, context: ChannelHandlerContext) {
-        deadline?.cancel()
+    private func start(context: ChannelHandlerContext) {
+        guard timer == nil else { return }
+        enter(.awaitingHead, context: context)
+        schedule(context: context)
+    }
+
+    private func stop() {
+        timer?.cancel()
+        timer = nil
+    }
+
+    private func enter(_ phase: Phase, context: ChannelHandlerContext) {
+        self.phase = phase
+        phaseStarted = context.eventLoop.now
+        lastActivity = phaseStarted
+    }
+
+    /// Looks again at the phase's deadline, or `checkInterval` from now if that is sooner.
+    private func schedule(context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        deadline = context.eventLoop.scheduleTask(in: delay) {
+        timer = context.eventLoop.scheduleTask(deadline: min(expiry, context.eventLoop.now + checkInterval)) {
             let (handler, context) = loopBound.value
-            guard handler.phase == .busy else { return }
-            let quiet = NIODeadline.now() - handler.lastActivity
-            if quiet >= handler.idleTimeout {
-                context.fireUserInboundEventTriggered(RequestIdleTimeoutEvent())
-                context.close(promise: nil)
-            } else {
-                handler.armInactivityCheck(after: handler.idleTimeout - quiet, context: context)
-            }
+            handler.check(context: context)
         }
     }
 
-    private func arm(_ timeout: TimeAmount, context: ChannelHandlerContext) {
-        deadline?.cancel()
-        let channel = context.channel
-        deadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+    /// Cuts the connection when its phase's deadline has passed; a request in progress hears of it first.
+    private func check(context: ChannelHandlerContext) {
+        guard context.eventLoop.now >= expiry else {
+            schedule(context: context)
+            return
+        }
+        timer = nil
+        if phase == .busy { context.fireUserInboundEventTriggered(RequestIdleTimeoutEvent()) }
+        context.close(promise: nil)
     }
 }
