@@ -8,6 +8,9 @@ import NIOHTTP1
 struct CORSPolicy: Sendable {
     let config: CORSConfig
     private let allowedHeaderNames: Set<String>
+    /// The exact allowed origins by their serialization: an `Origin` sent exactly so (as browsers
+    /// send it) needs no parsing.
+    private let exactOrigins: [String: Origin]
     private let allowMethodsField: String
     private let allowHeadersField: String
     private let exposeHeadersField: String
@@ -18,6 +21,11 @@ struct CORSPolicy: Sendable {
     init(_ config: CORSConfig) {
         self.config = config
         allowedHeaderNames = Set(config.allowedHeaders.map { $0.lowercased() })
+        var exact: [String: Origin] = [:]
+        for pattern in config.allowedOrigins {
+            if case .exact(let origin) = pattern.kind { exact[origin.description] = origin }
+        }
+        exactOrigins = exact
         allowMethodsField = config.allowedMethods.joined(separator: ", ")
         allowHeadersField = config.allowedHeaders.joined(separator: ", ")
         exposeHeadersField = config.exposeHeaders.joined(separator: ", ")
@@ -33,6 +41,7 @@ struct CORSPolicy: Sendable {
     /// The allowed origin a request names, or why it is not one.
     private func allowedOrigin(_ headers: HTTPHeaders) -> Result<Origin, CORSRejection> {
         let values = headers["origin"]
+        if values.count == 1, let origin = exactOrigins[values[0]] { return .success(origin) }
         guard values.count == 1, let origin = Origin(values[0]) else { return .failure(CORSRejection("malformed Origin")) }
         guard config.allowedOrigins.contains(where: { $0.matches(origin) }) else {
             return .failure(CORSRejection("origin \(origin) not allowed"))
