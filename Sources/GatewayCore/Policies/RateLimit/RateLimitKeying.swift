@@ -39,7 +39,7 @@ public struct RateLimitKeying: Sendable {
     }
 
     private static func escape(_ part: String) -> String {
-        guard part.contains("%") || part.contains("@") else { return part }
+        guard part.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "@") }) else { return part }
         return part.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "@", with: "%40")
     }
 
