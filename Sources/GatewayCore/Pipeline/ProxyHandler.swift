@@ -542,15 +542,19 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         return false
     }
 
+    /// 128 random bits from the system's generator as 32 lower-case hex digits, written in place.
     static func generateRequestID() -> String {
         var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64
-        let low = generator.next() as UInt64
-        return hex(high) + hex(low)
-    }
-
-    private static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+        return String(unsafeUninitializedCapacity: 32) { out in
+            for half in stride(from: 0, to: 32, by: 16) {
+                var bits = generator.next() as UInt64
+                for digit in (half..<half + 16).reversed() {
+                    let nibble = UInt8(truncatingIfNeeded: bits & 0xF)
+                    out[digit] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+                    bits >>= 4
+                }
+            }
+            return 32
+        }
     }
 }

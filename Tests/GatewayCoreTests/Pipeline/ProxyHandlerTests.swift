@@ -63,4 +63,16 @@ struct ProxyHandlerTests {
         #expect(text.contains("Connection: close"))
         #expect(!open)
     }
+
+    @Test("request ids are 32 lower-case hex digits, each different")
+    func requestIDs() {
+        let ids = (0..<1_000).map { _ in ProxyHandler.generateRequestID() }
+        #expect(Set(ids).count == ids.count)
+        #expect(ids.allSatisfy { $0.utf8.count == 32 && $0.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) } })
+        // Every digit value turns up in every position over a thousand ids: none is stuck.
+        for position in 0..<32 {
+            let digits = Set(ids.map { $0.utf8[$0.utf8.index($0.utf8.startIndex, offsetBy: position)] })
+            #expect(digits.count == 16, "position \(position)")
+        }
+    }
 }
