@@ -2,7 +2,8 @@
 """Client of Benchmarks/connection-churn and Benchmarks/soak: opens connections of one shape.
 
   churn-client.py HOST PORT SHAPE COUNT [--threads T] [--ca CA] [--token TOKEN] [--hold SECONDS]
-  churn-client.py token SECRET_FILE          (prints an HS256 token the gateway accepts)
+  churn-client.py token SECRET_FILE [SECONDS] (prints an HS256 token the gateway accepts, valid
+                                               SECONDS, default a day; negative: expired)
 
 Shapes, each on a new connection: tcp (connect, close), handshake (TLS handshake, close),
 ok (GET /api with a valid token), refused (GET /api with a bad token), malformed (Content-Length
@@ -27,12 +28,12 @@ REQUESTS = {
 TIMEOUT = 10  # seconds a connection may stall before it counts as an error, so no run hangs
 
 
-def token(secret_file):
-    """An HS256 token with the claims the benchmarks' gateway config requires, valid for a day."""
+def token(secret_file, seconds=86400):
+    """An HS256 token with the claims the benchmarks' gateway config requires, valid `seconds`."""
     secret = open(secret_file, "rb").read().rstrip(b"\r\n")
     b64 = lambda data: base64.urlsafe_b64encode(data).rstrip(b"=")
     header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    claims = {"iss": "userservice", "aud": "gateway", "sub": "churn", "exp": int(time.time()) + 86400}
+    claims = {"iss": "userservice", "aud": "gateway", "sub": "churn", "exp": int(time.time()) + seconds}
     signing_input = header + b"." + b64(json.dumps(claims).encode())
     return (signing_input + b"." + b64(hmac.new(secret, signing_input, hashlib.sha256).digest())).decode()
 
@@ -121,8 +122,8 @@ def run(args):
 
 
 def main():
-    if len(sys.argv) == 3 and sys.argv[1] == "token":
-        print(token(sys.argv[2]))
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "token":
+        print(token(sys.argv[2], *map(int, sys.argv[3:])))
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("host")

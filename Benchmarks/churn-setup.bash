@@ -40,8 +40,10 @@ rss_kib() {
   echo "$total"
 }
 
-# start_upstream PORT: nginx answering every request with a fixed 200 JSON.
+# start_upstream PORT [BODY]: nginx answering every request with a fixed 200 JSON (default
+# {"ok":true}); sets upstream_pid.
 start_upstream() {
+  local body=${2:-'{"ok":true}'}
   cat > "$work/nginx.conf" <<CONF
 worker_processes 1;
 pid $work/nginx.pid;
@@ -55,11 +57,12 @@ http {
   uwsgi_temp_path $work/nginx-uwsgi;
   scgi_temp_path $work/nginx-scgi;
   keepalive_requests 1000000;
-  server { listen 127.0.0.1:$1; location / { default_type application/json; return 200 '{"ok":true}'; } }
+  server { listen 127.0.0.1:$1; location / { default_type application/json; return 200 '$body'; } }
 }
 CONF
   nginx -c "$work/nginx.conf" -g "daemon off;" >"$work/nginx.log" 2>&1 &
-  pids+=($!)
+  upstream_pid=$!
+  pids+=("$upstream_pid")
 }
 
 # write_gateway_conf PORT UPSTREAM_PORT IDLE_TIMEOUT [EXTRA_TOML]: /open without auth,
