@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import GatewayCore
+import NIOCore
 import Testing
 
 /// Graceful shutdown of the real binary drains the audit queue: every refusal a client saw is in
@@ -54,12 +55,16 @@ struct AuditShutdownTests {
     }
 
     /// Runs `body` with a client that trusts the test CA (HTTP/1.1 unless `httpVersion` says
-    /// otherwise), and always shuts the client down.
+    /// otherwise), and always shuts the client down. Against a gateway with a short `idle_timeout`,
+    /// give `poolIdleTimeout` well under it, so that the client never reuses a connection the
+    /// gateway is closing.
     static func withClient<T>(
-        httpVersion: HTTPClient.Configuration.HTTPVersion = .http1Only, _ body: (HTTPClient) async throws -> T
+        httpVersion: HTTPClient.Configuration.HTTPVersion = .http1Only, poolIdleTimeout: TimeAmount? = nil,
+        _ body: (HTTPClient) async throws -> T
     ) async throws -> T {
         var configuration = GatewayHarness.clientConfiguration()
         configuration.httpVersion = httpVersion
+        if let poolIdleTimeout { configuration.connectionPool.idleTimeout = poolIdleTimeout }
         // Once the gateway has exited a request should fail at once, not retry until the connect timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)

@@ -70,8 +70,10 @@ struct UpstreamAbortTests {
         let admin = "http://127.0.0.1:\(try await gateway.adminPort())"
         var cuts: [Cut] = []
         var clientSide: [String] = []
-        try await AuditShutdownTests.withClient(httpVersion: .automatic) { http2 in
-            try await AuditShutdownTests.withClient { http1 in
+        // idle_timeout is 1 s, for the gateway and its admin listener: the clients drop idle
+        // connections after 200 ms rather than reuse one the gateway is closing.
+        try await AuditShutdownTests.withClient(httpVersion: .automatic, poolIdleTimeout: .milliseconds(200)) { http2 in
+            try await AuditShutdownTests.withClient(poolIdleTimeout: .milliseconds(200)) { http1 in
                 for client in [http1, http2] {
                     for path in ["/truncate?promise=1000&send=100", "/stall?promise=1000&send=100"] {
                         let cut = try await Self.get(path, port: gateway.port, client: client)
