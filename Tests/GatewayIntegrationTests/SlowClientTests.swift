@@ -31,6 +31,11 @@ struct SlowClientTests {
         }
     }
 
+    /// One route for every path, without tokens, with the extra `key` line.
+    static func openRoute(_ key: String) -> String {
+        "[[route]]\npath = \"/\"\nupstream = \"test\"\nauth = \"none\"\n" + key
+    }
+
     static func post(_ path: String, length: Int, contentType: String = "text/plain") -> [String] {
         ["POST \(path) HTTP/1.1", "Host: localhost", "Content-Type: \(contentType)", "Content-Length: \(length)", "Connection: close"]
     }
@@ -65,13 +70,7 @@ struct SlowClientTests {
 
     @Test("a request_buffering route sends nothing upstream until the body is whole")
     func requestBuffering() async throws {
-        let routes = """
-            [[route]]
-            path = "/"
-            upstream = "test"
-            auth = "none"
-            request_buffering = true
-            """
+        let routes = Self.openRoute("request_buffering = true")
         try await Self.withGateway(extraServer: "request_body_min_rate = \"0B\"", routes: routes) { gateway, upstream in
             let outcome = try await TricklingClient.send(
                 port: gateway.port, head: Self.post("/sink", length: 8), body: Array("12345678".utf8), chunk: 2,
@@ -127,13 +126,7 @@ struct SlowClientTests {
 
     @Test("held bodies beyond held_body_budget are refused with 503 and counted; the budget comes back when they go")
     func heldBodyBudget() async throws {
-        let routes = """
-            [[route]]
-            path = "/"
-            upstream = "test"
-            auth = "none"
-            json = true
-            """
+        let routes = Self.openRoute("json = true")
         let server = "held_body_budget = \"1MiB\"\nrequest_body_min_rate = \"0B\"\nrequest_body_timeout = \"5m\""
         try await Self.withGateway(extraServer: server, routes: routes) { gateway, upstream in
             let admin = "http://127.0.0.1:\(try await gateway.adminPort())"
