@@ -30,7 +30,7 @@ struct UpstreamAbortTests {
         do {
             response = try await client.execute(request, timeout: .seconds(60))
         } catch let error as HTTPClientError where error == .remoteConnectionClosed {
-            // idle_timeout is 1 s here: on a busy machine a pooled connection can close as it is reused.
+            // idle_timeout is short here: on a busy machine a pooled connection can close as it is reused.
             response = try await client.execute(request, timeout: .seconds(60))
         }
         var bytes = 0
@@ -64,13 +64,13 @@ struct UpstreamAbortTests {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let config = try writeConfig(
-            in: directory, upstreamPort: upstream.port, extraServer: #"idle_timeout = "1s""#,
+            in: directory, upstreamPort: upstream.port, extraServer: #"idle_timeout = "3s""#,
             extra: "[admin]\nlisten = \"127.0.0.1:0\"\n\n[log]\nformat = \"json\"")
         let gateway = try await GatewayProcess.start(configPath: config)
         let admin = "http://127.0.0.1:\(try await gateway.adminPort())"
         var cuts: [Cut] = []
         var clientSide: [String] = []
-        // idle_timeout is 1 s, for the gateway and its admin listener: the clients drop idle
+        // idle_timeout is 3 s, for the gateway and its admin listener: the clients drop idle
         // connections after 200 ms rather than reuse one the gateway is closing.
         try await AuditShutdownTests.withClient(httpVersion: .automatic, poolIdleTimeout: .milliseconds(200)) { http2 in
             try await AuditShutdownTests.withClient(poolIdleTimeout: .milliseconds(200)) { http1 in
