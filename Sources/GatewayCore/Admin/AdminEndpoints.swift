@@ -17,7 +17,7 @@ struct AdminResponse: Sendable {
 
     /// `problem` as problem+json, under a request id of its own.
     static func problem(_ problem: GatewayProblem) -> AdminResponse {
-        let requestID = ProxyHandler.generateRequestID()
+        let requestID = RequestID.generate()
         let body = problem.body(requestID: requestID, allocator: ByteBufferAllocator())
         return AdminResponse(
             status: problem.status,

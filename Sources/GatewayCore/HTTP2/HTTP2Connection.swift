@@ -2,8 +2,8 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTP2
 
-/// An HTTP/2 client connection's pipeline, set up once ALPN chose `h2`: NIOHTTP2 with the
-/// gateway's limits, then ``HTTP2ConnectionManager``; each stream gets ``HTTP2StreamGuard``, the
+/// An HTTP/2 client connection's pipeline, set up once ALPN chose `h2`: ``FlushCoalescer``, NIOHTTP2
+/// with the gateway's limits, then ``HTTP2ConnectionManager``; each stream gets ``HTTP2StreamGuard``, the
 /// HTTP/2-to-HTTP/1 codec and the same request handler as an HTTP/1.1 connection, so both
 /// protocols take one request path (admission, policies, upstream pools, audit, access log).
 enum HTTP2Connection {
@@ -28,6 +28,7 @@ enum HTTP2Connection {
             }
         }
         let sync = channel.pipeline.syncOperations
+        try sync.addHandler(FlushCoalescer())
         try sync.addHandler(http2)
         try sync.addHandler(manager)
     }

@@ -154,7 +154,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
             }
         let action = machine.clientError(parseProblem: parseProblem, isActive: context.channel.isActive)
         // The decoder refused the bytes before a head was admitted: the answer gets a request id of its own.
-        if case .fail(_, answer: true) = action, record == nil { startRecord(requestID: Self.generateRequestID()) }
+        if case .fail(_, answer: true) = action, record == nil { startRecord(requestID: RequestID.generate()) }
         perform(action)
     }
 
@@ -171,7 +171,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         context.triggerUserOutboundEvent(RequestCycleEvent.headReceived, promise: nil)
         let peer = context.channel.remoteAddress
         var request = RequestContext(
-            id: runtime.headerRules.requestID(peer: peer, headers: head.headers, generated: Self.generateRequestID), head: head,
+            id: runtime.headerRules.requestID(peer: peer, headers: head.headers, generated: RequestID.generate), head: head,
             client: runtime.headerRules.clientAddress(peer: peer, headers: head.headers), now: runtime.now(), tokenCache: tokenCache)
         startRecord(requestID: request.id)
         let bodyPending = Self.hasBody(head)
@@ -540,21 +540,5 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         if head.headers.contains(name: "transfer-encoding") { return true }
         if let length = head.headers.first(name: "content-length") { return length != "0" }
         return false
-    }
-
-    /// 128 random bits from the system's generator as 32 lower-case hex digits, written in place.
-    static func generateRequestID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return String(unsafeUninitializedCapacity: 32) { out in
-            for half in stride(from: 0, to: 32, by: 16) {
-                var bits = generator.next() as UInt64
-                for digit in (half..<half + 16).reversed() {
-                    let nibble = UInt8(truncatingIfNeeded: bits & 0xF)
-                    out[digit] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
-                    bits >>= 4
-                }
-            }
-            return 32
-        }
     }
 }

@@ -66,7 +66,7 @@ struct ProxyHandlerTests {
 
     @Test("request ids are 32 lower-case hex digits, each different")
     func requestIDs() {
-        let ids = (0..<1_000).map { _ in ProxyHandler.generateRequestID() }
+        let ids = (0..<1_000).map { _ in RequestID.generate() }
         #expect(Set(ids).count == ids.count)
         #expect(ids.allSatisfy { $0.utf8.count == 32 && $0.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) } })
         // Every digit value turns up in every position over a thousand ids: none is stuck.
