@@ -105,6 +105,19 @@ let package = Package(
             path: "Benchmarks/LimiterBenchmark",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "NIOFloor",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            path: "Benchmarks/NIOFloor",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "GatewayTestSupport",
             dependencies: ["GatewayCore"],

@@ -42,10 +42,16 @@ final class Exchange {
         }
     }
 
-    /// Leases a connection from the current target's pool.
-    func acquire(allowReuse: Bool) -> EventLoopFuture<(connection: UpstreamConnection, reused: Bool)>.Isolated {
+    /// An idle connection from the current target's pool, when it has one alive.
+    func takeIdleConnection() -> UpstreamConnection? {
         if started == nil { started = .now() }
-        return pool.acquire(allowReuse: allowReuse)
+        return pool.takeIdle()
+    }
+
+    /// A new connection to the current target.
+    func connect() -> EventLoopFuture<UpstreamConnection>.Isolated {
+        if started == nil { started = .now() }
+        return pool.connect()
     }
 
     /// After a failed connect (nothing was sent): moves to another target taking requests that has

@@ -315,20 +315,17 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
         }
     }
 
+    /// Leases a connection to the exchange's target: an idle one at once, else a new one.
     private func connectTarget(allowReuse: Bool) {
         guard let exchange else { return }
-        exchange.acquire(allowReuse: allowReuse).whenComplete { result in
+        if allowReuse, let idle = exchange.takeIdleConnection() {
+            leased(idle, reused: true, by: exchange)
+            return
+        }
+        exchange.connect().whenComplete { result in
             switch result {
-            case .success(let lease):
-                switch self.machine.connected(exchange: exchange.number, reused: lease.reused) {
-                case .attach(let parts, let armTimeout):
-                    self.releaseHeldBody()
-                    exchange.attach(lease.connection, sink: self, parts: parts)
-                    if armTimeout { self.armResponseDeadline(exchange) }
-                    self.resumeClientReads()
-                default:
-                    exchange.pool.release(lease.connection)
-                }
+            case .success(let connection):
+                self.leased(connection, reused: false, by: exchange)
             case .failure(let error):
                 guard self.machine.exchangeNumber == exchange.number else { return }
                 self.logger.warning(
@@ -344,6 +341,19 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamResponseSink {
                     self.perform(self.machine.connectFailed(exchange: exchange.number))
                 }
             }
+        }
+    }
+
+    /// Sends the request on `connection`, or gives it back when the request no longer needs it.
+    private func leased(_ connection: UpstreamConnection, reused: Bool, by exchange: Exchange) {
+        switch machine.connected(exchange: exchange.number, reused: reused) {
+        case .attach(let parts, let armTimeout):
+            releaseHeldBody()
+            exchange.attach(connection, sink: self, parts: parts)
+            if armTimeout { armResponseDeadline(exchange) }
+            resumeClientReads()
+        default:
+            exchange.pool.release(connection)
         }
     }
 

@@ -19,15 +19,12 @@ final class UpstreamPool {
         self.eventLoop = eventLoop
     }
 
-    /// An idle connection when one is alive (`reused` true), else a new one.
-    func acquire(allowReuse: Bool = true) -> EventLoopFuture<(connection: UpstreamConnection, reused: Bool)>.Isolated {
-        let loop = eventLoop.assumeIsolated()
-        if allowReuse {
-            while let connection = idle.popLast() {
-                if connection.isActive { return loop.makeSucceededFuture((connection, true)).assumeIsolated() }
-            }
+    /// An idle connection that is still alive, if there is one.
+    func takeIdle() -> UpstreamConnection? {
+        while let connection = idle.popLast() {
+            if connection.isActive { return connection }
         }
-        return connect().map { ($0, false) }
+        return nil
     }
 
     /// Returns a connection whose last exchange ended cleanly; closes it when the pool is full.
@@ -51,7 +48,8 @@ final class UpstreamPool {
         for connection in closing { connection.abandon() }
     }
 
-    private func connect() -> EventLoopFuture<UpstreamConnection>.Isolated {
+    /// A new connection to the target.
+    func connect() -> EventLoopFuture<UpstreamConnection>.Isolated {
         let address = health.address
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(config.connectTimeout))
