@@ -1,5 +1,6 @@
-/// A route compiled from config: immutable, shared by every connection.
-public struct Route: Sendable {
+/// A route compiled from config: immutable, shared by every connection. A class, so that a request
+/// holds it with one reference rather than copying its sets, strings and policy chain.
+public final class Route: Sendable {
     /// Position in the config file, for messages and metrics.
     public let index: Int
     public let prefix: String

@@ -4,7 +4,7 @@ import NIOHTTP1
 /// The proxy's header rules: what crosses the gateway in each direction, and what it adds.
 ///
 /// Built once per config snapshot; pure functions of their inputs, so they run on the event loop.
-public struct HeaderRules: Sendable {
+public final class HeaderRules: Sendable {
     /// Every header starting with this is treated as identity: never accepted from a client.
     static let identityPrefix = "x-auth-"
 
@@ -162,12 +162,10 @@ public struct HeaderRules: Sendable {
         headers.replaceOrAdd(name: "X-Request-ID", value: requestID)
     }
 
-    static func connectionTokens(_ headers: HTTPHeaders) -> Set<String> {
-        var tokens = Set<String>()
-        for value in headers[canonicalForm: "connection"] {
-            tokens.insert(value.trimmingASCIISpaces().lowercased())
-        }
-        return tokens
+    /// The header names a `Connection` header lists, lower-case: a few at most, so an array.
+    static func connectionTokens(_ headers: HTTPHeaders) -> [String] {
+        guard headers.contains(name: "connection") else { return [] }
+        return headers[canonicalForm: "connection"].map { $0.trimmingASCIISpaces().lowercased() }
     }
 
     static func forwardedChain(_ headers: HTTPHeaders) -> [String] {
