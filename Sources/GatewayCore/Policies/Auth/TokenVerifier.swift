@@ -9,7 +9,7 @@ import JWTKit
 /// issuer's `algorithms`; HMAC algorithms only ever use the issuer's secret and the others only its
 /// public keys, so a key can never be used as the wrong kind (key confusion) or for another issuer.
 /// Header parameters that point elsewhere (`jku`, `x5u`, `jwk`, `x5c`) are ignored, never fetched.
-public struct TokenVerifier: Sendable {
+public final class TokenVerifier: Sendable {
     /// Tokens longer than this are refused before any parsing.
     public static let maximumTokenBytes = 8 * 1024
 
@@ -19,7 +19,7 @@ public struct TokenVerifier: Sendable {
     let parser: DefaultJWTParser
 
     /// A verifier whose issuers all sign their HMAC tokens with `secret`, under the rest of `config`.
-    public init(secret: [UInt8], config: JWTConfig) {
+    public convenience init(secret: [UInt8], config: JWTConfig) {
         let issuers = config.issuers.map { TokenIssuer(config: $0, keys: JWTKeys(secret: secret, publicKeys: [])) }
         self.init(issuers: issuers, config: config)
     }
