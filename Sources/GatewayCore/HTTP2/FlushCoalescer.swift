@@ -18,6 +18,9 @@ final class FlushCoalescer: ChannelOutboundHandler {
         context.eventLoop.assumeIsolated().execute { self.flushNow(context) }
     }
 
+    /// A flush still scheduled when the connection's pipeline is torn down has nothing left to do.
+    func handlerRemoved(context: ChannelHandlerContext) { flushScheduled = false }
+
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         flushNow(context)
         context.close(mode: mode, promise: promise)
