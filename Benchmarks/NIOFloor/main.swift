@@ -43,7 +43,9 @@ final class UpstreamPool: @unchecked Sendable {
     }
 
     func lease(_ use: @escaping (UpstreamRelay) -> Void) {
-        if let relay = idle.popLast() { return use(relay) }
+        while let relay = idle.popLast() {
+            if relay.context?.channel.isActive == true { return use(relay) }
+        }
         ClientBootstrap(group: loop)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -65,16 +67,19 @@ final class UpstreamRelay: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
     let pool: UpstreamPool
-    var context: ChannelHandlerContext!
+    var context: ChannelHandlerContext?
     var client: ClientHandler?
 
     init(pool: UpstreamPool) { self.pool = pool }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
+    /// Drops the context, which holds this handler, once the connection is gone.
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
     func send(_ head: HTTPRequestHead) {
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        context?.write(wrapOutboundOut(.head(head)), promise: nil)
+        context?.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -91,10 +96,12 @@ final class UpstreamRelay: ChannelInboundHandler {
 final class ClientHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
-    var context: ChannelHandlerContext!
+    var context: ChannelHandlerContext?
     var head: HTTPRequestHead?
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -120,7 +127,7 @@ final class ClientHandler: ChannelInboundHandler {
     }
 
     func relay(_ part: HTTPClientResponsePart) {
-        guard let request = head else { return }
+        guard let request = head, let context else { return }
         switch part {
         case .head(let response):
             var headers = response.headers
@@ -136,7 +143,7 @@ final class ClientHandler: ChannelInboundHandler {
         case .end:
             let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
             if request.version.major == 1, !request.isKeepAlive {
-                written.assumeIsolated().whenComplete { [context] _ in context?.close(promise: nil) }
+                written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             }
         }
     }
