@@ -30,7 +30,7 @@ extension GatewayCommand.Audit {
         @OptionGroup var options: ConfigOption
 
         func run() async throws {
-            let store = try options.openStore(mustExist: true)
+            let store = try await options.openStore(mustExist: true)
             switch try await store.verifyAuditChain() {
             case .intact(let events):
                 print("audit chain intact: \(events) events")

@@ -34,7 +34,7 @@ extension GatewayCommand.Audit {
         }
 
         func run() async throws {
-            let store = try options.openStore(mustExist: true)
+            let store = try await options.openStore(mustExist: true)
             let query = AuditQuery(
                 since: since.map { Date.now.adding(.zero - $0) },
                 type: type, subject: subject, client: client, limit: limit)

@@ -15,7 +15,7 @@ extension GatewayCommand.Audit {
         var since: Duration = .seconds(86_400)
 
         func run() async throws {
-            let store = try options.openStore(mustExist: true)
+            let store = try await options.openStore(mustExist: true)
             let start = Date.now.adding(.zero - since)
             let stats = try await store.auditStats(since: start)
             print("audit events since \(Console.timestamp(start)): \(stats.total)")

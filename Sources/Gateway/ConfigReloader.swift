@@ -79,10 +79,11 @@ final class ConfigReloader: Service, Sendable {
         if next.server.listen != running.server.listen || next.server.redirectHTTPListen != running.server.redirectHTTPListen {
             return "server.listen and server.redirect_http_listen change only on restart"
         }
-        if next.store.path != running.store.path || next.store.auditRetention != running.store.auditRetention
+        if next.store.location != running.store.location || next.store.auditRetention != running.store.auditRetention
             || next.store.onAuditOverflow != running.store.onAuditOverflow || next.store.auditQueueSize != running.store.auditQueueSize
+            || next.store.syncInterval != running.store.syncInterval || next.server.nodeName != running.server.nodeName
         {
-            return "[store] settings change only on restart"
+            return "[store] settings and server.node_name change only on restart"
         }
         if next.admin.listen != running.admin.listen || next.admin.allowedClients != running.admin.allowedClients {
             return "admin.listen and admin.allowed_clients change only on restart"

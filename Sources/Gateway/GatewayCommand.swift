@@ -46,13 +46,14 @@ extension GatewayCommand {
             defer { LogSink.standardOutput.flush() }
             let logger = Logger(label: "gateway")
             for warning in config.warnings { logger.warning("config: \(warning)") }
-            let store = try StoreAccess.open(path: config.store.path)
+            let store = try await StoreAccess.open(config, logger: logger)
             let revocations = RevocationList(store: store, logger: logger)
             try await revocations.refresh()
             let remoteKeys = try RemoteKeySet.keySets(for: config.jwt, store: store, logger: logger)
             for keySet in remoteKeys { await keySet.load() }
             let rateLimiter = RateLimiter(maxKeys: config.rateLimit.maxKeys)
-            let rateLimits = RateLimitPersistence(limiter: rateLimiter, store: store, logger: logger)
+            let rateLimits = RateLimitPersistence(
+                limiter: rateLimiter, store: store, interval: config.store.syncInterval, logger: logger)
             try await rateLimits.restore()
             let runtime = try ConfigCheck.makeRuntime(
                 config, revocations: revocations, remoteKeys: remoteKeys,

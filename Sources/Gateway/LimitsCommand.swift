@@ -46,7 +46,7 @@ extension GatewayCommand.Limits {
         func run() async throws {
             let config = try ConfigCheck.loadConfig(path: options.config)
             let key = try key.counterKey
-            let store = try options.openStore(mustExist: true)
+            let store = try await options.openStore(mustExist: true)
             let now = Date().rateLimitNanoseconds
             let counters = try await store.rateLimitCounters(now: now, key: key)
             let policies = Dictionary(RateLimitPolicy.all(in: config).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -77,7 +77,7 @@ extension GatewayCommand.Limits {
 
         func run() async throws {
             let key = try key.counterKey
-            let store = try options.openStore(mustExist: false)
+            let store = try await options.openStore(mustExist: false)
             let now = Date.now
             let deleted = try await store.resetRateLimits(key: key, at: now)
             try await store.appendAudit([

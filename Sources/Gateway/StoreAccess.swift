@@ -1,31 +1,32 @@
 import ArgumentParser
 import Foundation
 import GatewayCore
+import Logging
 
 extension ConfigOption {
     /// Opens the store the config file names, printing what is wrong to stderr and failing if
-    /// it cannot. The file is opened in WAL mode beside a running gateway, which keeps writing.
+    /// it cannot. A SQLite file is opened in WAL mode beside a running gateway, which keeps writing.
     ///
-    /// - Parameter mustExist: refuse a missing file instead of creating an empty store, for
+    /// - Parameter mustExist: refuse a missing SQLite file instead of creating an empty store, for
     ///   commands that only read.
-    func openStore(mustExist: Bool) throws -> SQLiteStore {
+    func openStore(mustExist: Bool) async throws -> any GatewayStore {
         let gatewayConfig = try ConfigCheck.loadConfig(path: config)
-        let path = gatewayConfig.store.path
-        if mustExist && !FileManager.default.fileExists(atPath: path) {
-            Console.printError("\(path): no store yet (store.path of \(config)); the gateway creates it when it starts")
+        let store = gatewayConfig.store
+        if store.postgres == nil, mustExist, !FileManager.default.fileExists(atPath: store.path) {
+            Console.printError("\(store.path): no store yet (store.path of \(config)); the gateway creates it when it starts")
             throw ExitCode.failure
         }
-        return try StoreAccess.open(path: path)
+        return try await StoreAccess.open(gatewayConfig)
     }
 }
 
 enum StoreAccess {
-    /// Opens the store at `path`, creating it if needed; prints why it cannot to stderr and fails.
-    static func open(path: String) throws -> SQLiteStore {
+    /// Opens the config's store, creating a SQLite file if needed; prints why it cannot to stderr and fails.
+    static func open(_ config: GatewayConfig, logger: Logger = Logger(label: "gateway.store")) async throws -> any GatewayStore {
         do {
-            return try SQLiteStore(path: path)
+            return try await config.store.open(nodeName: config.server.nodeName, logger: logger)
         } catch {
-            Console.printError("\(path): \(error)")
+            Console.printError("\(config.store.location): \(error)")
             throw ExitCode.failure
         }
     }

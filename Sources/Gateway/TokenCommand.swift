@@ -46,7 +46,7 @@ extension GatewayCommand.Token {
         }
 
         func run() async throws {
-            let store = try options.openStore(mustExist: false)
+            let store = try await options.openStore(mustExist: false)
             let now = Date.now
             let kind: Revocation.Kind = jti.map { .tokenID($0) } ?? .subject(subject ?? "")
             let expiresAt = now.adding(Self.revocationLifetime)

@@ -58,13 +58,13 @@ struct StoreSnapshot {
     let savedJWKS: [String: Data]
 
     init(_ config: GatewayConfig) async throws {
-        path = config.store.path
-        guard FileManager.default.fileExists(atPath: path) else {
+        path = config.store.location
+        guard config.store.postgres != nil || FileManager.default.fileExists(atPath: path) else {
             revocations = nil
             savedJWKS = [:]
             return
         }
-        let store = try StoreAccess.open(path: path)
+        let store = try await StoreAccess.open(config)
         do {
             revocations = try await store.revocations()
             var saved: [String: Data] = [:]

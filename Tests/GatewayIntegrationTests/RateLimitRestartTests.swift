@@ -42,7 +42,7 @@ struct RateLimitRestartTests {
                 Issue.record("the store never showed \(left) of 5 left: \(show.output)")
                 return show.output
             }
-            try await Task.sleep(for: RateLimitPersistence.flushInterval / 2)
+            try await Task.sleep(for: .milliseconds(500))
         }
     }
 

@@ -78,7 +78,9 @@ public final class ControlledStore: GatewayStore {
         try await base.lastGoodJWKS(source: source)
     }
 
-    public func saveRateLimitCounters(_ counters: [RateLimitCounter], resetKeys: [String], now: Int64) async throws {
+    public func saveRateLimitCounters(_ counters: [RateLimitCounter], resetKeys: [String], now: Int64) async throws
+        -> [RateLimitCounter]
+    {
         try await base.saveRateLimitCounters(counters, resetKeys: resetKeys, now: now)
     }
 
@@ -93,6 +95,9 @@ public final class ControlledStore: GatewayStore {
     public func rateLimitResets(after: Int64) async throws -> [RateLimitReset] {
         try await base.rateLimitResets(after: after)
     }
+
+    public var location: String { base.location }
+    public func close() async { await base.close() }
 
     public func installKey() async throws -> [UInt8] {
         try await base.installKey()

@@ -1,3 +1,6 @@
+import Foundation
+import PostgresSupport
+
 /// The validated, immutable configuration snapshot the gateway runs on.
 ///
 /// Built once by ``ConfigLoader`` from the TOML file; every value here has already been checked,
@@ -102,6 +105,9 @@ public struct ServerConfig: Sendable {
     /// Streams one HTTP/2 connection may have open at once (`SETTINGS_MAX_CONCURRENT_STREAMS`);
     /// more are refused with `REFUSED_STREAM`. Default 100.
     public var http2MaxConcurrentStreams: Int
+    /// This gateway's name among several on one store: it labels its audit rows and their hash
+    /// chain. Default: the host name.
+    public var nodeName: String
 
     public init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 8443),
@@ -118,7 +124,8 @@ public struct ServerConfig: Sendable {
         maxConnectionsPerClient: Int = 256,
         drainTimeout: Duration = .seconds(10),
         http2: Bool = true,
-        http2MaxConcurrentStreams: Int = 100
+        http2MaxConcurrentStreams: Int = 100,
+        nodeName: String = ProcessInfo.processInfo.hostName
     ) {
         self.listen = listen
         self.redirectHTTPListen = redirectHTTPListen
@@ -135,6 +142,7 @@ public struct ServerConfig: Sendable {
         self.drainTimeout = drainTimeout
         self.http2 = http2
         self.http2MaxConcurrentStreams = http2MaxConcurrentStreams
+        self.nodeName = nodeName
     }
 
     /// How long a body may arrive slower than ``requestBodyMinRate`` before the rate is checked:
@@ -491,22 +499,69 @@ public enum AuditOverflowPolicy: String, Sendable, CaseIterable {
 public struct StoreConfig: Sendable {
     /// The SQLite database file. Default `/var/lib/gateway/gateway.sqlite` (systemd's state directory).
     public var path: String
+    /// A shared PostgreSQL store instead of the SQLite file, for several gateways.
+    public var postgres: PostgresStoreConfig?
     /// How long audit events are kept before they are pruned. Default 30 days.
     public var auditRetention: Duration
     /// Default `.drop`.
     public var onAuditOverflow: AuditOverflowPolicy
     /// Audit events waiting to be written at most, before the overflow policy applies. Default 10,000.
     public var auditQueueSize: Int
+    /// How often the rate limit counters are written behind (and, on PostgreSQL, merged with the
+    /// other gateways'). Default 1 s on SQLite, 200 ms on PostgreSQL.
+    public var syncInterval: Duration
+    /// What rate-limited routes do while the store cannot be reached. Default `.keepLocal`.
+    public var onStoreLoss: StoreLossPolicy
 
     public init(
         path: String = "/var/lib/gateway/gateway.sqlite",
+        postgres: PostgresStoreConfig? = nil,
         auditRetention: Duration = .seconds(30 * 86_400),
         onAuditOverflow: AuditOverflowPolicy = .drop,
-        auditQueueSize: Int = 10_000
+        auditQueueSize: Int = 10_000,
+        syncInterval: Duration? = nil,
+        onStoreLoss: StoreLossPolicy = .keepLocal
     ) {
         self.path = path
+        self.postgres = postgres
         self.auditRetention = auditRetention
         self.onAuditOverflow = onAuditOverflow
         self.auditQueueSize = auditQueueSize
+        self.syncInterval = syncInterval ?? (postgres == nil ? .seconds(1) : .milliseconds(200))
+        self.onStoreLoss = onStoreLoss
     }
+}
+
+/// `[store] url` and its companions: a PostgreSQL database shared by several gateways.
+public struct PostgresStoreConfig: Sendable {
+    /// The database; never with a password in it.
+    public var url: PostgresURL
+    /// The file holding the password; else the systemd credential `store-password`, else `$PGPASSWORD`.
+    public var passwordFile: String?
+    /// Default 5 s.
+    public var connectTimeout: Duration
+    /// The longest one statement runs, and the longest a store call waits. Default 5 s.
+    public var statementTimeout: Duration
+    /// Connections open at most. Default 4.
+    public var poolSize: Int
+
+    public init(
+        url: PostgresURL, passwordFile: String? = nil, connectTimeout: Duration = .seconds(5),
+        statementTimeout: Duration = .seconds(5), poolSize: Int = 4
+    ) {
+        self.url = url
+        self.passwordFile = passwordFile
+        self.connectTimeout = connectTimeout
+        self.statementTimeout = statementTimeout
+        self.poolSize = poolSize
+    }
+}
+
+/// What rate-limited routes do while the store cannot be reached (`[store] on_store_loss`).
+public enum StoreLossPolicy: String, Sendable, CaseIterable {
+    /// Each gateway goes on enforcing its limits alone, with its own counters: a fleet of N may
+    /// then admit up to N times a limit.
+    case keepLocal = "keep_local"
+    /// Requests to routes with a rate limit are refused (503 `store_unavailable`) until the store answers again.
+    case failClosed = "fail_closed"
 }

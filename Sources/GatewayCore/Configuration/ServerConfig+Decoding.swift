@@ -16,6 +16,7 @@ extension ServerConfig {
         case drainTimeout = "drain_timeout"
         case http2
         case http2MaxConcurrentStreams = "http2_max_concurrent_streams"
+        case nodeName = "node_name"
     }
 
     static let headerBytesRange = ByteSize(bytes: 1 << 10)...ByteSize(bytes: 64 << 10)
@@ -50,8 +51,22 @@ extension ServerConfig {
             drainTimeout: table.duration(.drainTimeout, atMost: .seconds(600)) ?? defaults.drainTimeout,
             http2: table.bool(.http2) ?? defaults.http2,
             http2MaxConcurrentStreams: table.int(.http2MaxConcurrentStreams, in: Self.http2StreamsRange)
-                ?? defaults.http2MaxConcurrentStreams
+                ?? defaults.http2MaxConcurrentStreams,
+            nodeName: table.parsed(.nodeName, Self.parseNodeName) ?? defaults.nodeName
         )
+    }
+
+    /// Letters, digits, `.`, `-` and `_`, at most 64: it is printed in audit rows and queries.
+    private static func parseNodeName(_ text: String) throws(ConfigValueProblem) -> String {
+        let allowed = text.utf8.allSatisfy { byte in
+            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
+                || byte == UInt8(ascii: "_")
+        }
+        guard allowed, (1...64).contains(text.utf8.count) else {
+            throw ConfigValueProblem("invalid node name \(text.quotedForConfig)", allowed: "1 to 64 letters, digits, '.', '-', '_'")
+        }
+        return text
     }
 
     private static func parseProxy(_ text: String) throws(ConfigValueProblem) -> CIDR {

@@ -107,7 +107,8 @@ public final class GatewayServer: Service, Sendable {
         return GatewayMetrics.Readings(
             openConnections: openConnections, auditQueueDepth: recorder.queueDepth, auditEventsDropped: recorder.droppedEvents,
             rateLimitKeys: limiter.count, rateLimitEvictions: limiter.evictions, heldBodyBytes: heldBodyBudget.heldBytes,
-            heldBodyRefusals: heldBodyBudget.refusals, targets: health.targets)
+            heldBodyRefusals: heldBodyBudget.refusals, targets: health.targets, storeUp: !limiter.isStoreLost,
+            storeFailures: limiter.storeFailures)
     }
 
     /// Binds every listener, or takes over the sockets systemd passed, and starts accepting.

@@ -22,11 +22,17 @@ public final class GatewayMetrics: Sendable {
         /// Requests refused since start because holding their body would go beyond the budget.
         public var heldBodyRefusals: Int
         public var targets: [TargetHealth]
+        /// Whether the last write of the rate limit counters to the store succeeded.
+        public var storeUp: Bool
+        /// Writes to the store that failed, since start.
+        public var storeFailures: Int
 
         public init(
             openConnections: Int, auditQueueDepth: Int, auditEventsDropped: Int, rateLimitKeys: Int, rateLimitEvictions: Int,
-            heldBodyBytes: Int = 0, heldBodyRefusals: Int = 0, targets: [TargetHealth]
+            heldBodyBytes: Int = 0, heldBodyRefusals: Int = 0, targets: [TargetHealth], storeUp: Bool = true, storeFailures: Int = 0
         ) {
+            self.storeUp = storeUp
+            self.storeFailures = storeFailures
             self.openConnections = openConnections
             self.auditQueueDepth = auditQueueDepth
             self.auditEventsDropped = auditEventsDropped
@@ -65,8 +71,10 @@ public final class GatewayMetrics: Sendable {
     private let auditEventsDropped: Metrics.Counter
     private let connectionsRefused: [ConnectionLimiter.Refusal: Metrics.Counter]
     private let rateLimitEvictions: Metrics.Counter
+    private let storeUp: Metrics.Meter
+    private let storeFailures: Metrics.Counter
     /// The totals kept elsewhere that the last scrape added, so the next adds only the difference.
-    private let mirrored = Mutex((auditEventsDropped: 0, rateLimitEvictions: 0, heldBodyRefusals: 0))
+    private let mirrored = Mutex((auditEventsDropped: 0, rateLimitEvictions: 0, heldBodyRefusals: 0, storeFailures: 0))
     /// `gateway_upstream_target_up` by upstream and target, so a reload's removed targets lose their series.
     private let targetGauges = Mutex<[String: Metrics.Meter]>([:])
 
@@ -107,6 +115,8 @@ public final class GatewayMetrics: Sendable {
         rateLimitEvictions = Metrics.Counter(label: "gateway_rate_limit_evictions_total", factory: factory)
         heldBodyBytes = Metrics.Meter(label: "gateway_held_body_bytes", factory: factory)
         heldBodyRefusals = Metrics.Counter(label: "gateway_held_body_refusals_total", factory: factory)
+        storeUp = Metrics.Meter(label: "gateway_store_up", factory: factory)
+        storeFailures = Metrics.Counter(label: "gateway_store_failures_total", factory: factory)
         connectionsRefused = Dictionary(
             uniqueKeysWithValues: ConnectionLimiter.Refusal.allCases.map {
                 ($0, Metrics.Counter(label: "gateway_connections_refused_total", dimensions: [("reason", $0.rawValue)], factory: factory))
@@ -167,13 +177,17 @@ public final class GatewayMetrics: Sendable {
         auditQueueDepth.set(readings.auditQueueDepth)
         rateLimitKeys.set(readings.rateLimitKeys)
         heldBodyBytes.set(readings.heldBodyBytes)
-        let (dropped, evictions, refusals) = mirrored.withLock { last in
-            defer { last = (readings.auditEventsDropped, readings.rateLimitEvictions, readings.heldBodyRefusals) }
+        storeUp.set(readings.storeUp ? 1 : 0)
+        let (dropped, evictions, refusals, failures) = mirrored.withLock { last in
+            defer {
+                last = (readings.auditEventsDropped, readings.rateLimitEvictions, readings.heldBodyRefusals, readings.storeFailures)
+            }
             return (
                 readings.auditEventsDropped - last.auditEventsDropped, readings.rateLimitEvictions - last.rateLimitEvictions,
-                readings.heldBodyRefusals - last.heldBodyRefusals
+                readings.heldBodyRefusals - last.heldBodyRefusals, readings.storeFailures - last.storeFailures
             )
         }
+        if failures > 0 { storeFailures.increment(by: failures) }
         if dropped > 0 { auditEventsDropped.increment(by: dropped) }
         if evictions > 0 { rateLimitEvictions.increment(by: evictions) }
         if refusals > 0 { heldBodyRefusals.increment(by: refusals) }

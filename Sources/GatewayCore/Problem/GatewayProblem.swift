@@ -197,6 +197,12 @@ extension GatewayProblem {
         .serviceUnavailable, "keys_unavailable", "The keys to verify tokens are not available; try again later.",
         headers: [("Retry-After", "30")])
 
+    /// The store cannot be reached and `[store] on_store_loss = "fail_closed"`: rate-limited
+    /// routes are not served on one gateway's counters alone.
+    public static let storeUnavailable = GatewayProblem(
+        .serviceUnavailable, "store_unavailable", "The gateway cannot enforce this route's limits right now; try again shortly.",
+        headers: [("Retry-After", "1")])
+
     public static let serviceUnavailable = GatewayProblem(
         .serviceUnavailable, "service_unavailable", "The gateway cannot serve this request right now.")
 

@@ -18,16 +18,24 @@ public struct AuditChainBreak: Sendable, Equatable, CustomStringConvertible {
         case brokenLink
     }
 
-    /// The first row that fails, or the first missing row.
+    /// The first row that fails, or the first missing row: its position in its node's chain.
     public var rowID: Int64
     public var reason: Reason
+    /// The gateway whose chain breaks, in a shared PostgreSQL store.
+    public var node: String?
 
-    public init(rowID: Int64, reason: Reason) {
+    public init(rowID: Int64, reason: Reason, node: String? = nil) {
         self.rowID = rowID
         self.reason = reason
+        self.node = node
     }
 
     public var description: String {
+        guard let node else { return reasonDescription }
+        return "node \(node): \(reasonDescription)"
+    }
+
+    private var reasonDescription: String {
         switch reason {
         case .edited:
             "row \(rowID) was edited: its content does not match its hash"

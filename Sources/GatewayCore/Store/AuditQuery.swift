@@ -27,12 +27,16 @@ public struct AuditQuery: Sendable, Equatable {
 
 /// An audit event as stored, with its position in the chain.
 public struct StoredAuditEvent: Sendable, Equatable {
-    /// Row id: consecutive, in the order the events were appended.
+    /// Row id, in the order the events were appended: consecutive in SQLite; over every node,
+    /// with gaps, in PostgreSQL.
     public var id: Int64
+    /// The gateway that recorded it, in a shared PostgreSQL store (`[server] node_name`).
+    public var node: String?
     public var event: AuditEvent
 
-    public init(id: Int64, event: AuditEvent) {
+    public init(id: Int64, node: String? = nil, event: AuditEvent) {
         self.id = id
+        self.node = node
         self.event = event
     }
 }

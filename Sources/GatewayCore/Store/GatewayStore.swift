@@ -3,7 +3,7 @@ import Foundation
 /// The one way in and out of the gateway's persistent state: audit events, token revocations and
 /// the last good JWKS of each key source.
 ///
-/// SQLite implements it (``SQLiteStore``); PostgreSQL will for fleets. Every method may wait on
+/// SQLite implements it for one gateway (``SQLiteStore``), PostgreSQL for several (``PostgresStore``). Every method may wait on
 /// disk, so none is ever called from an event loop: the data plane hands audit events to an
 /// ``AuditRecorder`` and reads revocations and keys from in-memory snapshots.
 public protocol GatewayStore: Sendable {
@@ -42,7 +42,11 @@ public protocol GatewayStore: Sendable {
 
     /// In one transaction: deletes every counter of the `resetKeys`, writes the counters that
     /// changed, and deletes every counter whose `tat` is at or before `now` (back at its full quota).
-    func saveRateLimitCounters(_ counters: [RateLimitCounter], resetKeys: [String], now: Int64) async throws
+    ///
+    /// A store of one gateway keeps each counter's `tat`; a store shared by several adds each
+    /// counter's ``RateLimitCounter/spent`` to the fleet's counter and returns the counters any
+    /// gateway changed lately, for ``RateLimiter/merge(_:now:)``.
+    func saveRateLimitCounters(_ counters: [RateLimitCounter], resetKeys: [String], now: Int64) async throws -> [RateLimitCounter]
 
     /// The stored rate limit counters still short of their full quota at `now`; only those of
     /// `key` when given.
@@ -62,4 +66,10 @@ public protocol GatewayStore: Sendable {
 
     /// Writes and commits one small row, proving the store takes writes (`/readyz`).
     func checkWritable(at time: Date) async throws
+
+    /// Where the store is, for messages: a file path or a URL without password.
+    var location: String { get }
+
+    /// Lets go of the database (connections, files); calls after this fail.
+    func close() async
 }

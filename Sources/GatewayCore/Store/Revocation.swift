@@ -22,3 +22,27 @@ public struct Revocation: Sendable, Equatable {
         self.expiresAt = expiresAt
     }
 }
+
+extension Revocation {
+    private static let tokenIDKind = "jti"
+    private static let subjectKind = "subject"
+
+    /// The kind and value columns both stores keep a revocation under.
+    var stored: (kind: String, value: String) {
+        switch kind {
+        case .tokenID(let id): (Self.tokenIDKind, id)
+        case .subject(let subject): (Self.subjectKind, subject)
+        }
+    }
+
+    /// A revocation read back from its stored columns; throws for a kind no gateway writes.
+    init(storedKind: String, value: String, revokedAt: Date, expiresAt: Date?) throws(StoreError) {
+        switch storedKind {
+        case Self.tokenIDKind: kind = .tokenID(value)
+        case Self.subjectKind: kind = .subject(value)
+        default: throw StoreError.unreadableRow(in: "revocation", "unknown kind \(storedKind.debugDescription)")
+        }
+        self.revokedAt = revokedAt
+        self.expiresAt = expiresAt
+    }
+}

@@ -90,7 +90,7 @@ struct SQLiteStoreRateLimitTests {
         let store = try SQLiteStore.inMemory()
         let a = RateLimitCounter(policy: "default|3600|ip", key: "ip:192.0.2.1", tat: now + 10)
         let b = RateLimitCounter(policy: "default|3600|ip", key: "ip:192.0.2.2", tat: now + 20)
-        try await store.saveRateLimitCounters([a, b], resetKeys: [], now: now)
+        _ = try await store.saveRateLimitCounters([a, b], resetKeys: [], now: now)
         let newerA = RateLimitCounter(policy: a.policy, key: a.key, tat: now + 30)
         try await store.saveRateLimitCounters([newerA], resetKeys: [], now: now)
         #expect(try await store.rateLimitCounters(now: now, key: nil).sorted { $0.key < $1.key } == [newerA, b])

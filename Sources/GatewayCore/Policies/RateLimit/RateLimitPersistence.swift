@@ -4,15 +4,16 @@ import ServiceLifecycle
 import Synchronization
 
 /// Writes the limiter's counters behind to the store, so that a restart or a reload resets
-/// nobody's quota.
+/// nobody's quota, and on a shared store merges them with the other gateways'.
 ///
-/// ``restore()`` reads them back before the listener opens. Then once every ``flushInterval``:
+/// ``restore()`` reads them back before the listener opens. Then once every `[store] sync_interval`:
 /// resets requested by `gateway limits reset` are applied, changed counters are written in one
-/// transaction, and counters back at full quota are swept from memory. Graceful shutdown writes a
-/// last time, after the listener has drained; a crash (`kill -9`) loses at most one interval.
+/// transaction, the fleet's totals (on PostgreSQL) are merged in, and counters back at full quota
+/// are swept from memory. Graceful shutdown writes a last time, after the listener has drained; a
+/// crash (`kill -9`) loses at most one interval. While the store fails, the limiter keeps counting
+/// alone, and what it counted is written when the store answers again.
 public final class RateLimitPersistence: Service, Sendable {
-    public static let flushInterval = Duration.seconds(1)
-
+    private let interval: Duration
     private let limiter: RateLimiter
     private let store: any GatewayStore
     private let now: @Sendable () -> Date
@@ -20,7 +21,11 @@ public final class RateLimitPersistence: Service, Sendable {
     /// The last reset applied (or already reflected in the stored counters at start).
     private let lastReset = Mutex<Int64>(0)
 
-    public init(limiter: RateLimiter, store: any GatewayStore, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        limiter: RateLimiter, store: any GatewayStore, interval: Duration = .seconds(1), logger: Logger,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.interval = interval
         self.limiter = limiter
         self.store = store
         self.logger = logger
@@ -32,7 +37,7 @@ public final class RateLimitPersistence: Service, Sendable {
     /// Loads the stored counters into the limiter; resets recorded so far are reflected in them.
     public func restore() async throws {
         let counters = try await store.rateLimitCounters(now: nowNanoseconds, key: nil)
-        limiter.restore(counters, now: nowNanoseconds)
+        limiter.merge(counters, now: nowNanoseconds)
         let last = try await store.rateLimitResets(after: 0).last?.id ?? 0
         lastReset.withLock { $0 = last }
         logger.info("rate limit counters restored", metadata: ["gateway.counters": "\(counters.count)"])
@@ -41,7 +46,7 @@ public final class RateLimitPersistence: Service, Sendable {
     public func run() async {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try await Task.sleep(for: Self.flushInterval)
+                try await Task.sleep(for: self.interval)
                 await self.flush()
             }
         }
@@ -49,18 +54,29 @@ public final class RateLimitPersistence: Service, Sendable {
         await Task { await self.flush() }.value
     }
 
-    /// One pass. A failed write is logged; memory keeps the counters and the next pass writes
-    /// those that change again.
+    /// One pass. A failed write is logged when the store is first lost and when it is back; the
+    /// counters taken for it go back to the limiter, to be written by a later pass.
     func flush() async {
+        var changed: [RateLimitCounter] = []
         do {
             let resets = try await store.rateLimitResets(after: lastReset.withLock { $0 })
             for reset in resets { limiter.reset(key: reset.key) }
             let now = nowNanoseconds
-            try await store.saveRateLimitCounters(limiter.takeChanged(), resetKeys: resets.map(\.key), now: now)
+            changed = limiter.takeChanged()
+            let shared = try await store.saveRateLimitCounters(changed, resetKeys: resets.map(\.key), now: now)
+            limiter.merge(shared, now: now)
             if let last = resets.last { lastReset.withLock { $0 = last.id } }
             limiter.sweep(now: now)
+            if limiter.recordStoreSync(succeeded: true) {
+                logger.notice("store reachable again: rate limit counters written", metadata: ["gateway.store": "\(store.location)"])
+            }
         } catch {
-            logger.error("rate limit counters not saved", metadata: ["gateway.error": "\(error)"])
+            limiter.requeue(changed)
+            if limiter.recordStoreSync(succeeded: false) {
+                logger.error(
+                    "store lost: rate limits enforced by this gateway alone until it answers",
+                    metadata: ["gateway.store": "\(store.location)", "gateway.error": "\(error)"])
+            }
         }
     }
 }

@@ -65,6 +65,9 @@ struct RateLimitPolicySet: Sendable {
 extension RateLimitPolicySet: HeadPolicy {
     /// Counts the request against the route's policies, keyed by its identity when it has one.
     func admit(_ request: inout RequestContext, route: Route, runtime: GatewayRuntime) throws(GatewayProblem) {
+        if !policies.isEmpty, runtime.config.store.onStoreLoss == .failClosed, runtime.rateLimiter.isStoreLost {
+            throw .storeUnavailable
+        }
         let admission = try admit(
             limiter: runtime.rateLimiter, keying: runtime.rateLimitKeying, client: request.client, identity: request.identity,
             headers: request.head.headers, now: request.now, responseHeaders: runtime.config.rateLimit.responseHeaders)

@@ -26,6 +26,9 @@ public final class RateLimiter: Sendable {
         var refusalsSinceAudit = 0
         /// Changed since the last flush to the store.
         var dirty = false
+        /// Emission intervals admitted here since the last flush, in nanoseconds: what a shared
+        /// store adds to the fleet's counter.
+        var spent: Int64 = 0
     }
 
     private struct Shard {
@@ -53,6 +56,8 @@ public final class RateLimiter: Sendable {
     static let sweepBatch = 1_000
 
     private let shards: [ShardBox]
+    /// Whether the last flush to the store failed, and how many failed since start.
+    private let storeSync = Mutex((failing: false, failures: 0))
 
     /// A limiter that remembers about `maxKeys` counters.
     public init(maxKeys: Int) {
@@ -117,6 +122,7 @@ public final class RateLimiter: Sendable {
             var skipped = 0
             if outcome.admitted {
                 counter.tat = outcome.tat
+                counter.spent += policy.emission
                 if !counter.dirty {
                     counter.dirty = true
                     shard.dirtySlots.append(slot)
@@ -143,6 +149,7 @@ public final class RateLimiter: Sendable {
         let tat: Int64? = shard(for: counterKey).state.withLock { shard in
             guard let slot = shard.counters.slot(of: counterKey) else { return nil }
             shard.counters[slot].tat -= verdict.policy.emission
+            shard.counters[slot].spent -= verdict.policy.emission
             if !shard.counters[slot].dirty {
                 shard.counters[slot].dirty = true
                 shard.dirtySlots.append(slot)
@@ -157,6 +164,21 @@ public final class RateLimiter: Sendable {
     }
 
     // MARK: Housekeeping
+
+    /// Whether the last write to the store failed: the counters are this node's alone until one succeeds.
+    public var isStoreLost: Bool { storeSync.withLock { $0.failing } }
+
+    /// Flushes to the store that failed, since the start.
+    public var storeFailures: Int { storeSync.withLock { $0.failures } }
+
+    /// Records the outcome of a flush; returns whether that changed ``isStoreLost``.
+    func recordStoreSync(succeeded: Bool) -> Bool {
+        storeSync.withLock { state in
+            if !succeeded { state.failures += 1 }
+            defer { state.failing = !succeeded }
+            return state.failing == succeeded
+        }
+    }
 
     /// Counters evicted to stay within `maxKeys`, since the start.
     public var evictions: Int { shards.reduce(0) { total, box in total + box.state.withLock { $0.evictions } } }
@@ -173,7 +195,9 @@ public final class RateLimiter: Sendable {
                 for slot in shard.dirtySlots where shard.counters[slot].dirty {
                     shard.counters[slot].dirty = false
                     let key = shard.counters.key(at: slot)
-                    changed.append(RateLimitCounter(policy: key.policy, key: key.key, tat: shard.counters[slot].tat))
+                    let counter = shard.counters[slot]
+                    changed.append(RateLimitCounter(policy: key.policy, key: key.key, tat: counter.tat, spent: counter.spent))
+                    shard.counters[slot].spent = 0
                 }
                 shard.dirtySlots.removeAll(keepingCapacity: true)
             }
@@ -192,15 +216,33 @@ public final class RateLimiter: Sendable {
         }
     }
 
-    /// Restores counters read from the store (at start); those already full again are skipped.
-    func restore(_ counters: [RateLimitCounter], now: Int64) {
+    /// Takes in counters read from the store: at start, and on a shared store the fleet's totals
+    /// after each flush. A counter's share spent here since the flush is added on top of the
+    /// store's, and the later of that and the local state wins; counters already full are skipped.
+    func merge(_ counters: [RateLimitCounter], now: Int64) {
         for counter in counters where counter.tat > now {
             let counterKey = CounterKey(policy: counter.policy, key: counter.key)
             shard(for: counterKey).state.withLock { shard in
                 if let slot = shard.counters.slot(of: counterKey) {
-                    shard.counters[slot].tat = max(shard.counters[slot].tat, counter.tat)
+                    shard.counters[slot].tat = max(shard.counters[slot].tat, counter.tat + shard.counters[slot].spent)
                 } else {
                     _ = shard.counters.insert(counterKey, Counter(tat: counter.tat), evictingLowest: \.tat)
+                }
+            }
+        }
+    }
+
+    /// Gives back counters ``takeChanged()`` took when the store did not take them: they are
+    /// written, with what they spent, at the next flush.
+    func requeue(_ counters: [RateLimitCounter]) {
+        for counter in counters {
+            let counterKey = CounterKey(policy: counter.policy, key: counter.key)
+            shard(for: counterKey).state.withLock { shard in
+                guard let slot = shard.counters.slot(of: counterKey) else { return }
+                shard.counters[slot].spent += counter.spent
+                if !shard.counters[slot].dirty {
+                    shard.counters[slot].dirty = true
+                    shard.dirtySlots.append(slot)
                 }
             }
         }
@@ -238,10 +280,14 @@ public struct RateLimitCounter: Sendable, Equatable {
     public let key: String
     /// GCRA's theoretical arrival time, in nanoseconds since 1970: when the quota is full again.
     public let tat: Int64
+    /// On its way to the store: the emission intervals this gateway admitted since its last
+    /// flush, in nanoseconds, which a shared store adds to the fleet's `tat`. 0 when read back.
+    public let spent: Int64
 
-    public init(policy: String, key: String, tat: Int64) {
+    public init(policy: String, key: String, tat: Int64, spent: Int64 = 0) {
         self.policy = policy
         self.key = key
         self.tat = tat
+        self.spent = spent
     }
 }

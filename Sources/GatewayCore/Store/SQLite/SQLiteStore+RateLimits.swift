@@ -40,7 +40,10 @@ struct RateLimitResetRecord: Codable, FetchableRecord, PersistableRecord {
 }
 
 extension SQLiteStore {
-    public func saveRateLimitCounters(_ counters: [RateLimitCounter], resetKeys: [String], now: Int64) async throws {
+    /// Keeps each counter's `tat`: one gateway's counters are exact. Returns nothing to merge.
+    public func saveRateLimitCounters(_ counters: [RateLimitCounter], resetKeys: [String], now: Int64) async throws
+        -> [RateLimitCounter]
+    {
         try await writer.write { db in
             if !resetKeys.isEmpty { try RateLimitRecord.filter(resetKeys.contains(RateLimitRecord.Columns.key)).deleteAll(db) }
             for counter in counters where counter.tat > now {
@@ -48,6 +51,7 @@ extension SQLiteStore {
             }
             try RateLimitRecord.filter(RateLimitRecord.Columns.tatNanoseconds <= now).deleteAll(db)
         }
+        return []
     }
 
     public func rateLimitCounters(now: Int64, key: String?) async throws -> [RateLimitCounter] {

@@ -24,31 +24,16 @@ struct RevocationRecord: Codable, FetchableRecord, PersistableRecord {
         static let expiresAtMilliseconds = Column(CodingKeys.expiresAtMilliseconds)
     }
 
-    private static let tokenIDKind = "jti"
-    private static let subjectKind = "subject"
-
     init(_ revocation: Revocation) {
-        switch revocation.kind {
-        case .tokenID(let id):
-            (kind, value) = (Self.tokenIDKind, id)
-        case .subject(let subject):
-            (kind, value) = (Self.subjectKind, subject)
-        }
+        (kind, value) = revocation.stored
         revokedAtMilliseconds = revocation.revokedAt.storeMilliseconds
         expiresAtMilliseconds = revocation.expiresAt?.storeMilliseconds
     }
 
     var revocation: Revocation {
         get throws {
-            let revocationKind: Revocation.Kind
-            switch kind {
-            case Self.tokenIDKind: revocationKind = .tokenID(value)
-            case Self.subjectKind: revocationKind = .subject(value)
-            default: throw StoreError.unreadableRow(in: Self.databaseTableName, "unknown kind \(kind.debugDescription)")
-            }
-            return Revocation(
-                kind: revocationKind,
-                revokedAt: Date(storeMilliseconds: revokedAtMilliseconds),
+            try Revocation(
+                storedKind: kind, value: value, revokedAt: Date(storeMilliseconds: revokedAtMilliseconds),
                 expiresAt: expiresAtMilliseconds.map(Date.init(storeMilliseconds:)))
         }
     }

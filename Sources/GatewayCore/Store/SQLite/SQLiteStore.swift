@@ -17,6 +17,7 @@ import GRDB
 public struct SQLiteStore: GatewayStore {
     /// Access to the database, for the extensions of this type only.
     let writer: any DatabaseWriter
+    public let location: String
 
     /// Opens the database file at `path` and migrates it to the current schema, creating the
     /// file (mode 0600) and its missing parent directories (mode 0700) first.
@@ -38,7 +39,11 @@ public struct SQLiteStore: GatewayStore {
         }
         try Self.migrator.migrate(writer)
         self.writer = writer
+        self.location = path
     }
+
+    /// GRDB closes the file when the last copy of the store goes.
+    public func close() async {}
 
     /// Each connection's page cache, in KiB.
     static let pageCacheKiB = 512
@@ -68,6 +73,6 @@ public struct SQLiteStore: GatewayStore {
         guard descriptor >= 0 else {
             throw .cannotCreateFile(path, reason: String(cString: strerror(errno)))
         }
-        close(descriptor)
+        try? FileHandle(fileDescriptor: descriptor).close()
     }
 }

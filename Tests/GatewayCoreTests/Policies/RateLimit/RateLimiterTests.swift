@@ -144,10 +144,33 @@ struct RateLimiterTests {
         #expect(limiter.takeChanged().isEmpty)
 
         let restarted = RateLimiter(maxKeys: 1_000)
-        restarted.restore(changed, now: start)
+        restarted.merge(changed, now: start)
         #expect(check(restarted, [perHour], at: start)[0].outcome.remaining == 46)
         restarted.reset(key: "ip:192.0.2.1")
         #expect(check(restarted, [perHour], at: start)[0].outcome.remaining == 49)
         #expect(check(restarted, [perHour], key: "ip:192.0.2.9", at: start)[0].outcome.remaining == 48)
+    }
+
+    @Test("merging the fleet's counter keeps what this node spent since its flush on top")
+    func mergeKeepsUnflushedShare() {
+        let limiter = RateLimiter(maxKeys: 1_000)
+        _ = check(limiter, [perHour], at: start)
+        let flushed = limiter.takeChanged()
+        #expect(flushed.map(\.spent) == [72 * Self.second])
+        _ = check(limiter, [perHour], at: start)  // after the flush: not in the store yet
+        // The store answers with the fleet's total: this node's first request plus 10 of other nodes.
+        limiter.merge([RateLimitCounter(policy: perHour.id, key: "ip:192.0.2.1", tat: start + 11 * 72 * Self.second)], now: start)
+        #expect(check(limiter, [perHour], at: start)[0].outcome.remaining == 50 - 13)
+        #expect(limiter.takeChanged().map(\.spent) == [2 * 72 * Self.second])
+    }
+
+    @Test("counters a failed flush took are written at the next one, with everything they spent")
+    func requeueAfterFailedFlush() {
+        let limiter = RateLimiter(maxKeys: 1_000)
+        _ = check(limiter, [perHour], at: start)
+        let failed = limiter.takeChanged()
+        _ = check(limiter, [perHour], at: start)
+        limiter.requeue(failed)
+        #expect(limiter.takeChanged().map(\.spent) == [2 * 72 * Self.second])
     }
 }
