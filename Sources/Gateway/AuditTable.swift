@@ -1,7 +1,8 @@
 import Foundation
 import GatewayCore
 
-/// Audit events as an aligned text table for `gateway audit query`.
+/// Audit events as an aligned text table for `gateway audit query`; with a NODE column when they
+/// come from a store several gateways share.
 struct AuditTable {
     private static let headers = ["ID", "TIME", "TYPE", "STATUS", "CLIENT", "SUBJECT", "REQUEST", "REASON"]
     /// Cells longer than this are cut with an ellipsis; `--json` shows them whole.
@@ -14,8 +15,11 @@ struct AuditTable {
             text = "no audit events"
             return
         }
-        let rows = [Self.headers] + events.map(Self.cells)
-        let widths = Self.headers.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        let showsNode = events.contains { $0.node != nil }
+        let rows = ([Self.headers] + events.map(Self.cells)).enumerated().map { index, row in
+            showsNode ? [index == 0 ? "NODE" : Console.printable(events[index - 1].node ?? "-")] + row : row
+        }
+        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         text = rows.map { row in
             zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
                 .joined(separator: "  ")
@@ -46,6 +50,7 @@ struct AuditTable {
 /// One audit event as a line of JSON for `gateway audit query --json`; absent fields are left out.
 struct AuditJSONLine: Encodable {
     let id: Int64
+    let node: String?
     let time: String
     let type: String
     let requestID: String?
@@ -59,7 +64,7 @@ struct AuditJSONLine: Encodable {
     let tokenFingerprint: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, time, type
+        case id, node, time, type
         case requestID = "request_id"
         case client, route, method, path, subject, reason, status
         case tokenFingerprint = "token_fingerprint"
@@ -68,6 +73,7 @@ struct AuditJSONLine: Encodable {
     init(_ stored: StoredAuditEvent) {
         let event = stored.event
         id = stored.id
+        node = stored.node
         time = Console.timestamp(event.time)
         type = event.type.rawValue
         requestID = event.requestID

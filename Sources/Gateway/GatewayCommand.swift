@@ -47,7 +47,7 @@ extension GatewayCommand {
             let logger = Logger(label: "gateway")
             for warning in config.warnings { logger.warning("config: \(warning)") }
             let store = try await StoreAccess.open(config, logger: logger)
-            let revocations = RevocationList(store: store, logger: logger)
+            let revocations = RevocationList(store: store, refreshInterval: config.store.syncInterval, logger: logger)
             try await revocations.refresh()
             let remoteKeys = try RemoteKeySet.keySets(for: config.jwt, store: store, logger: logger)
             for keySet in remoteKeys { await keySet.load() }

@@ -34,7 +34,8 @@ extension StoreConfig {
             if let size = table.int(.poolSize, in: Self.poolSizeRange) { postgres?.poolSize = size }
             if url.sslMode == .disable, !url.isLoopback {
                 table.context.warn(
-                    table.keyPath(.url), "sslmode=disable to \(url.host), which is not this host: passwords and data cross the network in clear")
+                    table.keyPath(.url),
+                    "sslmode=disable to \(url.host), which is not this host: passwords and data cross the network in clear")
             }
         } else {
             for key in [Key.passwordFile, .connectTimeout, .statementTimeout, .poolSize] where table.contains(key) {

@@ -153,12 +153,12 @@ func runProcess(_ path: String, _ arguments: [String], environment: [String: Str
 }
 
 /// A gateway config file for the binary tests, with the test certificate (or the `[tls]` keys
-/// `tls` gives), one upstream and a store in `directory`.
+/// `tls` gives), one upstream and a store in `directory` (or the `[store]` keys `store` gives).
 /// `extra` is appended as is: more tables, such as `[admin]`.
 func writeConfig(
     in directory: URL, upstreamPort: Int, upstream: String? = nil, extraServer: String = "", routes: String? = nil, extra: String = "",
     certificate: String = Fixtures.serverCertificate, privateKey: String = Fixtures.serverKey, tls: String? = nil,
-    name: String = "gateway.conf"
+    store: String = "path = \"gateway.sqlite\"", name: String = "gateway.conf"
 ) throws -> String {
     let path = directory.appendingPathComponent(name).path
     let text = """
@@ -181,7 +181,7 @@ func writeConfig(
         \(routes ?? "[[route]]\npath = \"/\"\nupstream = \"test\"\nauth = \"none\"")
 
         [store]
-        path = "gateway.sqlite"
+        \(store)
 
         \(extra)
         """

@@ -65,8 +65,9 @@ extension PostgresStore {
         return try await withConnection { connection in
             var events: [StoredAuditEvent] = []
             let rows = try await connection.query(statement, logger: self.logger)
-            for try await (id, node, time, requestID, client, route, method, path, subject, type, reason, status, fingerprint) in rows.decode(
-                (Int64, String, Int64, String?, String?, String?, String?, String?, String?, String, String?, Int64?, String?).self)
+            for try await (id, node, time, requestID, client, route, method, path, subject, type, reason, status, fingerprint)
+                in rows.decode(
+                    (Int64, String, Int64, String?, String?, String?, String?, String?, String?, String, String?, Int64?, String?).self)
             {
                 guard let eventType = AuditEventType(rawValue: type) else {
                     throw StoreError.unreadableRow(in: "audit_event", "row \(id) has the unknown type \(type.debugDescription)")
@@ -124,7 +125,8 @@ extension PostgresStore {
                 chains[node] = (checkpointSeq, checkpointHash, headSeq, headHash)
             }
             // Rows of a node without a chain row (deleted by hand) are checked against an empty chain.
-            for try await node in try await connection.query("SELECT DISTINCT node FROM audit_event", logger: self.logger).decode(String.self)
+            for try await node in try await connection.query("SELECT DISTINCT node FROM audit_event", logger: self.logger).decode(
+                String.self)
             where chains[node] == nil {
                 chains[node] = (0, AuditHash.genesis, 0, AuditHash.genesis)
             }
@@ -201,10 +203,11 @@ private struct StoredRow {
         self.time = event.time.storeMilliseconds
         self.status = event.status.map(Int64.init)
         self.hash = AuditHash.hash(
-            Self.hashFields((
-                previousHash, node, seq, time, event.requestID, event.client, event.route, event.method, event.path,
-                event.subject, event.type.rawValue, event.reason, status, event.tokenFingerprint, ""
-            )))
+            Self.hashFields(
+                (
+                    previousHash, node, seq, time, event.requestID, event.client, event.route, event.method, event.path,
+                    event.subject, event.type.rawValue, event.reason, status, event.tokenFingerprint, ""
+                )))
     }
 
     /// A row's hashed columns as ``AuditHash`` fields, `prev_hash` first (its stored hash, last, is not one).

@@ -65,7 +65,8 @@ extension PostgresStore {
                 } else {
                     "SELECT policy, key, tat_ns FROM rate_limit WHERE tat_ns > \(now) ORDER BY policy, key"
                 }
-            for try await (policy, key, tat) in try await connection.query(query, logger: self.logger).decode((String, String, Int64).self) {
+            for try await (policy, key, tat) in try await connection.query(query, logger: self.logger).decode((String, String, Int64).self)
+            {
                 counters.append(RateLimitCounter(policy: policy, key: key, tat: tat))
             }
             return counters

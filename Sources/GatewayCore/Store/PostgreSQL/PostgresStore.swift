@@ -165,9 +165,10 @@ extension PostgresStore {
     public func appliedSchemaVersion() async throws -> Int {
         try await withConnection { connection in
             var version = 0
-            for try await value in try await connection.query("SELECT COALESCE(max(version), 0) FROM schema_migrations", logger: self.logger)
-                .decode(Int.self)
-            {
+            for try await value in try await connection.query(
+                "SELECT COALESCE(max(version), 0) FROM schema_migrations", logger: self.logger
+            )
+            .decode(Int.self) {
                 version = value
             }
             return version
