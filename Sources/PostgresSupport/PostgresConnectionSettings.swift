@@ -1,6 +1,7 @@
 import Logging
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// Everything needed to open a pool of connections to one PostgreSQL database.
 public struct PostgresConnectionSettings: Sendable {
@@ -78,20 +79,63 @@ public struct PostgresTimeout: Error, CustomStringConvertible {
 ///
 /// PostgresNIO keeps a request waiting for a pooled connection for as long as the server is
 /// unreachable; the gateway and the userservice must answer instead, so each call races a timer.
+/// The caller is answered at the deadline even if the operation does not react to being cancelled.
 public enum PostgresDeadline {
     /// `operation`'s result, or ``PostgresTimeout`` once `limit` has passed (the operation is cancelled).
-    public static func run<Result: Sendable>(
-        within limit: Duration, _ operation: @escaping @Sendable () async throws -> Result
-    ) async throws -> Result {
-        try await withThrowingTaskGroup(of: Result.self) { group in
-            group.addTask { try await operation() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                throw PostgresTimeout(limit: limit)
+    public static func run<Value: Sendable>(
+        within limit: Duration, _ operation: @escaping @Sendable () async throws -> Value
+    ) async throws -> Value {
+        let answer = FirstAnswer<Value>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                answer.wait(continuation)
+                let work = Task {
+                    do {
+                        answer.resume(with: .success(try await operation()))
+                    } catch {
+                        answer.resume(with: .failure(error))
+                    }
+                }
+                Task {
+                    try? await Task.sleep(for: limit)
+                    if answer.resume(with: .failure(PostgresTimeout(limit: limit))) { work.cancel() }
+                }
             }
-            defer { group.cancelAll() }
-            guard let result = try await group.next() else { throw PostgresTimeout(limit: limit) }
-            return result
+        } onCancel: {
+            answer.resume(with: .failure(CancellationError()))
         }
+    }
+}
+
+/// A continuation resumed once, by whichever answer comes first; one that comes before the
+/// continuation is kept for it.
+private final class FirstAnswer<Value: Sendable>: Sendable {
+    private let state = Mutex<(continuation: CheckedContinuation<Value, any Error>?, early: Result<Value, any Error>?, done: Bool)>(
+        (nil, nil, false))
+
+    func wait(_ continuation: CheckedContinuation<Value, any Error>) {
+        let early = state.withLock { state -> Result<Value, any Error>? in
+            if let early = state.early { return early }
+            state.continuation = continuation
+            return nil
+        }
+        if let early { continuation.resume(with: early) }
+    }
+
+    /// Answers unless already answered; returns whether this was the answer.
+    @discardableResult
+    func resume(with result: Result<Value, any Error>) -> Bool {
+        let (first, continuation) = state.withLock { state -> (Bool, CheckedContinuation<Value, any Error>?) in
+            guard !state.done else { return (false, nil) }
+            state.done = true
+            guard let continuation = state.continuation else {
+                state.early = result
+                return (true, nil)
+            }
+            state.continuation = nil
+            return (true, continuation)
+        }
+        continuation?.resume(with: result)
+        return first
     }
 }
