@@ -47,7 +47,7 @@ public func makeUserServiceApplication(
 
 /// The routes and middleware of the service.
 func makeRouter(
-    database: AppDatabase,
+    database: any UserStore,
     configuration: UserServiceConfiguration
 ) async throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
