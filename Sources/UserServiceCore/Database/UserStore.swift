@@ -1,6 +1,7 @@
 /// The userservice's one way in and out of its storage, whichever engine holds it.
 ///
-/// ``AppDatabase`` (SQLite) implements it; the routes never know which engine they talk to.
+/// ``AppDatabase`` (SQLite) and ``PostgresUserStore`` (PostgreSQL) implement it with the same schema and the same
+/// answers, so the routes never know which one they talk to.
 protocol UserStore: Sendable {
     /// Inserts a user, throwing ``UniqueFieldConflict`` when the username or email is already taken.
     ///
