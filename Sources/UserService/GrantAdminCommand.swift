@@ -19,7 +19,7 @@ struct GrantAdminCommand: AsyncParsableCommand {
     var username: String
 
     func run() async throws {
-        let database = UserServiceDatabase.sqlite(path: self.database.path)
+        let database = try self.database.resolve()
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "userservice")
         logger.logLevel = .warning
