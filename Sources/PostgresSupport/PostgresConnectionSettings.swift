@@ -32,14 +32,38 @@ public struct PostgresConnectionSettings: Sendable {
     /// The client configuration: TLS per ``PostgresURL/sslMode``, the timeouts, the pool size.
     /// Throws when the CA file cannot be loaded.
     public func clientConfiguration() throws -> PostgresClient.Configuration {
-        let tls: PostgresClient.Configuration.TLS
+        let tls: PostgresClient.Configuration.TLS = try tlsConfiguration().map { .require($0) } ?? .disable
+        var configuration = PostgresClient.Configuration(
+            host: url.host, port: url.port, username: url.user, password: password, database: url.database, tls: tls)
+        configuration.options.connectTimeout = connectTimeout
+        configuration.options.maximumConnections = poolSize
+        configuration.options.minimumConnections = 0
+        configuration.options.additionalStartupParameters = startupParameters
+        return configuration
+    }
+
+    /// The configuration of one connection outside the pool, as the pool would open it: for a caller
+    /// that wants a failed connection's own error (TLS, login) rather than the pool's retries.
+    /// Throws when the CA file cannot be loaded.
+    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS =
+            try tlsConfiguration().map { .require(try NIOSSLContext(configuration: $0)) } ?? .disable
+        var configuration = PostgresConnection.Configuration(
+            host: url.host, port: url.port, username: url.user, password: password, database: url.database, tls: tls)
+        configuration.options.connectTimeout = TimeAmount(connectTimeout)
+        configuration.options.additionalStartupParameters = startupParameters
+        return configuration
+    }
+
+    /// The TLS settings per ``PostgresURL/sslMode``; nil for `disable`.
+    private func tlsConfiguration() throws -> TLSConfiguration? {
         switch url.sslMode {
         case .disable:
-            tls = .disable
+            return nil
         case .require:
             var configuration = TLSConfiguration.makeClientConfiguration()
             configuration.certificateVerification = .none
-            tls = .require(configuration)
+            return configuration
         case .verifyFull:
             var configuration = TLSConfiguration.makeClientConfiguration()
             configuration.certificateVerification = .fullVerification
@@ -47,18 +71,12 @@ public struct PostgresConnectionSettings: Sendable {
             if let root = url.sslRootCert {
                 configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(root))
             }
-            tls = .require(configuration)
+            return configuration
         }
-        var configuration = PostgresClient.Configuration(
-            host: url.host, port: url.port, username: url.user, password: password, database: url.database, tls: tls)
-        configuration.options.connectTimeout = connectTimeout
-        configuration.options.maximumConnections = poolSize
-        configuration.options.minimumConnections = 0
-        configuration.options.additionalStartupParameters = [
-            ("application_name", applicationName),
-            ("statement_timeout", "\(statementTimeout.milliseconds)"),
-        ]
-        return configuration
+    }
+
+    private var startupParameters: [(String, String)] {
+        [("application_name", applicationName), ("statement_timeout", "\(statementTimeout.milliseconds)")]
     }
 }
 

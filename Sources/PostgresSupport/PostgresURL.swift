@@ -36,7 +36,7 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         }
         if components.password != nil {
             throw PostgresURLError(
-                "the URL carries a password; put it in password_file, a systemd credential or $PGPASSWORD instead")
+                "the URL carries a password; put it in a password file, a systemd credential or $PGPASSWORD instead")
         }
         guard let user = components.user, !user.isEmpty else { throw PostgresURLError("the URL names no user (postgres://USER@HOST/…)") }
         guard var host = components.host, !host.isEmpty else { throw PostgresURLError("the URL names no host") }

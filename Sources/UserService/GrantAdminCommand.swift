@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import UserServiceCore
 
 /// `userservice grant-admin USERNAME`: gives a registered user the admin role.
@@ -18,7 +19,11 @@ struct GrantAdminCommand: AsyncParsableCommand {
     var username: String
 
     func run() async throws {
-        try await UserServiceAdministration.grantAdmin(username: self.username, databasePath: self.database.path)
+        let database = try self.database.resolve()
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var logger = Logger(label: "userservice")
+        logger.logLevel = .warning
+        try await UserServiceAdministration.grantAdmin(username: self.username, database: database, logger: logger)
         print("Granted the admin role to \(self.username).")
     }
 }

@@ -54,7 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = UserServiceConfiguration(
             host: self.host,
             port: self.port,
-            databasePath: self.database.path,
+            database: try self.database.resolve(),
             jwtSecret: try JWTSecret.load(file: self.jwtSecretFile),
             issuer: self.issuer,
             audience: self.audience,

@@ -1,17 +1,20 @@
 import Foundation
+import Logging
 
 /// Maintenance tasks run from the command line, next to (or instead of) the running service.
 public enum UserServiceAdministration {
     /// Gives an existing user the admin role; their next login gets a token with the "admin" scope.
     ///
-    /// - Throws: ``UserServiceError`` when the database file or the user does not exist.
-    public static func grantAdmin(username: String, databasePath: String) async throws {
-        guard databasePath == ":memory:" || FileManager.default.fileExists(atPath: databasePath) else {
-            throw UserServiceError.databaseNotFound(path: databasePath)
+    /// - Throws: ``UserServiceError`` when the SQLite file, the PostgreSQL database or the user does not exist.
+    public static func grantAdmin(username: String, database: UserServiceDatabase, logger: Logger) async throws {
+        try database.validate()
+        if case .sqlite(let path) = database, path != ":memory:", !FileManager.default.fileExists(atPath: path) {
+            throw UserServiceError.databaseNotFound(path: path)
         }
-        let database = try AppDatabase.open(path: databasePath)
-        guard try await database.grantAdmin(username: username) else {
-            throw UserServiceError.userNotFound(username: username)
+        try await database.withStore(logger: logger) { store in
+            guard try await store.grantAdmin(username: username) else {
+                throw UserServiceError.userNotFound(username: username)
+            }
         }
     }
 }

@@ -1,18 +1,20 @@
 import Hummingbird
 import Logging
 import NIOCore
+import PostgresSupport
 
 /// Builds the userservice application.
 ///
 /// Validates the configuration, opens and migrates the database, and prepares the routes. Run the result with
-/// `try await app.runService()` (or inside a `ServiceGroup`); cancelling the task that runs it stops it.
+/// `try await app.runService()` (or inside a `ServiceGroup`); cancelling the task that runs it stops it. With
+/// PostgreSQL the application also runs the connection pool, for as long as it serves.
 ///
 /// - Parameters:
 ///   - configuration: Where to listen, the database, and how tokens are signed.
 ///   - logger: The logger for the service and its requests.
 ///   - onServerRunning: Called with the bound TCP port once the server listens (useful with port 0).
-/// - Throws: ``UserServiceError`` for an invalid configuration; a database error if the file cannot be opened
-///   or migrated.
+/// - Throws: ``UserServiceError`` for an invalid configuration or a PostgreSQL database that cannot be reached or
+///   migrated; a database error if the SQLite file cannot be opened or migrated.
 public func makeUserServiceApplication(
     configuration: UserServiceConfiguration,
     logger: Logger,
@@ -25,14 +27,23 @@ public func makeUserServiceApplication(
             metadata: ["userservice.host": "\(configuration.host)"]
         )
     }
-    let database = try AppDatabase.open(path: configuration.databasePath)
-    let router = try await makeRouter(database: database, configuration: configuration)
+    if case .postgres(let settings) = configuration.database, settings.url.sslMode == .disable,
+        !settings.url.isLoopback
+    {
+        logger.warning(
+            "sslmode=disable to a database on another host: passwords and data cross the network in clear",
+            metadata: ["userservice.database": "\(configuration.database)"]
+        )
+    }
+    let (store, client) = try await configuration.database.openStore(logger: logger)
+    let router = try await makeRouter(database: store, configuration: configuration)
     return Application(
         router: router,
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: nil
         ),
+        services: client.map { [$0] } ?? [],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             logger.info(
@@ -47,7 +58,7 @@ public func makeUserServiceApplication(
 
 /// The routes and middleware of the service.
 func makeRouter(
-    database: AppDatabase,
+    database: any UserStore,
     configuration: UserServiceConfiguration
 ) async throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)

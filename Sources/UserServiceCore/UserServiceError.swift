@@ -3,6 +3,7 @@ public struct UserServiceError: Error, Sendable, Equatable, CustomStringConverti
     private enum Code: Sendable, Equatable {
         case invalidConfiguration
         case databaseNotFound
+        case databaseUnavailable
         case userNotFound
     }
 
@@ -23,6 +24,11 @@ public struct UserServiceError: Error, Sendable, Equatable, CustomStringConverti
     /// An administrative command was pointed at a database file that does not exist.
     public static func databaseNotFound(path: String) -> Self {
         Self(.databaseNotFound, "no database at \(path)")
+    }
+
+    /// The database could not be reached or migrated; `reason` says why (it never holds the password).
+    public static func databaseUnavailable(_ location: String, reason: String) -> Self {
+        Self(.databaseUnavailable, "cannot use the database \(location): \(reason)")
     }
 
     /// An administrative command named a user that does not exist.

@@ -1,3 +1,4 @@
+import PostgresSupport
 import Testing
 import UserServiceCore
 
@@ -11,6 +12,7 @@ struct ConfigurationTests {
         #expect(configuration.port == 8081)
         #expect(configuration.tokenLifetime == .seconds(24 * 60 * 60))
         #expect(configuration.bcryptCost == 12)
+        #expect(configuration.database.description == "./userservice.sqlite")
     }
 
     @Test("refuses a JWT secret shorter than 32 bytes")
@@ -33,6 +35,35 @@ struct ConfigurationTests {
         await #expect(throws: UserServiceError.self) {
             _ = try await makeUserServiceApplication(configuration: configuration, logger: TestService.logger)
         }
+    }
+
+    @Test(
+        "refuses PostgreSQL timeouts of zero or over 60 s, and a pool size out of 1–64",
+        arguments: [(.zero, .seconds(5), 4), (.seconds(5), .seconds(61), 4), (.seconds(5), .seconds(5), 0)]
+            as [(Duration, Duration, Int)]
+    )
+    func refusesPostgresSettings(connectTimeout: Duration, statementTimeout: Duration, poolSize: Int) throws {
+        let settings = PostgresConnectionSettings(
+            url: try PostgresURL(parsing: "postgres://userservice@db.internal/users"),
+            password: "s3cr3t",
+            connectTimeout: connectTimeout,
+            statementTimeout: statementTimeout,
+            poolSize: poolSize,
+            applicationName: "userservice"
+        )
+        let configuration = TestService.configuration(database: .postgres(settings))
+
+        #expect(throws: UserServiceError.self) { try configuration.validate() }
+    }
+
+    @Test("describes a PostgreSQL database by its URL, never by its password")
+    func describesPostgres() throws {
+        let url = try PostgresURL(parsing: "postgres://userservice@db.internal/users")
+        let settings = PostgresConnectionSettings(url: url, password: "s3cr3t", applicationName: "userservice")
+        let configuration = TestService.configuration(database: .postgres(settings))
+
+        #expect(configuration.description.contains(url.description))
+        #expect(!configuration.description.contains("s3cr3t"))
     }
 
     @Test("never prints the secret in its description")

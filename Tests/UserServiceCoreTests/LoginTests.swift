@@ -7,9 +7,9 @@ import UserServiceCore
 
 @Suite("POST /auth/login")
 struct LoginTests {
-    @Test("issues a bearer token that expires after the configured lifetime")
-    func issuesBearerToken() async throws {
-        try await TestService.withClient { client in
+    @Test("issues a bearer token that expires after the configured lifetime", arguments: Engine.allCases)
+    func issuesBearerToken(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             try await client.register("alice")
             let response = try await client.login("alice")
 
@@ -21,9 +21,9 @@ struct LoginTests {
         }
     }
 
-    @Test("signs an HS256 token with sub, iat, exp, iss, aud, jti and scope")
-    func tokenCarriesClaims() async throws {
-        let configuration = TestService.configuration(issuer: "userservice", audience: "gateway")
+    @Test("signs an HS256 token with sub, iat, exp, iss, aud, jti and scope", arguments: Engine.allCases)
+    func tokenCarriesClaims(engine: Engine) async throws {
+        let configuration = try await TestService.configuration(engine, issuer: "userservice", audience: "gateway")
         try await TestService.withClient(configuration) { client in
             let alice = try await client.register("alice")
             let token = try #require(try await client.login("alice").json()["access_token"] as? String)
@@ -38,9 +38,9 @@ struct LoginTests {
         }
     }
 
-    @Test("leaves out iss and aud when they are not configured")
-    func omitsUnconfiguredClaims() async throws {
-        try await TestService.withClient { client in
+    @Test("leaves out iss and aud when they are not configured", arguments: Engine.allCases)
+    func omitsUnconfiguredClaims(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             try await client.register("alice")
             let token = try #require(try await client.login("alice").json()["access_token"] as? String)
             let claims = try await TestTokens.verify(token)
@@ -50,9 +50,9 @@ struct LoginTests {
         }
     }
 
-    @Test("gives every token its own jti")
-    func uniqueTokenIDs() async throws {
-        try await TestService.withClient { client in
+    @Test("gives every token its own jti", arguments: Engine.allCases)
+    func uniqueTokenIDs(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             try await client.register("alice")
             let first = try #require(try await client.login("alice").json()["access_token"] as? String)
             let second = try #require(try await client.login("alice").json()["access_token"] as? String)
@@ -61,9 +61,9 @@ struct LoginTests {
         }
     }
 
-    @Test("answers a wrong password and an unknown user with the same 401 body")
-    func identicalFailures() async throws {
-        try await TestService.withClient { client in
+    @Test("answers a wrong password and an unknown user with the same 401 body", arguments: Engine.allCases)
+    func identicalFailures(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             try await client.register("alice")
             let wrongPassword = try await client.login("alice", password: "not the right password")
             let unknownUser = try await client.login("mallory")

@@ -6,9 +6,9 @@ import UserServiceCore
 
 @Suite("POST /auth/register")
 struct RegistrationTests {
-    @Test("creates the user and answers 201 with its public fields only")
-    func registers() async throws {
-        try await TestService.withClient { client in
+    @Test("creates the user and answers 201 with its public fields only", arguments: Engine.allCases)
+    func registers(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             let response = try await client.postRegistration("alice", email: "alice@example.com")
 
             #expect(response.status == .created)
@@ -21,9 +21,9 @@ struct RegistrationTests {
         }
     }
 
-    @Test("names every invalid field in a 400 validation_failed")
-    func reportsEachInvalidField() async throws {
-        try await TestService.withClient { client in
+    @Test("names every invalid field in a 400 validation_failed", arguments: Engine.allCases)
+    func reportsEachInvalidField(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             let response = try await client.postRegistration("Al", email: "not-an-email", password: "short")
 
             #expect(response.status == .badRequest)
@@ -34,10 +34,10 @@ struct RegistrationTests {
 
     @Test(
         "refuses usernames outside 3–32 characters of [a-z0-9_.-]",
-        arguments: ["ab", String(repeating: "a", count: 33), "Alice", "al ice", "al@ice", "élodie"]
+        arguments: Engine.allCases, ["ab", String(repeating: "a", count: 33), "Alice", "al ice", "al@ice", "élodie"]
     )
-    func refusesBadUsernames(username: String) async throws {
-        try await TestService.withClient { client in
+    func refusesBadUsernames(engine: Engine, username: String) async throws {
+        try await TestService.withClient(engine) { client in
             let response = try await client.postRegistration(username, email: "someone@example.com")
 
             #expect(response.status == .badRequest)
@@ -47,12 +47,13 @@ struct RegistrationTests {
 
     @Test(
         "refuses email addresses that fail the simple sanity check",
-        arguments: [
+        arguments: Engine.allCases,
+        [
             "plain", "@example.com", "a@b@example.com", "a@localhost", "a b@example.com", "a@example.", "a@.com",
         ]
     )
-    func refusesBadEmails(email: String) async throws {
-        try await TestService.withClient { client in
+    func refusesBadEmails(engine: Engine, email: String) async throws {
+        try await TestService.withClient(engine) { client in
             let response = try await client.postRegistration("alice", email: email)
 
             #expect(response.status == .badRequest)
@@ -62,10 +63,10 @@ struct RegistrationTests {
 
     @Test(
         "refuses passwords shorter than 12 or longer than 128 characters, or holding NUL",
-        arguments: [String(repeating: "p", count: 11), String(repeating: "p", count: 129), "twelve chars\0 and more"]
+        arguments: Engine.allCases, [String(repeating: "p", count: 11), String(repeating: "p", count: 129), "twelve chars\0 and more"]
     )
-    func refusesBadPasswords(password: String) async throws {
-        try await TestService.withClient { client in
+    func refusesBadPasswords(engine: Engine, password: String) async throws {
+        try await TestService.withClient(engine) { client in
             let response = try await client.postRegistration("alice", password: password)
 
             #expect(response.status == .badRequest)
@@ -73,9 +74,9 @@ struct RegistrationTests {
         }
     }
 
-    @Test("answers 409 when the username is taken")
-    func refusesDuplicateUsername() async throws {
-        try await TestService.withClient { client in
+    @Test("answers 409 when the username is taken", arguments: Engine.allCases)
+    func refusesDuplicateUsername(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             try await client.register("alice", email: "alice@example.com")
             let response = try await client.postRegistration("alice", email: "other@example.com")
 
@@ -85,9 +86,9 @@ struct RegistrationTests {
         }
     }
 
-    @Test("answers 409 when the email is taken, whatever its case")
-    func refusesDuplicateEmail() async throws {
-        try await TestService.withClient { client in
+    @Test("answers 409 when the email is taken, whatever its case", arguments: Engine.allCases)
+    func refusesDuplicateEmail(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             try await client.register("alice", email: "alice@example.com")
             let response = try await client.postRegistration("bob", email: "Alice@Example.com")
 

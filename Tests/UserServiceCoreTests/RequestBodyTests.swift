@@ -7,9 +7,9 @@ import UserServiceCore
 struct RequestBodyTests {
     static let login = #"{"username":"alice","password":"correct horse battery"}"#
 
-    @Test("refuses an unknown field with 400 unknown_field naming it")
-    func unknownField() async throws {
-        try await TestService.withClient { client in
+    @Test("refuses an unknown field with 400 unknown_field naming it", arguments: Engine.allCases)
+    func unknownField(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             let body = #"{"username":"al","email":"al@example.com","password":"correct horse battery","role":"admin"}"#
             let response = try await client.send(.post, "/auth/register", json: body)
 
@@ -19,9 +19,9 @@ struct RequestBodyTests {
         }
     }
 
-    @Test("refuses a field of the wrong type with 400 invalid_type naming it")
-    func wrongType() async throws {
-        try await TestService.withClient { client in
+    @Test("refuses a field of the wrong type with 400 invalid_type naming it", arguments: Engine.allCases)
+    func wrongType(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             let body = #"{"username":"alice","password":123456789012345}"#
             let response = try await client.send(.post, "/auth/login", json: body)
 
@@ -31,9 +31,9 @@ struct RequestBodyTests {
         }
     }
 
-    @Test("refuses a null field with 400 invalid_type")
-    func nullField() async throws {
-        try await TestService.withClient { client in
+    @Test("refuses a null field with 400 invalid_type", arguments: Engine.allCases)
+    func nullField(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             let response = try await client.send(.post, "/auth/login", json: #"{"username":"alice","password":null}"#)
 
             #expect(response.status == .badRequest)
@@ -41,9 +41,9 @@ struct RequestBodyTests {
         }
     }
 
-    @Test("refuses a missing field with 400 missing_field naming it")
-    func missingField() async throws {
-        try await TestService.withClient { client in
+    @Test("refuses a missing field with 400 missing_field naming it", arguments: Engine.allCases)
+    func missingField(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             let response = try await client.send(.post, "/auth/login", json: #"{"username":"alice"}"#)
 
             #expect(response.status == .badRequest)
@@ -52,9 +52,9 @@ struct RequestBodyTests {
         }
     }
 
-    @Test("refuses malformed JSON with 400 malformed_json")
-    func malformed() async throws {
-        try await TestService.withClient { client in
+    @Test("refuses malformed JSON with 400 malformed_json", arguments: Engine.allCases)
+    func malformed(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             let response = try await client.send(.post, "/auth/login", json: #"{"username": "alice", "#)
 
             #expect(response.status == .badRequest)
@@ -62,9 +62,9 @@ struct RequestBodyTests {
         }
     }
 
-    @Test("refuses JSON that is not an object with 400 invalid_body")
-    func notAnObject() async throws {
-        try await TestService.withClient { client in
+    @Test("refuses JSON that is not an object with 400 invalid_body", arguments: Engine.allCases)
+    func notAnObject(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             let response = try await client.send(.post, "/auth/login", json: #"["alice"]"#)
 
             #expect(response.status == .badRequest)
@@ -72,9 +72,9 @@ struct RequestBodyTests {
         }
     }
 
-    @Test("refuses a body without Content-Type: application/json with 415", arguments: [nil, "text/plain"])
-    func unsupportedMediaType(contentType: String?) async throws {
-        try await TestService.withClient { client in
+    @Test("refuses a body without Content-Type: application/json with 415", arguments: Engine.allCases, [nil, "text/plain"])
+    func unsupportedMediaType(engine: Engine, contentType: String?) async throws {
+        try await TestService.withClient(engine) { client in
             let response = try await client.send(.post, "/auth/login", json: Self.login, contentType: contentType)
 
             #expect(response.status == .unsupportedMediaType)
@@ -82,9 +82,9 @@ struct RequestBodyTests {
         }
     }
 
-    @Test("accepts application/json with a charset parameter")
-    func acceptsCharset() async throws {
-        try await TestService.withClient { client in
+    @Test("accepts application/json with a charset parameter", arguments: Engine.allCases)
+    func acceptsCharset(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             let contentType = "application/json; charset=utf-8"
             let response = try await client.send(.post, "/auth/login", json: Self.login, contentType: contentType)
 
@@ -92,9 +92,9 @@ struct RequestBodyTests {
         }
     }
 
-    @Test("refuses a body over 64 KiB with 413")
-    func tooLarge() async throws {
-        try await TestService.withClient { client in
+    @Test("refuses a body over 64 KiB with 413", arguments: Engine.allCases)
+    func tooLarge(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             let padding = String(repeating: "a", count: 64 * 1024)
             let json = #"{"username":"\#(padding)","password":"x"}"#
             let response = try await client.send(.post, "/auth/login", json: json)
@@ -104,9 +104,9 @@ struct RequestBodyTests {
         }
     }
 
-    @Test("answers an unknown route with a JSON 404")
-    func unknownRoute() async throws {
-        try await TestService.withClient { client in
+    @Test("answers an unknown route with a JSON 404", arguments: Engine.allCases)
+    func unknownRoute(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             let response = try await client.send(.get, "/nowhere")
 
             #expect(response.status == .notFound)

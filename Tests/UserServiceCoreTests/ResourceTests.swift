@@ -16,9 +16,9 @@ struct ResourceTests {
         return id
     }
 
-    @Test("POST creates a resource owned by the caller and answers 201")
-    func creates() async throws {
-        try await TestService.withClient { client in
+    @Test("POST creates a resource owned by the caller and answers 201", arguments: Engine.allCases)
+    func creates(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             let alice = try await client.register("alice")
             let response = try await client.send(.post, "/resources", json: Self.note, as: alice)
 
@@ -31,9 +31,9 @@ struct ResourceTests {
         }
     }
 
-    @Test("GET /resources lists only the caller's resources, newest first")
-    func listsOwnNewestFirst() async throws {
-        try await TestService.withClient { client in
+    @Test("GET /resources lists only the caller's resources, newest first", arguments: Engine.allCases)
+    func listsOwnNewestFirst(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             let alice = try await client.register("alice")
             let bob = try await client.register("bob")
             _ = try await Self.create(client, as: alice, json: #"{"name":"first","content":""}"#)
@@ -46,9 +46,9 @@ struct ResourceTests {
         }
     }
 
-    @Test("GET /resources/{id} answers the owner's resource")
-    func showsOwn() async throws {
-        try await TestService.withClient { client in
+    @Test("GET /resources/{id} answers the owner's resource", arguments: Engine.allCases)
+    func showsOwn(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             let alice = try await client.register("alice")
             let id = try await Self.create(client, as: alice)
             let response = try await client.send(.get, "/resources/\(id)", as: alice)
@@ -58,9 +58,9 @@ struct ResourceTests {
         }
     }
 
-    @Test("PUT replaces name and content and answers 200")
-    func replaces() async throws {
-        try await TestService.withClient { client in
+    @Test("PUT replaces name and content and answers 200", arguments: Engine.allCases)
+    func replaces(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             let alice = try await client.register("alice")
             let id = try await Self.create(client, as: alice)
             let json = #"{"name":"renamed","content":"new"}"#
@@ -73,9 +73,9 @@ struct ResourceTests {
         }
     }
 
-    @Test("DELETE removes the resource and answers 204")
-    func deletes() async throws {
-        try await TestService.withClient { client in
+    @Test("DELETE removes the resource and answers 204", arguments: Engine.allCases)
+    func deletes(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             let alice = try await client.register("alice")
             let id = try await Self.create(client, as: alice)
             let response = try await client.send(.delete, "/resources/\(id)", as: alice)
@@ -87,10 +87,10 @@ struct ResourceTests {
 
     @Test(
         "another user's resource answers 404, exactly like a missing one",
-        arguments: [HTTPRequest.Method.get, .put, .delete]
+        arguments: Engine.allCases, [HTTPRequest.Method.get, .put, .delete]
     )
-    func hidesOtherUsersResources(method: HTTPRequest.Method) async throws {
-        try await TestService.withClient { client in
+    func hidesOtherUsersResources(engine: Engine, method: HTTPRequest.Method) async throws {
+        try await TestService.withClient(engine) { client in
             let alice = try await client.register("alice")
             let bob = try await client.register("bob")
             let id = try await Self.create(client, as: alice)
@@ -104,18 +104,18 @@ struct ResourceTests {
         }
     }
 
-    @Test("answers 404 for an id that is not a number")
-    func nonNumericID() async throws {
-        try await TestService.withClient { client in
+    @Test("answers 404 for an id that is not a number", arguments: Engine.allCases)
+    func nonNumericID(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             let alice = try await client.register("alice")
 
             #expect(try await client.send(.get, "/resources/abc", as: alice).status == .notFound)
         }
     }
 
-    @Test("refuses an empty or over-long name and content over 16 KiB")
-    func validatesFields() async throws {
-        try await TestService.withClient { client in
+    @Test("refuses an empty or over-long name and content over 16 KiB", arguments: Engine.allCases)
+    func validatesFields(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             let alice = try await client.register("alice")
             let longName = String(repeating: "n", count: 201)
             let bigContent = String(repeating: "c", count: 16 * 1024 + 1)
@@ -132,9 +132,9 @@ struct ResourceTests {
         }
     }
 
-    @Test("accepts content of exactly 16 KiB")
-    func acceptsMaximumContent() async throws {
-        try await TestService.withClient { client in
+    @Test("accepts content of exactly 16 KiB", arguments: Engine.allCases)
+    func acceptsMaximumContent(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             let alice = try await client.register("alice")
             let body = try JSONObject.encode(["name": "big", "content": String(repeating: "c", count: 16 * 1024)])
 
@@ -142,9 +142,9 @@ struct ResourceTests {
         }
     }
 
-    @Test("answers 401 without an identity")
-    func needsIdentity() async throws {
-        try await TestService.withClient { client in
+    @Test("answers 401 without an identity", arguments: Engine.allCases)
+    func needsIdentity(engine: Engine) async throws {
+        try await TestService.withClient(engine) { client in
             let list = try await client.send(.get, "/resources")
             let create = try await client.send(.post, "/resources", json: Self.note)
 

@@ -6,9 +6,9 @@ import UserServiceCore
 
 @Suite("Running server")
 struct ServerTests {
-    @Test("answers /health with 200 {\"status\":\"ok\"} over a real socket")
-    func health() async throws {
-        let configuration = TestService.configuration()
+    @Test("answers /health with 200 {\"status\":\"ok\"} over a real socket", arguments: Engine.allCases)
+    func health(engine: Engine) async throws {
+        let configuration = try await TestService.configuration(engine)
         let app = try await makeUserServiceApplication(configuration: configuration, logger: TestService.logger)
         try await app.test(.live) { client in
             let response = try await client.send(.get, "/health")
@@ -18,11 +18,11 @@ struct ServerTests {
         }
     }
 
-    @Test("reports the bound port to onServerRunning")
-    func reportsPort() async throws {
+    @Test("reports the bound port to onServerRunning", arguments: Engine.allCases)
+    func reportsPort(engine: Engine) async throws {
         let reported = Mutex<Int?>(nil)
         let app = try await makeUserServiceApplication(
-            configuration: TestService.configuration(),
+            configuration: try await TestService.configuration(engine),
             logger: TestService.logger,
             onServerRunning: { port in reported.withLock { $0 = port } }
         )
@@ -31,12 +31,13 @@ struct ServerTests {
         }
     }
 
-    @Test("runUserService listens until its task is cancelled")
-    func runsUntilCancelled() async throws {
+    @Test("runUserService listens until its task is cancelled", arguments: Engine.allCases)
+    func runsUntilCancelled(engine: Engine) async throws {
+        let configuration = try await TestService.configuration(engine)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let service = Task {
             try await runUserService(
-                configuration: TestService.configuration(),
+                configuration: configuration,
                 logger: TestService.logger,
                 onServerRunning: { continuation.yield($0) }
             )
@@ -49,14 +50,21 @@ struct ServerTests {
         #expect(port > 0)
     }
 
-    @Test("keeps users in the database file across restarts, and grant-admin gives the admin scope")
-    func fileDatabaseAndGrantAdmin() async throws {
-        try await withTemporaryDatabasePath { path in
-            let configuration = TestService.configuration(databasePath: path)
+    @Test(
+        "keeps users in the database across restarts, and grant-admin gives the admin scope",
+        arguments: Engine.allCases
+    )
+    func persistentDatabaseAndGrantAdmin(engine: Engine) async throws {
+        try await engine.withPersistentDatabase { database in
+            let configuration = TestService.configuration(database: database)
             try await TestService.withClient(configuration) { client in
                 try await client.register("alice")
             }
-            try await UserServiceAdministration.grantAdmin(username: "alice", databasePath: path)
+            try await UserServiceAdministration.grantAdmin(
+                username: "alice",
+                database: database,
+                logger: TestService.logger
+            )
             try await TestService.withClient(configuration) { client in
                 let token = try #require(try await client.login("alice").json()["access_token"] as? String)
                 #expect(try await TestTokens.verify(token).scope == "user admin")
@@ -64,14 +72,18 @@ struct ServerTests {
         }
     }
 
-    @Test("grant-admin reports an unknown user")
-    func grantAdminUnknownUser() async throws {
-        try await withTemporaryDatabasePath { path in
-            let configuration = TestService.configuration(databasePath: path)
+    @Test("grant-admin reports an unknown user", arguments: Engine.allCases)
+    func grantAdminUnknownUser(engine: Engine) async throws {
+        try await engine.withPersistentDatabase { database in
+            let configuration = TestService.configuration(database: database)
             _ = try await makeUserServiceApplication(configuration: configuration, logger: TestService.logger)
 
             await #expect(throws: UserServiceError.userNotFound(username: "nobody")) {
-                try await UserServiceAdministration.grantAdmin(username: "nobody", databasePath: path)
+                try await UserServiceAdministration.grantAdmin(
+                    username: "nobody",
+                    database: database,
+                    logger: TestService.logger
+                )
             }
         }
     }
@@ -81,7 +93,11 @@ struct ServerTests {
         let path = "/nonexistent/users.sqlite"
 
         await #expect(throws: UserServiceError.databaseNotFound(path: path)) {
-            try await UserServiceAdministration.grantAdmin(username: "alice", databasePath: path)
+            try await UserServiceAdministration.grantAdmin(
+                username: "alice",
+                database: .sqlite(path: path),
+                logger: TestService.logger
+            )
         }
     }
 }

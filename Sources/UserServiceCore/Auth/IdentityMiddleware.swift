@@ -7,7 +7,7 @@ import Logging
 /// It refuses nothing itself; routes that need a caller run in ``AuthenticatedRequestContext``,
 /// which answers 401 when no user was found.
 struct IdentityMiddleware: RouterMiddleware {
-    let database: AppDatabase
+    let database: any UserStore
 
     func handle(
         _ request: Request,

@@ -1,6 +1,6 @@
 /// Everything the userservice needs to run: where to listen, where its database lives, and how it signs tokens.
 ///
-/// Build one with ``init(host:port:databasePath:jwtSecret:issuer:audience:tokenLifetime:bcryptCost:)``,
+/// Build one with ``init(host:port:database:jwtSecret:issuer:audience:tokenLifetime:bcryptCost:)``,
 /// then ``validate()`` it (``makeUserServiceApplication(configuration:logger:onServerRunning:)`` does so too).
 public struct UserServiceConfiguration: Sendable {
     /// The shortest HS256 secret accepted, in bytes.
@@ -10,8 +10,8 @@ public struct UserServiceConfiguration: Sendable {
     public var host: String
     /// The TCP port to bind; 0 picks any free port.
     public var port: Int
-    /// The SQLite file path, or ":memory:" for a database that lives as long as the application.
-    public var databasePath: String
+    /// Where users and resources are kept.
+    public var database: UserServiceDatabase
     /// The HS256 secret that signs access tokens (at least ``minimumSecretLength`` bytes).
     public var jwtSecret: [UInt8]
     /// The "iss" claim of issued tokens, if any.
@@ -27,7 +27,7 @@ public struct UserServiceConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1",
         port: Int = 8081,
-        databasePath: String = "./userservice.sqlite",
+        database: UserServiceDatabase = .sqlite(path: "./userservice.sqlite"),
         jwtSecret: [UInt8],
         issuer: String? = nil,
         audience: String? = nil,
@@ -36,7 +36,7 @@ public struct UserServiceConfiguration: Sendable {
     ) {
         self.host = host
         self.port = port
-        self.databasePath = databasePath
+        self.database = database
         self.jwtSecret = jwtSecret
         self.issuer = issuer
         self.audience = audience
@@ -57,9 +57,7 @@ public struct UserServiceConfiguration: Sendable {
         guard (0...65535).contains(self.port) else {
             throw UserServiceError.invalidConfiguration("the port must be between 0 and 65535")
         }
-        guard !self.databasePath.isEmpty else {
-            throw UserServiceError.invalidConfiguration("the database path must not be empty")
-        }
+        try self.database.validate()
         guard self.tokenLifetime >= .seconds(1) else {
             throw UserServiceError.invalidConfiguration("the token lifetime must be at least one second")
         }
@@ -72,7 +70,7 @@ public struct UserServiceConfiguration: Sendable {
 extension UserServiceConfiguration: CustomStringConvertible {
     /// A summary for logs and diagnostics; the secret is never part of it.
     public var description: String {
-        "UserServiceConfiguration(host: \(self.host), port: \(self.port), databasePath: \(self.databasePath), "
+        "UserServiceConfiguration(host: \(self.host), port: \(self.port), database: \(self.database), "
             + "jwtSecret: <\(self.jwtSecret.count) bytes>, issuer: \(self.issuer ?? "nil"), "
             + "audience: \(self.audience ?? "nil"), tokenLifetime: \(self.tokenLifetime), "
             + "bcryptCost: \(self.bcryptCost))"

@@ -4,7 +4,7 @@ import Logging
 
 /// `POST /auth/register` and `POST /auth/login`.
 struct AuthRoutes {
-    let database: AppDatabase
+    let database: any UserStore
     let hasher: PasswordHasher
     let issuer: TokenIssuer
 

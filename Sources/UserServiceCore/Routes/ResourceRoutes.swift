@@ -4,7 +4,7 @@ import Hummingbird
 ///
 /// Another user's resource answers 404 exactly like a missing one, so ids reveal nothing.
 struct ResourceRoutes {
-    let database: AppDatabase
+    let database: any UserStore
 
     func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>) {
         group.get(use: self.list)

@@ -2,7 +2,7 @@ import Hummingbird
 
 /// `GET /users/me` for any caller, `GET /users` for callers with the "admin" scope.
 struct UserRoutes {
-    let database: AppDatabase
+    let database: any UserStore
 
     func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>) {
         group.get("me", use: self.me)

@@ -9,7 +9,7 @@ enum UserServiceHarness {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let configuration = UserServiceConfiguration(
-            port: 0, databasePath: directory.appendingPathComponent("users.sqlite").path,
+            port: 0, database: .sqlite(path: directory.appendingPathComponent("users.sqlite").path),
             jwtSecret: Array(Fixtures.jwtSecret.utf8), issuer: "userservice", audience: "gateway", bcryptCost: 4)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = try await makeUserServiceApplication(

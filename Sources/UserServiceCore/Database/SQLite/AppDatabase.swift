@@ -1,11 +1,11 @@
 import GRDB
 
-/// The userservice's only way into its SQLite database.
+/// The ``UserStore`` in a SQLite database.
 ///
 /// It wraps any `DatabaseWriter` (a `DatabasePool` for a file, a `DatabaseQueue` in memory) and makes
 /// sure the schema is migrated before anyone uses it. Reads and writes are focused, invariant-keeping methods
 /// declared in `AppDatabase+…` extensions.
-struct AppDatabase: Sendable {
+struct AppDatabase: UserStore {
     /// Access to the database, for the extensions of this type only.
     let dbWriter: any DatabaseWriter
 

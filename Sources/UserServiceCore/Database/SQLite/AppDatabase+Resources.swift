@@ -1,14 +1,7 @@
 import Foundation
 import GRDB
 
-/// The name and content a client gives a resource when creating or replacing it.
-struct ResourceContent: Sendable {
-    var name: String
-    var content: String
-}
-
 extension AppDatabase {
-    /// The owner's resources, newest first.
     func resources(ownerID: Int64) async throws -> [Resource] {
         try await self.dbWriter.read { db in
             try Resource.filter { $0.ownerId == ownerID }
@@ -17,14 +10,12 @@ extension AppDatabase {
         }
     }
 
-    /// The resource with this id if it belongs to this owner; nil otherwise, whether it exists or not.
     func resource(id: Int64, ownerID: Int64) async throws -> Resource? {
         try await self.dbWriter.read { db in
             try Resource.owned(by: ownerID, id: id).fetchOne(db)
         }
     }
 
-    /// Inserts a new resource for the owner.
     func insertResource(_ content: ResourceContent, ownerID: Int64) async throws -> Resource {
         let now = Date()
         let newResource = NewResource(
@@ -39,7 +30,6 @@ extension AppDatabase {
         }
     }
 
-    /// Replaces the name and content of the owner's resource; nil when the owner has no such resource.
     func updateResource(id: Int64, ownerID: Int64, with content: ResourceContent) async throws -> Resource? {
         let now = Date()
         return try await self.dbWriter.write { db in
@@ -52,7 +42,6 @@ extension AppDatabase {
         }
     }
 
-    /// Deletes the owner's resource; returns false when the owner has no such resource.
     func deleteResource(id: Int64, ownerID: Int64) async throws -> Bool {
         try await self.dbWriter.write { db in
             try Resource.owned(by: ownerID, id: id).deleteAll(db) > 0
