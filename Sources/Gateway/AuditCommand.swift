@@ -8,8 +8,9 @@ extension GatewayCommand {
             abstract: "Verify, query and summarise the audit trail.",
             discussion: """
                 The gateway records one event per security decision (refused token, limit hit, bad request, \
-                upstream failure, config reload, revocation) in the SQLite store named by store.path. These \
-                commands read it directly, also while the gateway runs.
+                upstream failure, config reload, revocation) in its store (store.path or store.url). These \
+                commands read it directly, also while the gateway runs; in a shared PostgreSQL store each \
+                gateway (server.node_name) has a chain of its own.
                 """,
             subcommands: [Verify.self, Query.self, Stats.self]
         )

@@ -13,7 +13,7 @@ struct GatewayCommand: AsyncParsableCommand {
         commandName: "gateway",
         abstract: "A TLS-terminating API gateway: JWT authentication and request hardening in front of plain HTTP services.",
         version: GatewayVersion.string,
-        subcommands: [Serve.self, CheckConfig.self, Audit.self, Token.self, Limits.self],
+        subcommands: [Serve.self, CheckConfig.self, Audit.self, Token.self, Limits.self, Store.self],
         defaultSubcommand: Serve.self
     )
 }

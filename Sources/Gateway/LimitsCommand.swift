@@ -10,7 +10,7 @@ extension GatewayCommand {
                 KEY names the counters as the gateway keys them: ip:ADDRESS (an IPv6 client by its network, \
                 e.g. ip:2001:db8:1:2::/64), sub:SUBJECT@ISSUER (sub:SUBJECT for tokens without iss), \
                 header:NAME=VALUE or claim:NAME=VALUE (whose values the gateway keeps only as fingerprints). \
-                Counters are read from the store, which a running gateway writes every second.
+                Counters are read from the store, which a running gateway writes every store.sync_interval.
                 """,
             subcommands: [Show.self, Reset.self]
         )
@@ -68,7 +68,7 @@ extension GatewayCommand.Limits {
             abstract: "Give a key every quota back.",
             discussion: """
                 Deletes the key's counters from the store and records the reset, which a running gateway \
-                applies within a second; a rate_limit_reset audit event is recorded.
+                applies within store.sync_interval; a rate_limit_reset audit event is recorded.
                 """
         )
 

@@ -100,6 +100,15 @@ struct FleetTests {
             #expect(query.output.contains("n1") && query.output.contains("n2"), "\(query.output)")
             let verify = try await runGateway(["audit", "verify", "--config", configs[1]])
             #expect(verify.status == 0, "\(verify.output)")
+
+            // The store commands see both nodes; a PostgreSQL store is backed up with pg_dump.
+            let status = try await runGateway(["store", "status", "--config", configs[1]])
+            #expect(status.status == 0, "\(status.output)")
+            #expect(status.output.contains("store:               postgresql postgres://"), "\(status.output)")
+            #expect(status.output.contains("gateway n1:") && status.output.contains("gateway n2:"), "\(status.output)")
+            let backup = try await runGateway(["store", "backup", "--config", configs[0], "/tmp/never-written.dump"])
+            #expect(backup.status == 1)
+            #expect(backup.output.contains("pg_dump --format=custom"), "\(backup.output)")
         }
     }
 

@@ -146,8 +146,9 @@ struct StoreLossTests {
 
                 let statuses = load.results
                 let refusals = statuses.count { $0 == 401 }
-                print("store loss: \(statuses.count) load requests, \(statuses.count { $0 == 200 }) answered 200, \(refusals) 401, "
-                    + "\(statuses.count { $0 >= 500 || $0 == 0 }) 5xx or unanswered; limited route during the outage: \(limited)")
+                print(
+                    "store loss: \(statuses.count) load requests, \(statuses.count { $0 == 200 }) answered 200, \(refusals) 401, "
+                        + "\(statuses.count { $0 >= 500 || $0 == 0 }) 5xx or unanswered; limited route during the outage: \(limited)")
                 #expect(statuses.allSatisfy { $0 == 200 || $0 == 401 }, "\(Set(statuses))")
                 #expect(limited == [200, 200, 200, 200, 200, 429, 429, 429])
                 #expect(try await Self.metrics(admin, client).contains("gateway_store_up 1"))

@@ -67,6 +67,9 @@ public protocol GatewayStore: Sendable {
     /// Writes and commits one small row, proving the store takes writes (`/readyz`).
     func checkWritable(at time: Date) async throws
 
+    /// The schema version and the size of each table, for `gateway store status`.
+    func status() async throws -> StoreStatus
+
     /// Where the store is, for messages: a file path or a URL without password.
     var location: String { get }
 

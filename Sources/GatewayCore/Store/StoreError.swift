@@ -5,6 +5,7 @@ public struct StoreError: Error, CustomStringConvertible {
         case cannotCreateFile(path: String, reason: String)
         case newerSchema(path: String)
         case unreadableRow(table: String, reason: String)
+        case backupExists(path: String)
     }
 
     private let code: Code
@@ -25,6 +26,10 @@ public struct StoreError: Error, CustomStringConvertible {
         StoreError(code: .unreadableRow(table: table, reason: reason))
     }
 
+    static func backupExists(_ path: String) -> StoreError {
+        StoreError(code: .backupExists(path: path))
+    }
+
     public var description: String {
         switch code {
         case .cannotCreateDirectory(let path, let reason):
@@ -35,6 +40,8 @@ public struct StoreError: Error, CustomStringConvertible {
             "the store \(path) was written by a newer gateway; upgrade this one"
         case .unreadableRow(let table, let reason):
             "unreadable row in \(table): \(reason)"
+        case .backupExists(let path):
+            "\(path) already exists; a backup never replaces a file"
         }
     }
 }

@@ -92,10 +92,10 @@ struct SQLiteStoreRateLimitTests {
         let b = RateLimitCounter(policy: "default|3600|ip", key: "ip:192.0.2.2", tat: now + 20)
         _ = try await store.saveRateLimitCounters([a, b], resetKeys: [], now: now)
         let newerA = RateLimitCounter(policy: a.policy, key: a.key, tat: now + 30)
-        try await store.saveRateLimitCounters([newerA], resetKeys: [], now: now)
+        _ = try await store.saveRateLimitCounters([newerA], resetKeys: [], now: now)
         #expect(try await store.rateLimitCounters(now: now, key: nil).sorted { $0.key < $1.key } == [newerA, b])
         #expect(try await store.rateLimitCounters(now: now, key: "ip:192.0.2.2") == [b])
-        try await store.saveRateLimitCounters([], resetKeys: [], now: now + 25)
+        _ = try await store.saveRateLimitCounters([], resetKeys: [], now: now + 25)
         #expect(try await store.rateLimitCounters(now: 0, key: nil) == [newerA])
     }
 
@@ -103,13 +103,13 @@ struct SQLiteStoreRateLimitTests {
     func reset() async throws {
         let store = try SQLiteStore.inMemory()
         let counter = RateLimitCounter(policy: "default|60|ip", key: "ip:192.0.2.1", tat: now + 10)
-        try await store.saveRateLimitCounters([counter], resetKeys: [], now: now)
+        _ = try await store.saveRateLimitCounters([counter], resetKeys: [], now: now)
         #expect(try await store.resetRateLimits(key: "ip:192.0.2.1", at: Date()) == 1)
         #expect(try await store.rateLimitCounters(now: now, key: nil).isEmpty)
         let resets = try await store.rateLimitResets(after: 0)
         #expect(resets.map(\.key) == ["ip:192.0.2.1"])
         #expect(try await store.rateLimitResets(after: resets[0].id).isEmpty)
-        try await store.saveRateLimitCounters([counter], resetKeys: ["ip:192.0.2.1"], now: now)
+        _ = try await store.saveRateLimitCounters([counter], resetKeys: ["ip:192.0.2.1"], now: now)
         #expect(try await store.rateLimitCounters(now: now, key: nil) == [counter], "the reset keys go first, then the writes")
     }
 }

@@ -161,17 +161,30 @@ extension PostgresStore {
         }
     }
 
-    /// The version the database is at.
-    public func appliedSchemaVersion() async throws -> Int {
+    public func status() async throws -> StoreStatus {
         try await withConnection { connection in
-            var version = 0
-            for try await value in try await connection.query(
-                "SELECT COALESCE(max(version), 0) FROM schema_migrations", logger: self.logger
-            )
-            .decode(Int.self) {
-                version = value
+            var status = StoreStatus(
+                engine: "postgresql", schemaVersion: 0, currentSchemaVersion: Self.schemaVersion,
+                auditEvents: 0, revocations: 0, rateLimitCounters: 0, nodes: [])
+            for try await (version, audit, revocations, counters) in try await connection.query(
+                """
+                SELECT (SELECT COALESCE(max(version), 0) FROM schema_migrations), (SELECT count(*) FROM audit_event),
+                       (SELECT count(*) FROM revocation), (SELECT count(*) FROM rate_limit)
+                """, logger: self.logger
+            ).decode((Int, Int, Int, Int).self) {
+                (status.schemaVersion, status.auditEvents, status.revocations, status.rateLimitCounters) =
+                    (version, audit, revocations, counters)
             }
-            return version
+            for try await (node, appended, newest) in try await connection.query(
+                """
+                SELECT node, head_seq, (SELECT max(time_ms) FROM audit_event WHERE audit_event.node = audit_chain.node)
+                FROM audit_chain ORDER BY node
+                """, logger: self.logger
+            ).decode((String, Int, Int64?).self) {
+                status.nodes.append(
+                    StoreStatus.Node(name: node, eventsAppended: appended, newestEvent: newest.map(Date.init(storeMilliseconds:))))
+            }
+            return status
         }
     }
 }
@@ -191,7 +204,7 @@ extension PostgresStore {
     public func checkWritable(at time: Date) async throws {
         let milliseconds = time.storeMilliseconds
         try await withConnection { connection in
-            try await connection.query(
+            _ = try await connection.query(
                 """
                 INSERT INTO write_probe (node, written_at_ms) VALUES (\(self.nodeName), \(milliseconds))
                 ON CONFLICT (node) DO UPDATE SET written_at_ms = excluded.written_at_ms
@@ -202,7 +215,7 @@ extension PostgresStore {
     public func saveJWKS(source: String, document: Data, fetchedAt: Date) async throws {
         let (bytes, milliseconds) = (ByteBuffer(bytes: document), fetchedAt.storeMilliseconds)
         try await withConnection { connection in
-            try await connection.query(
+            _ = try await connection.query(
                 """
                 INSERT INTO jwks (source, document, fetched_at_ms) VALUES (\(source), \(bytes), \(milliseconds))
                 ON CONFLICT (source) DO UPDATE SET document = excluded.document, fetched_at_ms = excluded.fetched_at_ms
@@ -226,7 +239,7 @@ extension PostgresStore {
         let stored = revocation.stored
         let (revoked, expires) = (revocation.revokedAt.storeMilliseconds, revocation.expiresAt?.storeMilliseconds)
         try await withConnection { connection in
-            try await connection.query(
+            _ = try await connection.query(
                 """
                 INSERT INTO revocation (kind, value, revoked_at_ms, expires_at_ms) VALUES (\(stored.kind), \(stored.value), \(revoked), \(expires))
                 ON CONFLICT (kind, value) DO UPDATE SET revoked_at_ms = excluded.revoked_at_ms, expires_at_ms = excluded.expires_at_ms

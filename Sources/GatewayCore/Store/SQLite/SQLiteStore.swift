@@ -61,7 +61,7 @@ public struct SQLiteStore: GatewayStore {
 
     /// SQLite would create the file with the umask's mode; the WAL and shared-memory files it
     /// makes later copy the database file's mode, so creating it 0600 keeps all three private.
-    private static func createFile(at path: String) throws(StoreError) {
+    static func createFile(at path: String) throws(StoreError) {
         let directory = ConfigPath.directory(of: path)
         do {
             try FileManager.default.createDirectory(
