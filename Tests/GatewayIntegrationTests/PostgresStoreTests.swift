@@ -1,10 +1,12 @@
 import Foundation
-import GatewayCore
 import Logging
 import PostgresNIO
 import PostgresSupport
 import PostgresTestSupport
+import Synchronization
 import Testing
+
+@testable import GatewayCore
 
 /// The PostgreSQL store against the real server `scripts/with-postgres` runs, over TLS checked
 /// with `sslmode=verify-full`: several nodes on one database.
@@ -57,6 +59,32 @@ struct PostgresStoreTests {
             // Someone with database access edits node b's row: its chain, and only it, breaks.
             try await Self.execute("UPDATE audit_event SET client = '203.0.113.9' WHERE node = 'b'", on: url)
             #expect(try await stores[0].verifyAuditChain() == .broken(AuditChainBreak(rowID: 1, reason: .edited, node: "b")))
+        }
+    }
+
+    @Test("a retried append skips the events an attempt whose answer was lost did commit, and writes those one that failed did not")
+    func appendRetries() async throws {
+        try await Self.withStores(nodes: ["a"]) { stores, url in
+            let store = stores[0]
+            let events = (0..<5).map { Self.event(.authInvalid, client: "192.0.2.\($0)", at: Double($0)) }
+            try await store.appendAudit(Array(events[0..<3]))
+            // As after a call that committed but whose answer never came: the recorder retries
+            // those events at the head of a longer batch.
+            let (seq, hash) = try #require(try await Self.lastRow(of: "a", on: url))
+            store.unconfirmedAppends.withLock {
+                $0 = UnconfirmedAppends(events: Array(events[0..<3]), marks: [.init(count: 3, seq: seq, hash: hash)])
+            }
+            try await store.appendAudit(Array(events[0..<4]))
+            #expect(try await store.verifyAuditChain() == .intact(events: 4))
+            #expect(try await store.auditEvents(AuditQuery()).map(\.event.client) == ["192.0.2.3", "192.0.2.2", "192.0.2.1", "192.0.2.0"])
+
+            // As after an attempt that never committed: its mark names a row that is not there.
+            store.unconfirmedAppends.withLock {
+                $0 = UnconfirmedAppends(events: [events[4]], marks: [.init(count: 1, seq: seq + 2, hash: "not-a-row")])
+            }
+            try await store.appendAudit([events[4]])
+            #expect(try await store.verifyAuditChain() == .intact(events: 5))
+            #expect(store.unconfirmedAppends.withLock { $0.marks.isEmpty })
         }
     }
 
@@ -138,6 +166,22 @@ struct PostgresStoreTests {
         #expect(url.sslMode == .verifyFull)
         #expect(url.port == 6432)
         #expect(url.description == "postgres://gw@db.internal:6432/gateway?sslmode=verify-full")
+    }
+
+    /// The seq and hash of the newest audit row of `node`.
+    static func lastRow(of node: String, on url: PostgresURL) async throws -> (Int64, String)? {
+        let settings = PostgresConnectionSettings(url: url, password: try TestPostgres.password(), applicationName: "gateway-tests")
+        let client = PostgresClient(configuration: try settings.clientConfiguration())
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            for try await row in try await client.query(
+                "SELECT seq, hash FROM audit_event WHERE node = \(node) ORDER BY seq DESC LIMIT 1"
+            ).decode((Int64, String).self) {
+                return row
+            }
+            return nil
+        }
     }
 
     /// Runs one SQL statement on `url`'s database, as the test role.

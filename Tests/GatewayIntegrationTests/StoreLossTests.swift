@@ -81,6 +81,29 @@ struct StoreLossTests {
         return String(buffer: try await response.body.collect(upTo: 1 << 22))
     }
 
+    /// The status of one GET of `path` through the gateway on `port`, with a token of `subject`.
+    static func status(_ client: HTTPClient, port: Int, path: String, subject: String) async throws -> (UInt, String) {
+        var request = HTTPClientRequest(url: "https://localhost:\(port)\(path)")
+        request.headers.add(name: "Authorization", value: "Bearer \(FleetTests.token(subject: subject))")
+        let response = try await client.execute(request, timeout: .seconds(30))
+        return (response.status.code, String(buffer: try await response.body.collect(upTo: 1 << 20)))
+    }
+
+    /// Asks `/limited` of the gateway on `port` with a fresh subject each time (so no quota runs
+    /// out) until it answers `expected`; returns the body.
+    static func waitForLimited(_ expected: UInt, port: Int, _ client: HTTPClient) async throws -> String {
+        let deadline = ContinuousClock.now + .seconds(90)
+        while true {
+            let (status, body) = try await Self.status(client, port: port, path: "/limited/echo", subject: UUID().uuidString)
+            if status == expected { return body }
+            guard ContinuousClock.now < deadline else {
+                Issue.record("/limited never answered \(expected), last \(status)")
+                return body
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     @Test("stop PostgreSQL mid-load and start it again: no 5xx, limits held locally, /readyz and metrics report it, no audit event lost")
     func stopAndStart() async throws {
         let url = try await TestPostgres.makeDatabase(prefix: "loss")
@@ -97,6 +120,11 @@ struct StoreLossTests {
                 in: directory, upstreamPort: upstream.port, extraServer: "node_name = \"loss\"", routes: Self.routes,
                 extra: "[admin]\nlisten = \"127.0.0.1:0\"", store: store)
             let gateway = try await GatewayProcess.start(configPath: config)
+            // A second gateway on the same database whose limited routes must not run unlimited.
+            let closedConfig = try writeConfig(
+                in: directory, upstreamPort: upstream.port, extraServer: "node_name = \"closed\"", routes: Self.routes,
+                store: store + "\non_store_loss = \"fail_closed\"", name: "closed.conf")
+            let closed = try await GatewayProcess.start(configPath: closedConfig)
             let admin = "http://127.0.0.1:\(try await gateway.adminPort())"
             let token = FleetTests.token(subject: "load-user")
             let load = LoadRun()
@@ -128,6 +156,12 @@ struct StoreLossTests {
                     }
                     #expect(try await Self.metrics(admin, client).contains("gateway_store_up 0"))
                     Self.note("store loss: limited \(limited), store_up 0 seen")
+
+                    // fail_closed: its limited route refuses with 503 store_unavailable, the rest serves.
+                    let refusal = try await Self.waitForLimited(503, port: closed.port, client)
+                    #expect(refusal.contains("store_unavailable"), "\(refusal)")
+                    let (unlimited, _) = try await Self.status(client, port: closed.port, path: "/load/echo", subject: "any")
+                    #expect(unlimited == 200)
                     let during = load.results.count
                     while load.results.count < during + 50 { try await Task.sleep(for: .milliseconds(20)) }
                 } catch {
@@ -138,6 +172,7 @@ struct StoreLossTests {
                 try TestPostgres.control("start")
                 try await Self.waitFor(200, at: admin + "/readyz", client)
                 Self.note("store loss: ready again")
+                _ = try await Self.waitForLimited(200, port: closed.port, client)
                 let after = load.results.count
                 while load.results.count < after + 50 { try await Task.sleep(for: .milliseconds(20)) }
                 load.stop()
@@ -171,6 +206,7 @@ struct StoreLossTests {
                 await stored.close()
             }
             #expect(await gateway.terminate() == .success, "\(gateway.log)")
+            #expect(await closed.terminate() == .success, "\(closed.log)")
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The columns of `audit_event` a row's hash covers, in ``AuditHash`` order, after `prev_hash`.
 private let hashedColumns =
@@ -12,11 +13,22 @@ private typealias AuditRow = (
 )
 
 extension PostgresStore {
+    /// Appends `events` to this node's chain in one transaction of one INSERT.
+    ///
+    /// A call can fail after the server committed (the answer to COMMIT lost with the connection,
+    /// or late past the deadline), and the recorder then retries the same events at the head of
+    /// its batch. So each attempt remembers the seq and hash of the last row it wrote; a retry
+    /// first looks for those rows and skips what an earlier attempt did commit, and no event is
+    /// written twice.
     public func appendAudit(_ events: [AuditEvent]) async throws {
         guard !events.isEmpty else { return }
         let node = nodeName
+        let earlier = unconfirmedAppends.withLock { unconfirmed in
+            if !events.starts(with: unconfirmed.events) { unconfirmed = UnconfirmedAppends() }
+            return unconfirmed
+        }
         try await transaction { connection in
-            try await connection.query(
+            _ = try await connection.query(
                 """
                 INSERT INTO audit_chain (node, checkpoint_seq, checkpoint_hash, head_seq, head_hash)
                 VALUES (\(node), 0, \(AuditHash.genesis), 0, \(AuditHash.genesis)) ON CONFLICT (node) DO NOTHING
@@ -27,21 +39,48 @@ extension PostgresStore {
             ).decode((Int64, String).self) {
                 (headSeq, headHash) = head
             }
-            for event in events {
+            var committed = 0
+            for mark in earlier.marks.reversed() where committed == 0 {
+                let found = try await connection.count(
+                    "SELECT 1 FROM audit_event WHERE node = \(node) AND seq = \(mark.seq) AND hash = \(mark.hash)", logger: self.logger)
+                if found > 0 { committed = mark.count }
+            }
+            var binds = PostgresBindings()
+            var rows: [String] = []
+            for event in events.dropFirst(committed) {
                 headSeq += 1
                 let row = StoredRow(node: node, seq: headSeq, event: event, previousHash: headHash)
                 headHash = row.hash
-                try await connection.query(
-                    """
-                    INSERT INTO audit_event (\(unescaped: hashedColumns), hash) VALUES (
-                        \(row.previousHash), \(node), \(row.seq), \(row.time), \(event.requestID), \(event.client), \(event.route),
-                        \(event.method), \(event.path), \(event.subject), \(event.type.rawValue), \(event.reason), \(row.status),
-                        \(event.tokenFingerprint), \(row.hash))
-                    """, logger: self.logger)
+                let first = binds.count + 1
+                binds.append(row.previousHash)
+                binds.append(node)
+                binds.append(row.seq)
+                binds.append(row.time)
+                binds.append(event.requestID)
+                binds.append(event.client)
+                binds.append(event.route)
+                binds.append(event.method)
+                binds.append(event.path)
+                binds.append(event.subject)
+                binds.append(event.type.rawValue)
+                binds.append(event.reason)
+                binds.append(row.status)
+                binds.append(event.tokenFingerprint)
+                binds.append(row.hash)
+                rows.append("(" + (first..<binds.count + 1).map { "$\($0)" }.joined(separator: ", ") + ")")
             }
-            try await connection.query(
+            guard !rows.isEmpty else { return }
+            _ = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: "INSERT INTO audit_event (\(hashedColumns), hash) VALUES \(rows.joined(separator: ", "))",
+                    binds: binds),
+                logger: self.logger)
+            _ = try await connection.query(
                 "UPDATE audit_chain SET head_seq = \(headSeq), head_hash = \(headHash) WHERE node = \(node)", logger: self.logger)
+            let mark = UnconfirmedAppends.Mark(count: events.count, seq: headSeq, hash: headHash)
+            self.unconfirmedAppends.withLock { $0 = UnconfirmedAppends(events: events, marks: earlier.marks + [mark]) }
         }
+        unconfirmedAppends.withLock { $0 = UnconfirmedAppends() }
     }
 
     public func auditEvents(_ query: AuditQuery) async throws -> [StoredAuditEvent] {
@@ -218,4 +257,18 @@ private struct StoredRow {
             text(row.8), text(row.9), .text(row.10), text(row.11), row.12.map(AuditHash.Field.integer) ?? .null, text(row.13),
         ]
     }
+}
+
+/// The audit appends of this process whose outcome it did not learn: the events of the last failed
+/// call and, for each attempt at them, the last row it would have committed.
+struct UnconfirmedAppends: Sendable {
+    struct Mark: Sendable {
+        /// How many of ``UnconfirmedAppends/events`` the attempt's rows cover, from the first.
+        let count: Int
+        let seq: Int64
+        let hash: String
+    }
+
+    var events: [AuditEvent] = []
+    var marks: [Mark] = []
 }

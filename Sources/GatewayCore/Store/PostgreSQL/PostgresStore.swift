@@ -22,6 +22,8 @@ public final class PostgresStore: GatewayStore {
     private let runner: Task<Void, Never>
     /// The server's time at the last pull of the fleet's rate limit counters.
     let lastPull = Mutex<Int64?>(nil)
+    /// Audit appends that failed, perhaps after they committed; see ``appendAudit(_:)``.
+    let unconfirmedAppends = Mutex(UnconfirmedAppends())
     /// Where the database is, for messages.
     public let location: String
 
