@@ -52,12 +52,13 @@ extension GatewayCommand {
             let remoteKeys = try RemoteKeySet.keySets(for: config.jwt, store: store, logger: logger)
             for keySet in remoteKeys { await keySet.load() }
             let rateLimiter = RateLimiter(maxKeys: config.rateLimit.maxKeys)
-            let rateLimits = RateLimitPersistence(
-                limiter: rateLimiter, store: store, interval: config.store.syncInterval, logger: logger)
-            try await rateLimits.restore()
             let runtime = try ConfigCheck.makeRuntime(
                 config, revocations: revocations, remoteKeys: remoteKeys,
                 usernameFingerprint: UsernameFingerprint(key: try await store.installKey()), rateLimiter: rateLimiter)
+            let rateLimits = RateLimitPersistence(
+                limiter: rateLimiter, loginGuard: runtime.loginGuard, store: store, interval: config.store.syncInterval,
+                logger: logger)
+            try await rateLimits.restore()
             let recorder = AuditRecorder(store: store, configuration: .init(config.store), logger: logger)
             let retention = StoreRetention(store: store, auditRetention: config.store.auditRetention, logger: logger)
             let notifier = SystemdNotifier()

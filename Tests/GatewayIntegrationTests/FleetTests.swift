@@ -23,10 +23,21 @@ struct FleetTests {
 
     static let routes = """
         [[route]]
+        path = "/login"
+        methods = ["POST"]
+        upstream = "test"
+        auth = "none"
+        public = true
+        login = true
+
+        [[route]]
         path = "/"
         upstream = "test"
         auth = "required"
         rate_limit = [{ rate = "100/minute", key = "subject" }]
+
+        [login_protection]
+        max_failures_per_client = 10
         """
 
     /// Two gateways, `n1` and `n2`, on a fresh database; `body` gets them and the first one's config path.
@@ -109,6 +120,40 @@ struct FleetTests {
             let backup = try await runGateway(["store", "backup", "--config", configs[0], "/tmp/never-written.dump"])
             #expect(backup.status == 1)
             #expect(backup.output.contains("pg_dump --format=custom"), "\(backup.output)")
+        }
+    }
+
+    /// One failed login (the test upstream answers 401 to every one) through `gateway`.
+    static func login(_ client: HTTPClient, _ gateway: GatewayProcess) async throws -> UInt {
+        var request = HTTPClientRequest(url: "https://localhost:\(gateway.port)/login")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: #"{"username":"someone","password":"guess"}"#))
+        let response = try await client.execute(request, timeout: .seconds(10))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        return response.status.code
+    }
+
+    @Test("a client that failed 10 logins on one node is locked on the other within sync_interval, before failing 10 there")
+    func loginLockAcrossNodes() async throws {
+        try await Self.withFleet { gateways, _ in
+            try await AuditShutdownTests.withClient { client in
+                for _ in 0..<10 { #expect(try await Self.login(client, gateways[0]) == 401) }
+                #expect(try await Self.login(client, gateways[0]) == 429)
+                let started = ContinuousClock.now
+                // Each attempt n2 lets through is one more failure of its own: without the fleet's
+                // failures it would answer 401 ten times before it locked.
+                var failedHere = 0
+                var status: UInt = 401
+                while status == 401, failedHere < 10 {
+                    status = try await Self.login(client, gateways[1])
+                    if status == 401 { failedHere += 1 }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                print("fleet login lock: locked on the other node after \(ContinuousClock.now - started), \(failedHere) failures there")
+                #expect(status == 429)
+                #expect(failedHere < 10)
+            }
         }
     }
 

@@ -99,6 +99,9 @@ public final class ControlledStore: GatewayStore {
     public var location: String { base.location }
     public func close() async { await base.close() }
     public func status() async throws -> StoreStatus { try await base.status() }
+    public func exchangeLoginEvents(_ events: [LoginEvent]) async throws -> [LoginEvent] {
+        try await base.exchangeLoginEvents(events)
+    }
 
     public func installKey() async throws -> [UInt8] {
         try await base.installKey()

@@ -59,6 +59,11 @@ public protocol GatewayStore: Sendable {
     /// The resets recorded after the one numbered `after` (0 for all), oldest first.
     func rateLimitResets(after: Int64) async throws -> [RateLimitReset]
 
+    /// Shares this gateway's login outcomes with the others. A store several gateways share keeps
+    /// `events` (a day at most, the longest login window) and returns those the other gateways
+    /// recorded since the previous call; a store of one gateway keeps none and returns none.
+    func exchangeLoginEvents(_ events: [LoginEvent]) async throws -> [LoginEvent]
+
     /// This install's random 32-byte key, made when the store was created: fingerprints of
     /// personal data (usernames) are keyed with it, so they cannot be looked up in a table made
     /// elsewhere or matched across installs.

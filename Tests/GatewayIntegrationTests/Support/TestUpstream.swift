@@ -148,6 +148,8 @@ private final class TestUpstreamHandler: ChannelInboundHandler {
             if path == "/truncate" { sent.whenComplete { [channel = context.channel] _ in channel.close(promise: nil) } }
         case "/sink":
             send(json: #"{"received":\#(received)}"#, context: context)
+        case "/login":
+            send(json: #"{"error":"invalid credentials"}"#, status: .unauthorized, context: context)
         default:
             let headers = head.headers.map { [$0.name, $0.value] }
             let object: [String: Any] = ["method": head.method.rawValue, "uri": head.uri, "headers": headers, "received": received]
@@ -158,12 +160,12 @@ private final class TestUpstreamHandler: ChannelInboundHandler {
 
     private static var baseHeaders: HTTPHeaders { ["Server": "TestUpstream/1.0", "X-Powered-By": "Tests"] }
 
-    private func send(json: String, context: ChannelHandlerContext) {
+    private func send(json: String, status: HTTPResponseStatus = .ok, context: ChannelHandlerContext) {
         seen.ended()
         var headers = Self.baseHeaders
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Content-Length", value: String(json.utf8.count))
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: json)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Brute-force protection for `login = true` routes: counts the upstream's 401 answers per client
@@ -7,9 +8,17 @@ import Synchronization
 /// Shared by every event loop (an attacker's connections land on all of them), so the counters sit
 /// behind two small `Mutex`es, each held for a few dictionary operations. Both tables are bounded.
 /// One guard outlives config reloads, so that a reload lifts no lock.
+///
+/// With a store several gateways share, each failure and success is also kept for
+/// ``takeShared()``, and the other gateways' come in through ``applyShared(_:)``: a client that
+/// spreads its guesses over the fleet is counted as on one gateway, late by at most a sync.
 public final class LoginGuard: Sendable {
     /// Keys each table remembers at most.
     static let defaultCapacity = 100_000
+
+    /// Events kept for the store at most while it cannot be reached; beyond, the oldest go (this
+    /// gateway still counts them).
+    static let sharedCapacity = 10_000
 
     /// Attempts one client, or one username, may have in flight at once. Failures are only known
     /// when the upstream answers, so without this cap N parallel guesses would all pass the check
@@ -35,18 +44,28 @@ public final class LoginGuard: Sendable {
     private let usernames: Mutex<FailureTable>
     /// Attempts admitted and not yet finished, by `c:` client or `u:` username key.
     private let inFlight = Mutex<[String: Int]>([:])
+    /// Outcomes not yet shared with the other gateways, oldest first.
+    private let unshared = Mutex<[LoginEvent]>([])
     private let now: @Sendable () -> ContinuousClock.Instant
+    private let wallClock: @Sendable () -> Date
+
+    /// A guard with the thresholds of `config`.
+    public convenience init(config: LoginProtectionConfig) {
+        self.init(config: config, capacity: Self.defaultCapacity)
+    }
 
     init(
         config: LoginProtectionConfig,
         capacity: Int = defaultCapacity,
-        now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
+        wallClock: @escaping @Sendable () -> Date = { Date() }
     ) {
         clients = Mutex(
             FailureTable(maxFailures: config.maxFailuresPerClient, window: config.window, cooldown: config.cooldown, capacity: capacity))
         usernames = Mutex(
             FailureTable(maxFailures: config.maxFailuresPerUsername, window: config.window, cooldown: config.cooldown, capacity: capacity))
         self.now = now
+        self.wallClock = wallClock
     }
 
     /// Takes up a reloaded config's thresholds, window and cooldown, keeping every failure counted
@@ -103,9 +122,12 @@ public final class LoginGuard: Sendable {
     func recordFailure(_ keys: LoginKeys) {
         let now = now()
         clients.withLock { _ = $0.recordFailure(keys.client, now: now) }
+        var events = [LoginEvent(kind: .client, key: keys.client, time: wallClock(), failed: true)]
         if let username = keys.username {
             usernames.withLock { _ = $0.recordFailure(username, now: now) }
+            events.append(LoginEvent(kind: .username, key: username, time: events[0].time, failed: true))
         }
+        share(events)
     }
 
     /// The upstream accepted the credentials: the username's failures are forgotten.
@@ -116,6 +138,53 @@ public final class LoginGuard: Sendable {
         guard let username = keys.username else { return }
         let now = now()
         usernames.withLock { $0.clearFailures(username, now: now) }
+        share([LoginEvent(kind: .username, key: username, time: wallClock(), failed: false)])
+    }
+
+    private func share(_ events: [LoginEvent]) {
+        unshared.withLock { unshared in
+            unshared.append(contentsOf: events)
+            if unshared.count > Self.sharedCapacity { unshared.removeFirst(unshared.count - Self.sharedCapacity) }
+        }
+    }
+
+    /// The outcomes recorded here since the last call, for the store.
+    func takeShared() -> [LoginEvent] {
+        unshared.withLock { unshared in
+            defer { unshared = [] }
+            return unshared
+        }
+    }
+
+    /// Gives back outcomes ``takeShared()`` returned that the store did not take.
+    func requeueShared(_ events: [LoginEvent]) {
+        guard !events.isEmpty else { return }
+        unshared.withLock { unshared in
+            unshared.insert(contentsOf: events, at: 0)
+            if unshared.count > Self.sharedCapacity { unshared.removeFirst(unshared.count - Self.sharedCapacity) }
+        }
+    }
+
+    /// Counts other gateways' outcomes as if they had happened here, at their time.
+    func applyShared(_ events: [LoginEvent]) {
+        let (now, wallNow) = (now(), wallClock())
+        for event in events {
+            let age = Duration.milliseconds(max(0, Int64((wallNow.timeIntervalSince(event.time) * 1000).rounded())))
+            switch event.kind {
+            case .client: clients.withLock { Self.apply(event, at: now - age, to: &$0, now: now) }
+            case .username: usernames.withLock { Self.apply(event, at: now - age, to: &$0, now: now) }
+            }
+        }
+    }
+
+    private static func apply(
+        _ event: LoginEvent, at instant: ContinuousClock.Instant, to table: inout FailureTable, now: ContinuousClock.Instant
+    ) {
+        if event.failed {
+            table.recordFailure(event.key, now: instant)
+        } else {
+            table.clearFailures(event.key, now: now)
+        }
     }
 
     /// Keys remembered now, per table (for tests).

@@ -9,12 +9,14 @@ import Synchronization
 /// ``restore()`` reads them back before the listener opens. Then once every `[store] sync_interval`:
 /// resets requested by `gateway limits reset` are applied, changed counters are written in one
 /// transaction, the fleet's totals (on PostgreSQL) are merged in, and counters back at full quota
-/// are swept from memory. Graceful shutdown writes a last time, after the listener has drained; a
+/// are swept from memory; and the login guard's outcomes are exchanged with the other gateways'
+/// (on PostgreSQL). Graceful shutdown writes a last time, after the listener has drained; a
 /// crash (`kill -9`) loses at most one interval. While the store fails, the limiter keeps counting
 /// alone, and what it counted is written when the store answers again.
 public final class RateLimitPersistence: Service, Sendable {
     private let interval: Duration
     private let limiter: RateLimiter
+    private let loginGuard: LoginGuard?
     private let store: any GatewayStore
     private let now: @Sendable () -> Date
     private let logger: Logger
@@ -22,11 +24,12 @@ public final class RateLimitPersistence: Service, Sendable {
     private let lastReset = Mutex<Int64>(0)
 
     public init(
-        limiter: RateLimiter, store: any GatewayStore, interval: Duration = .seconds(1), logger: Logger,
-        now: @escaping @Sendable () -> Date = { Date() }
+        limiter: RateLimiter, loginGuard: LoginGuard? = nil, store: any GatewayStore, interval: Duration = .seconds(1),
+        logger: Logger, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.interval = interval
         self.limiter = limiter
+        self.loginGuard = loginGuard
         self.store = store
         self.logger = logger
         self.now = now
@@ -58,6 +61,7 @@ public final class RateLimitPersistence: Service, Sendable {
     /// counters taken for it go back to the limiter, to be written by a later pass.
     func flush() async {
         var changed: [RateLimitCounter] = []
+        var logins: [LoginEvent] = []
         do {
             let resets = try await store.rateLimitResets(after: lastReset.withLock { $0 })
             for reset in resets { limiter.reset(key: reset.key) }
@@ -67,11 +71,17 @@ public final class RateLimitPersistence: Service, Sendable {
             limiter.merge(shared, now: now)
             if let last = resets.last { lastReset.withLock { $0 = last.id } }
             limiter.sweep(now: now)
+            if let loginGuard {
+                logins = loginGuard.takeShared()
+                loginGuard.applyShared(try await store.exchangeLoginEvents(logins))
+                logins = []
+            }
             if limiter.recordStoreSync(succeeded: true) {
                 logger.notice("store reachable again: rate limit counters written", metadata: ["gateway.store": "\(store.location)"])
             }
         } catch {
             limiter.requeue(changed)
+            loginGuard?.requeueShared(logins)
             if limiter.recordStoreSync(succeeded: false) {
                 logger.error(
                     "store lost: rate limits enforced by this gateway alone until it answers",

@@ -97,3 +97,55 @@ extension PostgresStore {
         }
     }
 }
+
+extension PostgresStore {
+    /// How long login events are kept: the longest `[login_protection] window`.
+    static let loginEventLifetimeMilliseconds: Int64 = 86_400_000
+
+    /// Inserts `events` stamped with this node and the server's clock, deletes those older than a
+    /// day, and returns the other nodes' events stamped since shortly before the previous call,
+    /// each once; the first call returns this node's too, so a restarted gateway keeps its locks.
+    public func exchangeLoginEvents(_ events: [LoginEvent]) async throws -> [LoginEvent] {
+        let previous = loginPull.withLock { $0 }
+        let since = previous.map { $0.at - Self.pullOverlapMilliseconds } ?? 0
+        let (node, first) = (nodeName, previous == nil)
+        let (kinds, keys) = (events.map(\.kind.rawValue), events.map(\.key))
+        let (times, failures) = (events.map(\.time.storeMilliseconds), events.map(\.failed))
+        let (pulled, pulledAt) = try await transaction { connection in
+            var pulledAt: Int64 = 0
+            for try await time in try await connection.query("SELECT \(unescaped: serverMilliseconds)", logger: self.logger)
+                .decode(Int64.self)
+            {
+                pulledAt = time
+            }
+            if !events.isEmpty {
+                _ = try await connection.query(
+                    """
+                    INSERT INTO login_event (node, kind, key, at_ms, failed, recorded_at_ms)
+                    SELECT \(node), kind, key, at, failed, \(pulledAt)
+                    FROM unnest(\(kinds)::text[], \(keys)::text[], \(times)::int8[], \(failures)::bool[]) AS e(kind, key, at, failed)
+                    """, logger: self.logger)
+            }
+            _ = try await connection.query(
+                "DELETE FROM login_event WHERE recorded_at_ms < \(pulledAt - Self.loginEventLifetimeMilliseconds)", logger: self.logger)
+            var pulled: [(id: Int64, recorded: Int64, event: LoginEvent)] = []
+            for try await (id, kind, key, time, failed, recorded) in try await connection.query(
+                """
+                SELECT id, kind, key, at_ms, failed, recorded_at_ms FROM login_event
+                WHERE recorded_at_ms >= \(since) AND (node <> \(node) OR \(first)) ORDER BY id
+                """, logger: self.logger
+            ).decode((Int64, String, String, Int64, Bool, Int64).self) {
+                guard let kind = LoginEvent.Kind(rawValue: kind) else {
+                    throw StoreError.unreadableRow(in: "login_event", "row \(id) has the unknown kind \(kind.debugDescription)")
+                }
+                pulled.append((id, recorded, LoginEvent(kind: kind, key: key, time: Date(storeMilliseconds: time), failed: failed)))
+            }
+            return (pulled, pulledAt)
+        }
+        let seen = previous?.ids ?? []
+        // The next pull looks back over the overlap again: remember what it will see twice.
+        let overlap = Set(pulled.filter { $0.recorded >= pulledAt - Self.pullOverlapMilliseconds }.map(\.id))
+        loginPull.withLock { $0 = (pulledAt, overlap) }
+        return pulled.filter { !seen.contains($0.id) }.map(\.event)
+    }
+}

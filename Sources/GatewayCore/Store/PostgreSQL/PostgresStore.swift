@@ -22,6 +22,8 @@ public final class PostgresStore: GatewayStore {
     private let runner: Task<Void, Never>
     /// The server's time at the last pull of the fleet's rate limit counters.
     let lastPull = Mutex<Int64?>(nil)
+    /// The server's time at the last pull of login events, and the ids pulled since shortly before it.
+    let loginPull = Mutex<(at: Int64, ids: Set<Int64>)?>(nil)
     /// Audit appends that failed, perhaps after they committed; see ``appendAudit(_:)``.
     let unconfirmedAppends = Mutex(UnconfirmedAppends())
     /// Where the database is, for messages.
@@ -130,7 +132,20 @@ extension PostgresStore {
             "CREATE INDEX rate_limit_updated ON rate_limit (updated_at_ms)",
             "CREATE TABLE rate_limit_reset (id bigserial PRIMARY KEY, key text NOT NULL, requested_at_ms bigint NOT NULL)",
             "CREATE TABLE write_probe (node text PRIMARY KEY, written_at_ms bigint NOT NULL)",
-        ]
+        ],
+        [
+            """
+            CREATE TABLE login_event (
+                id bigserial PRIMARY KEY,
+                node text NOT NULL,
+                kind text NOT NULL, key text NOT NULL,
+                at_ms bigint NOT NULL,
+                failed boolean NOT NULL,
+                recorded_at_ms bigint NOT NULL
+            )
+            """,
+            "CREATE INDEX login_event_recorded ON login_event (recorded_at_ms)",
+        ],
     ]
 
     /// The schema version this gateway writes.

@@ -40,6 +40,9 @@ struct RateLimitResetRecord: Codable, FetchableRecord, PersistableRecord {
 }
 
 extension SQLiteStore {
+    /// One gateway has no one to share login outcomes with.
+    public func exchangeLoginEvents(_ events: [LoginEvent]) async throws -> [LoginEvent] { [] }
+
     /// Keeps each counter's `tat`: one gateway's counters are exact. Returns nothing to merge.
     public func saveRateLimitCounters(_ counters: [RateLimitCounter], resetKeys: [String], now: Int64) async throws
         -> [RateLimitCounter]
