@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import Synchronization
 import Testing
@@ -46,6 +47,46 @@ struct LoginGuardTests {
         #expect(loginGuard.refusal(for: keys("192.0.2.1")) == .init(key: .client, retryAfterSeconds: 900, isFirst: true))
         #expect(loginGuard.refusal(for: keys("192.0.2.1", nil))?.key == .client)
         #expect(loginGuard.refusal(for: keys("192.0.2.2")) == nil)
+    }
+
+    @Test("shares failures and successes with another gateway's guard, which counts them at their time")
+    func sharesOutcomes() throws {
+        let (first, second) = (makeGuard(), makeGuard())
+        fail(first, keys("192.0.2.1"), times: 2)
+        let shared = first.takeShared()
+        #expect(shared.map(\.kind) == [.client, .username, .client, .username])
+        #expect(shared.allSatisfy(\.failed) && !shared.contains { $0.key == "alice" })
+        #expect(first.takeShared().isEmpty)
+        second.applyShared(shared)
+        #expect(second.refusal(for: keys("192.0.2.1")) == nil)
+        second.recordFailure(keys("192.0.2.1"))
+        #expect(second.refusal(for: keys("192.0.2.1"))?.key == .client, "2 failures there and 1 here lock the address")
+        #expect(first.refusal(for: keys("192.0.2.1")) == nil, "until the first guard hears of it")
+        first.applyShared(second.takeShared())
+        #expect(first.refusal(for: keys("192.0.2.1"))?.key == .client)
+
+        // A success elsewhere clears the username's failures here; a failure older than the window counts for nothing.
+        let (third, fourth) = (makeGuard(perUsername: 2), makeGuard(perUsername: 2))
+        third.recordFailure(keys("192.0.2.7"))
+        third.recordSuccess(keys("192.0.2.8"))
+        let username = try #require(keys("192.0.2.7").username)
+        let old = LoginEvent(kind: .username, key: username, time: Date().addingTimeInterval(-700), failed: true)
+        fourth.applyShared(third.takeShared() + [old])
+        fourth.recordFailure(keys("192.0.2.9"))
+        #expect(fourth.refusal(for: keys("192.0.2.9")) == nil)
+    }
+
+    @Test("keeps at most sharedCapacity unshared outcomes, the newest, and puts back what the store did not take in front")
+    func sharedOutcomesAreBounded() {
+        let loginGuard = makeGuard(perClient: 0, perUsername: 0)
+        fail(loginGuard, keys("192.0.2.1", nil), times: LoginGuard.sharedCapacity + 5)
+        let taken = loginGuard.takeShared()
+        #expect(taken.count == LoginGuard.sharedCapacity)
+        loginGuard.recordFailure(keys("192.0.2.2", nil))
+        loginGuard.requeueShared(taken)
+        let again = loginGuard.takeShared()
+        #expect(again.count == LoginGuard.sharedCapacity)
+        #expect(again.last?.key == "192.0.2.2")
     }
 
     @Test("locks a username after its threshold of failures from any addresses")
