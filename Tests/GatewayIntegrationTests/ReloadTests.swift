@@ -223,7 +223,7 @@ struct ReloadTests {
             while !gateway.log.contains("config reload refused"), ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
             }
-            #expect(gateway.log.contains("[store] settings change only on restart"), "\(gateway.log)")
+            #expect(gateway.log.contains("[store] settings and server.node_name change only on restart"), "\(gateway.log)")
             #expect(try await RateLimitRestartTests.send(1, to: gateway) == [200])
             #expect(await gateway.terminate() == .success)
         }

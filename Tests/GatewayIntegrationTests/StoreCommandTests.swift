@@ -37,17 +37,17 @@ struct StoreCommandTests {
             defer { try? FileManager.default.removeItem(at: directory) }
             let config = try writeConfig(in: directory, upstreamPort: upstream.port, routes: AuditShutdownTests.routes)
             let gateway = try await GatewayProcess.start(configPath: config)
-            let load = RefusedRequestLoad(url: "https://localhost:\(gateway.port)/users/me", connections: 4)
+            let load = RefusedRequestLoad(url: "https://localhost:\(gateway.port)/users/me", connections: 2)
             let copy = directory.appendingPathComponent("copy.sqlite").path
             let (backup, refusedAfterBackup) = try await AuditShutdownTests.withClient { client in
                 try await withThrowingDiscardingTaskGroup { group in
                     group.addTask { await load.run(client) }
                     defer { load.stop() }
-                    try await load.waitForRefusals(300, timeout: .seconds(60))
+                    try await load.waitForRefusals(100, timeout: .seconds(60))
                     let backup = try await runGateway(["store", "backup", "--config", config, copy])
                     let refused = load.refused
                     // The gateway goes on answering and recording while and after the copy is taken.
-                    try await load.waitForRefusals(refused + 300, timeout: .seconds(60))
+                    try await load.waitForRefusals(refused + 100, timeout: .seconds(60))
                     return (backup, refused)
                 }
             }

@@ -64,10 +64,10 @@ struct StoreConfigTests {
 
     @Test("rejects unknown keys, listing the ones it accepts")
     func unknownKey() {
-        let problems = ConfigFixture.problems("[store]\nurl = \"postgres://db\"")
+        let problems = ConfigFixture.problems("[store]\nuri = \"postgres://gateway@db/gateway\"")
         #expect(
             problems == [
-                "/srv/gw.conf:2: store.url: unknown key (allowed: path, audit_retention, on_audit_overflow, audit_queue_size)"
+                "/srv/gw.conf:2: store.uri: unknown key (allowed: path, url, password_file, connect_timeout, statement_timeout, pool_size, audit_retention, on_audit_overflow, audit_queue_size, sync_interval, on_store_loss)"
             ])
     }
 }
