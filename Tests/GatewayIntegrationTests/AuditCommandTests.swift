@@ -6,30 +6,33 @@ import Testing
 /// `gateway audit …` and `gateway token revoke` on a store file written beforehand.
 @Suite("Audit and token commands", .serialized)
 struct AuditCommandTests {
-    static let now = Date()
-
     /// A config whose store is in a fresh directory, the store's path, and events in it: ids 1…5,
-    /// one minute apart and the last one a minute ago, when `populated`.
+    /// ten minutes apart and the last one ten minutes before the store is written, when `populated`
+    /// (so that `--since` filters hold however long a busy machine takes to run the commands).
     func withStore(populated: Bool = true, _ body: (_ config: String, _ storePath: String) async throws -> Void) async throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let config = try writeConfig(in: directory, upstreamPort: 8081)
         let storePath = directory.appendingPathComponent("gateway.sqlite").path
         if populated {
-            try await SQLiteStore(path: storePath).appendAudit(Self.events)
+            try await SQLiteStore(path: storePath).appendAudit(Self.events(before: Date()))
         }
         try await body(config, storePath)
     }
 
-    static let events: [AuditEvent] = [
-        event(.authInvalid, minutesAgo: 5, client: "192.0.2.1", subject: nil, reason: "signature"),
-        event(.authExpired, minutesAgo: 4, client: "192.0.2.1", subject: "alice", reason: "expired"),
-        event(.rateLimited, minutesAgo: 3, client: "192.0.2.2", subject: "bob", reason: nil),
-        event(.rateLimited, minutesAgo: 2, client: "192.0.2.2", subject: "bob", reason: nil),
-        event(.badRequest, minutesAgo: 1, client: "192.0.2.3", subject: nil, reason: "path rejected"),
-    ]
+    static func events(before now: Date) -> [AuditEvent] {
+        [
+            event(.authInvalid, minutesAgo: 50, client: "192.0.2.1", subject: nil, reason: "signature", now: now),
+            event(.authExpired, minutesAgo: 40, client: "192.0.2.1", subject: "alice", reason: "expired", now: now),
+            event(.rateLimited, minutesAgo: 30, client: "192.0.2.2", subject: "bob", reason: nil, now: now),
+            event(.rateLimited, minutesAgo: 20, client: "192.0.2.2", subject: "bob", reason: nil, now: now),
+            event(.badRequest, minutesAgo: 10, client: "192.0.2.3", subject: nil, reason: "path rejected", now: now),
+        ]
+    }
 
-    static func event(_ type: AuditEventType, minutesAgo: Double, client: String, subject: String?, reason: String?) -> AuditEvent {
+    static func event(
+        _ type: AuditEventType, minutesAgo: Double, client: String, subject: String?, reason: String?, now: Date
+    ) -> AuditEvent {
         AuditEvent(
             time: now.addingTimeInterval(-60 * minutesAgo), type: type, requestID: "req-\(Int(minutesAgo))", client: client,
             route: "/users", method: "GET", path: "/users/me", subject: subject, reason: reason, status: 401)
@@ -73,7 +76,7 @@ struct AuditCommandTests {
                 (["--type", "rate_limited"], [4, 3]),
                 (["--subject", "alice"], [2]),
                 (["--client", "192.0.2.1"], [2, 1]),
-                (["--since", "150s"], [5, 4]),
+                (["--since", "25m"], [5, 4]),
                 (["--limit", "2"], [5, 4]),
             ]
             for (filter, expected) in cases {
@@ -111,7 +114,7 @@ struct AuditCommandTests {
             #expect(lines.contains("auth_invalid 1"))
             #expect(lines.contains("192.0.2.2 2"))
             #expect(lines.contains("bob 2"))
-            let recent = try await gateway(["audit", "stats", "--config", config, "--since", "90s"])
+            let recent = try await gateway(["audit", "stats", "--config", config, "--since", "15m"])
             #expect(recent.output.split(separator: "\n").first?.hasSuffix(": 1") == true)
         }
     }

@@ -96,6 +96,10 @@ struct ReloadTests {
                                     // processed, and may be retried (RFC 9113 §8.7); AsyncHTTPClient
                                     // leaves that to the caller.
                                     tally.counts.withLock { $0.refused += 1 }
+                                } catch let error as HTTPClientError where error == .cancelled {
+                                    // AsyncHTTPClient gave the request to a connection that had just
+                                    // received GOAWAY, and failed it before writing a byte.
+                                    tally.counts.withLock { $0.refused += 1 }
                                 } catch {
                                     tally.counts.withLock { $0.failed.append("\(error)") }
                                 }
