@@ -22,7 +22,8 @@ struct StoreCommandTests {
         #expect(current.schemaVersion == current.currentSchemaVersion && current.schemaVersion > 0)
         #expect(migrate.output.contains("schema at version \(current.schemaVersion) of \(current.schemaVersion)"), "\(migrate.output)")
 
-        try await SQLiteStore(path: directory.appendingPathComponent("gateway.sqlite").path).appendAudit(AuditCommandTests.events(before: Date()))
+        let store = try SQLiteStore(path: directory.appendingPathComponent("gateway.sqlite").path)
+        try await store.appendAudit(AuditCommandTests.events(before: Date()))
         let status = try await runGateway(["store", "status", "--config", config])
         #expect(status.status == 0, "\(status.output)")
         #expect(status.output.contains("store:               sqlite "), "\(status.output)")
