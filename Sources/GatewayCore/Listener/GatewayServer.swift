@@ -108,7 +108,8 @@ public final class GatewayServer: Service, Sendable {
             openConnections: openConnections, auditQueueDepth: recorder.queueDepth, auditEventsDropped: recorder.droppedEvents,
             rateLimitKeys: limiter.count, rateLimitEvictions: limiter.evictions, heldBodyBytes: heldBodyBudget.heldBytes,
             heldBodyRefusals: heldBodyBudget.refusals, targets: health.targets, storeUp: !limiter.isStoreLost,
-            storeFailures: limiter.storeFailures)
+            storeFailures: limiter.storeFailures, loginFailingClients: runtime.loginGuard.counts.clients,
+            listener: runtime.config.server.listen.description, certificates: runtime.certificates)
     }
 
     /// Binds every listener, or takes over the sockets systemd passed, and starts accepting.

@@ -48,6 +48,12 @@ struct ServedCertificate {
         self.config = config
     }
 
+    /// What the metrics say about it: its first server name (or file) and when it expires.
+    var inUse: CertificateInUse {
+        CertificateInUse(
+            name: (try? serverNames())?.first ?? config.certificatePath, notValidAfter: leaf.notValidAfter)
+    }
+
     /// The DNS names of the leaf's subjectAltName, lowercased.
     var dnsNames: [String] {
         guard let names = try? leaf.extensions.subjectAlternativeNames else { return [] }
@@ -75,4 +81,11 @@ struct ServedCertificate {
         }
         return String(decoding: data, as: UTF8.self)
     }
+}
+
+/// A certificate the TLS listener serves, as `gateway_tls_certificate_expiry_timestamp_seconds` names it.
+public struct CertificateInUse: Sendable, Equatable {
+    /// The first name it is served for, or its file when it names none.
+    public let name: String
+    public let notValidAfter: Date
 }

@@ -43,6 +43,13 @@ public enum TLSContextFactory {
     public static func makeServerContext(_ config: TLSConfig, http2: Bool = true, now: Date = Date()) throws(StartupError)
         -> NIOSSLContext
     {
+        try makeServer(config, http2: http2, now: now).context
+    }
+
+    /// The context of ``makeServerContext(_:http2:now:)`` and the certificates it serves.
+    static func makeServer(_ config: TLSConfig, http2: Bool, now: Date) throws(StartupError)
+        -> (context: NIOSSLContext, certificates: [CertificateInUse])
+    {
         var certificates: [ServedCertificate] = []
         for certificate in config.certificates { certificates.append(try ServedCertificate(certificate, now: now)) }
         guard let first = certificates.first else { throw StartupError("tls", "no certificate is configured") }
@@ -55,7 +62,7 @@ public enum TLSContextFactory {
         tls.applicationProtocols = applicationProtocols(http2: http2)
         if let selector { tls.sslContextCallback = { values, promise in selector.select(values, promise) } }
         do {
-            return try NIOSSLContext(configuration: tls)
+            return (try NIOSSLContext(configuration: tls), certificates.map(\.inUse))
         } catch {
             throw StartupError("tls", "the TLS context could not be built: \(error)")
         }

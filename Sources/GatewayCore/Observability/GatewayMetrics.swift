@@ -1,3 +1,4 @@
+import Foundation
 import Metrics
 import NIOCore
 import Prometheus
@@ -26,11 +27,20 @@ public final class GatewayMetrics: Sendable {
         public var storeUp: Bool
         /// Writes to the store that failed, since start.
         public var storeFailures: Int
+        /// Clients the login guard counts failures of, within its window.
+        public var loginFailingClients: Int
+        /// The TLS listener's address, and the certificates it serves.
+        public var listener: String
+        public var certificates: [CertificateInUse]
 
         public init(
             openConnections: Int, auditQueueDepth: Int, auditEventsDropped: Int, rateLimitKeys: Int, rateLimitEvictions: Int,
-            heldBodyBytes: Int = 0, heldBodyRefusals: Int = 0, targets: [TargetHealth], storeUp: Bool = true, storeFailures: Int = 0
+            heldBodyBytes: Int = 0, heldBodyRefusals: Int = 0, targets: [TargetHealth], storeUp: Bool = true, storeFailures: Int = 0,
+            loginFailingClients: Int = 0, listener: String = "", certificates: [CertificateInUse] = []
         ) {
+            self.loginFailingClients = loginFailingClients
+            self.listener = listener
+            self.certificates = certificates
             self.storeUp = storeUp
             self.storeFailures = storeFailures
             self.openConnections = openConnections
@@ -73,10 +83,15 @@ public final class GatewayMetrics: Sendable {
     private let rateLimitEvictions: Metrics.Counter
     private let storeUp: Metrics.Meter
     private let storeFailures: Metrics.Counter
+    private let loginFailures: Metrics.Counter
+    private let loginFailingClients: Metrics.Meter
     /// The totals kept elsewhere that the last scrape added, so the next adds only the difference.
     private let mirrored = Mutex((auditEventsDropped: 0, rateLimitEvictions: 0, heldBodyRefusals: 0, storeFailures: 0))
     /// `gateway_upstream_target_up` by upstream and target, so a reload's removed targets lose their series.
     private let targetGauges = Mutex<[String: Metrics.Meter]>([:])
+    /// `gateway_tls_certificate_expiry_timestamp_seconds` by listener and name, so a reload's
+    /// replaced certificates lose their series.
+    private let certificateGauges = Mutex<[String: Metrics.Meter]>([:])
 
     /// Reasons auth failures are counted under.
     static let authFailureReasons: [String] =
@@ -117,6 +132,8 @@ public final class GatewayMetrics: Sendable {
         heldBodyRefusals = Metrics.Counter(label: "gateway_held_body_refusals_total", factory: factory)
         storeUp = Metrics.Meter(label: "gateway_store_up", factory: factory)
         storeFailures = Metrics.Counter(label: "gateway_store_failures_total", factory: factory)
+        loginFailures = Metrics.Counter(label: "gateway_login_failures_total", factory: factory)
+        loginFailingClients = Metrics.Meter(label: "gateway_login_failing_clients", factory: factory)
         connectionsRefused = Dictionary(
             uniqueKeysWithValues: ConnectionLimiter.Refusal.allCases.map {
                 ($0, Metrics.Counter(label: "gateway_connections_refused_total", dimensions: [("reason", $0.rawValue)], factory: factory))
@@ -131,6 +148,11 @@ public final class GatewayMetrics: Sendable {
     /// Counts a config reload and whether it was applied.
     public func reloaded(applied: Bool) {
         (applied ? reloadsApplied : reloadsRejected).increment()
+    }
+
+    /// Counts a login attempt the upstream answered 401.
+    func loginFailed() {
+        loginFailures.increment()
     }
 
     func rateLimit(_ decision: RateLimitDecision, count: Int = 1) {
@@ -152,18 +174,20 @@ public final class GatewayMetrics: Sendable {
         }
     }
 
-    private func publishTargets(_ targets: [TargetHealth]) {
+    /// Sets one gauge per element of `values` in `gauges`, registering new ones with `dimensions`,
+    /// and destroys the gauges of elements gone since the last call.
+    private func publish<Element>(
+        _ values: [Element], in gauges: borrowing Mutex<[String: Metrics.Meter]>, label: String,
+        dimensions: (Element) -> [(String, String)], value: (Element) -> Double
+    ) {
         let factory = self.factory
-        targetGauges.withLock { gauges in
+        gauges.withLock { gauges in
             var current: [String: Metrics.Meter] = [:]
-            for target in targets {
-                let key = "\(target.upstream) \(target.address)"
-                let gauge =
-                    gauges[key]
-                    ?? Metrics.Meter(
-                        label: "gateway_upstream_target_up",
-                        dimensions: [("upstream", target.upstream), ("target", target.address.description)], factory: factory)
-                gauge.set(target.current == .up ? 1 : 0)
+            for element in values {
+                let labels = dimensions(element)
+                let key = labels.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+                let gauge = gauges[key] ?? Metrics.Meter(label: label, dimensions: labels, factory: factory)
+                gauge.set(value(element))
                 current[key] = gauge
             }
             for (key, gauge) in gauges where current[key] == nil { gauge.destroy() }
@@ -191,7 +215,15 @@ public final class GatewayMetrics: Sendable {
         if dropped > 0 { auditEventsDropped.increment(by: dropped) }
         if evictions > 0 { rateLimitEvictions.increment(by: evictions) }
         if refusals > 0 { heldBodyRefusals.increment(by: refusals) }
-        publishTargets(readings.targets)
+        loginFailingClients.set(readings.loginFailingClients)
+        publish(
+            readings.targets, in: targetGauges, label: "gateway_upstream_target_up",
+            dimensions: { [("upstream", $0.upstream), ("target", $0.address.description)] }, value: { $0.current == .up ? 1 : 0 })
+        // Two certificates for one name (RSA and ECDSA, say): the one expiring first is the one to watch.
+        let expiries = Dictionary(readings.certificates.map { ($0.name, $0.notValidAfter) }, uniquingKeysWith: min)
+        publish(
+            expiries.sorted { $0.key < $1.key }, in: certificateGauges, label: "gateway_tls_certificate_expiry_timestamp_seconds",
+            dimensions: { [("listener", readings.listener), ("name", $0.key)] }, value: { $0.value.timeIntervalSince1970 })
         return registry.emitToBuffer()
     }
 }

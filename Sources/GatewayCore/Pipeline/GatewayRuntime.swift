@@ -20,6 +20,8 @@ public final class GatewayRuntime: Sendable {
     /// CORS preflights are counted by this policy alone.
     let preflightLimits: RateLimitPolicySet
     let tlsContext: NIOSSLContext
+    /// The certificates `tlsContext` serves.
+    public let certificates: [CertificateInUse]
     /// The clock policies read; injectable for tests.
     let now: @Sendable () -> Date
 
@@ -47,7 +49,7 @@ public final class GatewayRuntime: Sendable {
         self.headerRules = HeaderRules(trustedProxies: config.server.trustedProxies, tls: config.tls, jwt: config.jwt)
         self.loginGuard = loginGuard ?? LoginGuard(config: config.loginProtection)
         self.usernameFingerprint = usernameFingerprint
-        self.tlsContext = try TLSContextFactory.makeServerContext(config.tls, http2: config.server.http2, now: now())
+        (self.tlsContext, self.certificates) = try TLSContextFactory.makeServer(config.tls, http2: config.server.http2, now: now())
         let needsTokens = config.routes.contains { $0.auth != .none }
         let issuers = try TokenIssuer.load(config.jwt, environment: environment, remoteKeys: remoteKeys, requireSecrets: needsTokens)
         self.auth = AuthPolicy(

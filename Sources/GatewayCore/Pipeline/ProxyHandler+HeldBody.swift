@@ -22,6 +22,7 @@ extension ProxyHandler {
         switch status.code {
         case 401:
             runtime.loginGuard.recordFailure(keys)
+            metrics.shared.loginFailed()
             audit(.loginFailed, reason: "bad credentials; " + keys.auditNote, status: 401)
         case 200..<300:
             runtime.loginGuard.recordSuccess(keys)

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Testing
 
@@ -29,6 +30,28 @@ struct GatewayMetricsTests {
         #expect(page.contains(#"target="10.0.0.1:80"} 1"#))
         #expect(!page.contains("10.0.0.2"), "\(page)")
         #expect(page.contains("gateway_audit_events_dropped_total 5"), "a second scrape adds nothing new")
+    }
+
+    @Test("each certificate name's earliest expiry is exposed, and a name a reload dropped loses its series")
+    func certificateExpiry() {
+        let metrics = GatewayMetrics()
+        func page(_ certificates: [CertificateInUse]) -> String {
+            var readings = Self.readings([])
+            readings.listener = "0.0.0.0:443"
+            readings.certificates = certificates
+            return String(decoding: metrics.exposition(readings), as: UTF8.self)
+        }
+        let series = #"gateway_tls_certificate_expiry_timestamp_seconds{listener="0.0.0.0:443",name="#
+        var text = page([
+            CertificateInUse(name: "api.example.com", notValidAfter: Date(timeIntervalSince1970: 2_000_000_000)),
+            CertificateInUse(name: "api.example.com", notValidAfter: Date(timeIntervalSince1970: 1_900_000_000)),
+            CertificateInUse(name: "old.example.com", notValidAfter: Date(timeIntervalSince1970: 1_800_000_000)),
+        ])
+        #expect(text.contains(series + #""api.example.com"} 1900000000"#), "\(text)")
+        #expect(text.contains(series + #""old.example.com"} 1800000000"#))
+        text = page([CertificateInUse(name: "api.example.com", notValidAfter: Date(timeIntervalSince1970: 2_100_000_000))])
+        #expect(text.contains(series + #""api.example.com"} 2100000000"#), "\(text)")
+        #expect(!text.contains("old.example.com"), "\(text)")
     }
 
     @Test(
