@@ -6,10 +6,12 @@ import ServiceLifecycle
 import UnixSignals
 
 /// Reloads the config file and the certificates on SIGHUP without closing a listener or a
-/// connection: the new config is read, checked and built into a runtime off the event loops, then
-/// every connection serves its next request under it, and new connections get the renewed certificate.
+/// connection: the new config is first checked in a child process (``ReloadCheck``), so that a file
+/// that crashes or hangs the parser cannot take the daemon down; then the text the child passed is
+/// parsed, checked and built into a runtime off the event loops, every connection serves its next
+/// request under it, and new connections get the renewed certificate.
 ///
-/// A config that does not load, or changes what only a restart can change (where the listeners,
+/// A config that fails the child's check, does not load, or changes what only a restart can change (where the listeners,
 /// the admin listener and the store are, who may use the admin listener, how the limiter counts,
 /// the store's audit settings, the log's format; a JWKS URL not fetched yet, or how one is
 /// fetched), is refused: logged, audited
@@ -25,11 +27,14 @@ final class ConfigReloader: Service, Sendable {
     private let logLevel: LogLevelSetting?
     private let logger: Logger
     private let build: @Sendable (GatewayConfig) throws -> GatewayRuntime
+    private let check: ReloadCheck
 
     init(
         path: String, server: GatewayServer, recorder: AuditRecorder, notifier: SystemdNotifier, metrics: GatewayMetrics,
-        logLevel: LogLevelSetting?, logger: Logger, build: @escaping @Sendable (GatewayConfig) throws -> GatewayRuntime
+        logLevel: LogLevelSetting?, logger: Logger, check: ReloadCheck = ReloadCheck(),
+        build: @escaping @Sendable (GatewayConfig) throws -> GatewayRuntime
     ) {
+        self.check = check
         self.metrics = metrics
         self.logLevel = logLevel
         self.path = path
@@ -55,7 +60,7 @@ final class ConfigReloader: Service, Sendable {
         let running = server.runtime.config
         let runtime: GatewayRuntime
         do {
-            let config = try ConfigLoader.load(path: path)
+            let config = try await checkedConfig()
             if let reason = Self.restartOnly(from: running, to: config) { throw ReloadRefusal(reason) }
             runtime = try build(config)
         } catch {
@@ -72,6 +77,20 @@ final class ConfigReloader: Service, Sendable {
         recorder.record(AuditEvent(time: Date(), type: .configReloaded, reason: "\(path) reloaded"))
         metrics.reloaded(applied: true)
         return true
+    }
+
+    /// The config at `path`, parsed from the very text the child process passed.
+    private func checkedConfig() async throws -> GatewayConfig {
+        switch await check.run(path: path) {
+        case .refused(let reason):
+            throw ReloadRefusal(reason)
+        case .passed(let digest):
+            let text = try ConfigLoader.text(path: path)
+            guard ConfigLoader.digest(of: text) == digest else {
+                throw ReloadRefusal("\(path) changed while it was being checked; reload again")
+            }
+            return try ConfigLoader.parse(text: text, sourcePath: path)
+        }
     }
 
     /// What a reload cannot change, if `next` changes it.

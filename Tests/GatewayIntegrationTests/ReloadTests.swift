@@ -212,6 +212,74 @@ struct ReloadTests {
         }
     }
 
+    @Test(
+        "a file that crashes the config check, and a FIFO that hangs it, are refused under load: no request fails, the daemon lives"
+    )
+    func checkInChildProcess() async throws {
+        try await TestUpstream.with { upstream in
+            let directory = try Fixtures.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let paths = try Self.prepare(directory, upstreamPort: upstream.port)
+            let marker = "# this line aborts the checker (GATEWAY_TEST_ABORTING_CONFIG_MARKER)"
+            let gateway = try await GatewayProcess.start(
+                configPath: paths.live,
+                environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret, "GATEWAY_TEST_ABORTING_CONFIG_MARKER": marker])
+            let url = "https://localhost:\(gateway.port)/echo"
+            let tally = LoadTally()
+            func refusals() -> Int { gateway.log.components(separatedBy: "config reload refused").count - 1 }
+            func waitForRefusals(_ count: Int) async throws {
+                // The FIFO's check is killed after its 10 s timeout.
+                let deadline = ContinuousClock.now + .seconds(30)
+                while refusals() < count {
+                    guard ContinuousClock.now < deadline else { throw GatewayProcessError(log: gateway.log) }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            try await AuditShutdownTests.withClient(httpVersion: .http1Only) { client in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<2 {
+                        group.addTask {
+                            while !tally.done.load(ordering: .relaxed) {
+                                do {
+                                    let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+                                    _ = try await response.body.collect(upTo: 1 << 20)
+                                    tally.counts.withLock {
+                                        if response.status == .ok { $0.ok += 1 } else { $0.failed.append("status \(response.status)") }
+                                    }
+                                } catch {
+                                    tally.counts.withLock { $0.failed.append("\(error)") }
+                                }
+                            }
+                        }
+                    }
+                    let good = try String(contentsOfFile: paths.b, encoding: .utf8)
+                    try (good + "\n" + marker + "\n").write(toFile: paths.live, atomically: true, encoding: .utf8)
+                    gateway.reload()
+                    try await waitForRefusals(1)
+                    try FileManager.default.removeItem(atPath: paths.live)
+                    #expect(mkfifo(paths.live, 0o600) == 0)
+                    gateway.reload()
+                    try await waitForRefusals(2)
+                    try FileManager.default.removeItem(atPath: paths.live)
+                    try Self.replace(paths.live, with: paths.b)
+                    try await Self.reload(gateway, expecting: 1)
+                    while tally.counts.withLock({ $0.ok }) < 200 { try await Task.sleep(for: .milliseconds(20)) }
+                    tally.done.store(true, ordering: .relaxed)
+                    try await group.waitForAll()
+                }
+            }
+            let (ok, failed) = tally.counts.withLock { ($0.ok, $0.failed) }
+            #expect(failed.isEmpty, "\(failed.count) of \(ok + failed.count) failed: \(failed.prefix(3))")
+            #expect(await gateway.terminate() == .success, "the daemon outlived both checks")
+            let events = try await SQLiteStore(path: directory.appendingPathComponent("gateway.sqlite").path)
+                .auditEvents(AuditQuery(type: .configRejected, limit: 10))
+            let reasons = events.compactMap(\.event.reason).sorted()
+            #expect(reasons.count == 2, "\(reasons)")
+            #expect(reasons.contains { $0.hasPrefix("the config check crashed (signal 6)") }, "\(reasons)")
+            #expect(reasons.contains { $0.hasPrefix("the config check took longer than 10.0 seconds") }, "\(reasons)")
+        }
+    }
+
     @Test("a change a reload cannot apply ([store] audit settings) is refused, not silently ignored")
     func restartOnlyChange() async throws {
         try await TestUpstream.with { upstream in

@@ -1,3 +1,4 @@
+import Crypto
 import TOMLKit
 
 /// Reads the gateway's TOML config file and validates it into a ``GatewayConfig``.
@@ -8,13 +9,21 @@ public enum ConfigLoader {
     /// Reads and validates the file at `path`. Relative paths inside it are resolved against
     /// the file's directory.
     public static func load(path: String) throws(ConfigErrors) -> GatewayConfig {
-        let text: String
+        try parse(text: try text(path: path), sourcePath: path)
+    }
+
+    /// The text of the file at `path`, as ``load(path:)`` reads it.
+    public static func text(path: String) throws(ConfigErrors) -> String {
         do {
-            text = try ConfigFile.contents(of: path)
+            return try ConfigFile.contents(of: path)
         } catch {
             throw ConfigErrors(problems: [ConfigProblem(file: path, line: nil, keyPath: "", message: error.message)])
         }
-        return try parse(text: text, sourcePath: path)
+    }
+
+    /// The SHA-256 of `text` in hex: how a reload knows the daemon parses the text its check passed.
+    public static func digest(of text: String) -> String {
+        SHA256.hash(data: Array(text.utf8)).map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
     }
 
     /// Validates `text` as if read from `sourcePath`, which names the file in problems and is
