@@ -68,6 +68,7 @@ final class ConfigReloader: Service, Sendable {
             logger.error("config reload refused; the running config keeps serving", metadata: ["gateway.reason": "\(reason)"])
             recorder.record(AuditEvent(time: Date(), type: .configRejected, reason: reason))
             metrics.reloaded(applied: false)
+            server.reloads.record(applied: false, detail: reason)
             return false
         }
         await server.replaceRuntime(runtime)
@@ -76,6 +77,7 @@ final class ConfigReloader: Service, Sendable {
         logger.notice("config reloaded", metadata: ["gateway.config": "\(path)"])
         recorder.record(AuditEvent(time: Date(), type: .configReloaded, reason: "\(path) reloaded"))
         metrics.reloaded(applied: true)
+        server.reloads.record(applied: true, detail: "\(path) reloaded")
         return true
     }
 

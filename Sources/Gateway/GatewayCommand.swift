@@ -89,7 +89,7 @@ extension GatewayCommand {
             let admin = AdminServer.make(
                 config: config, rateLimiter: rateLimiter, store: store,
                 readiness: Readiness(store: store, health: health, remoteKeys: remoteKeys), metrics: metrics,
-                readings: { server.metricsReadings }, logger: logger)
+                readings: { server.metricsReadings }, server: server, logger: logger)
             if let admin { services.append(admin) }
             let group = ServiceGroup(
                 configuration: .init(

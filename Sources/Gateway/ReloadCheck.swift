@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import GatewayCore
 
@@ -85,11 +84,15 @@ struct ReloadCheck: Sendable {
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
+    /// Reads on a thread of its own: Dispatch's global queue runs few blocking items at once on a
+    /// small machine, and the daemon's other work must not wait behind a child's pipe.
     private static func readToEnd(_ handle: FileHandle) async -> String {
         await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+            let thread = Thread {
                 continuation.resume(returning: String(decoding: handle.readDataToEndOfFile(), as: UTF8.self))
             }
+            thread.stackSize = 1 << 20
+            thread.start()
         }
     }
 

@@ -35,7 +35,8 @@ struct AdminRequest: Sendable {
 
 /// The admin listener's endpoints: `GET /healthz` (alive); `GET /readyz` (200, or 503 naming each
 /// failing check); `GET /metrics` (Prometheus text); `GET /limits?key=KEY` (a key's live counters)
-/// and `POST /limits/reset?key=KEY` (its quotas back, recorded in the store and audited).
+/// and `POST /limits/reset?key=KEY` (its quotas back, recorded in the store and audited);
+/// `GET /status` (the operators' HTML page, ``StatusPage``).
 struct AdminEndpoints: Sendable {
     /// What a request is answered with: at once, or by work off the event loop.
     enum Answer {
@@ -49,9 +50,11 @@ struct AdminEndpoints: Sendable {
     let metrics: GatewayMetrics
     let readings: @Sendable () -> GatewayMetrics.Readings
     let limits: LimitsEndpoint
+    /// `/status`; `nil` where no server runs beside the listener.
+    let status: StatusPage?
 
     private static let routes: [String: HTTPMethod] = [
-        "/healthz": .GET, "/readyz": .GET, "/metrics": .GET, "/limits": .GET, "/limits/reset": .POST,
+        "/healthz": .GET, "/readyz": .GET, "/metrics": .GET, "/limits": .GET, "/limits/reset": .POST, "/status": .GET,
     ]
 
     /// Admits a request head from `peer`: the clients' filter, then the checks the TLS listener
@@ -86,6 +89,9 @@ struct AdminEndpoints: Sendable {
                     body: metrics.exposition(readings())))
         case "/limits":
             return .now(limits.show(request.target.query))
+        case "/status":
+            guard let status else { return .now(.problem(.notFound)) }
+            return .later { await status.response() }
         default:
             let limits = limits
             let query = request.target.query

@@ -13,17 +13,19 @@ import ServiceLifecycle
 /// it can never take the descriptors the data plane needs.
 public enum AdminServer {
     /// The listener as a service, `nil` when `[admin] listen` is not set. `readings` is called on
-    /// each scrape of `/metrics`. `onListening` gets the bound port.
+    /// each scrape of `/metrics`; `server`, when given, is what `/status` shows. `onListening` gets
+    /// the bound port.
     public static func make(
         config: GatewayConfig, rateLimiter: RateLimiter, store: any GatewayStore, readiness: Readiness, metrics: GatewayMetrics,
-        readings: @escaping @Sendable () -> GatewayMetrics.Readings, logger: Logger,
+        readings: @escaping @Sendable () -> GatewayMetrics.Readings, server: GatewayServer? = nil, logger: Logger,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> (any Service)? {
         guard let listen = config.admin.listen else { return nil }
         let endpoints = AdminEndpoints(
             filter: ClientFilter(allowed: AdminConfig.loopback + config.admin.allowedClients), server: config.server,
             readiness: readiness, metrics: metrics, readings: readings,
-            limits: LimitsEndpoint(policies: RateLimitPolicy.all(in: config), limiter: rateLimiter, store: store, logger: logger))
+            limits: LimitsEndpoint(policies: RateLimitPolicy.all(in: config), limiter: rateLimiter, store: store, logger: logger),
+            status: server.map { StatusPage(server: $0, store: store, readings: readings, admin: listen) })
         return AdminListener(
             listen: listen, config: config, endpoints: endpoints, metrics: metrics, logger: logger, onListening: onListening)
     }
@@ -58,7 +60,11 @@ final class AdminListener: Service, Sendable {
         let port = channel.localAddress?.port ?? listen.port
         logger.info("admin listening", metadata: ["gateway.listen": "\(HostPort(host: listen.host, port: port))"])
         await onListening(port)
-        try? await gracefulShutdown()
+        await withDiscardingTaskGroup { group in
+            if let status = endpoints.status { group.addTask { await status.sampleTraffic() } }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
         try? await channel.close()
         await limiter.drain(timeout: server.drainTimeout)
     }

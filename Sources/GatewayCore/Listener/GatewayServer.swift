@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -23,6 +24,10 @@ public final class GatewayServer: Service, Sendable {
     /// The upstream targets' health: which ones new requests may go to.
     public let health: UpstreamHealth
     public let metrics: GatewayMetrics
+    /// The last reload's outcome, which the reloader records.
+    public let reloads = ReloadHistory()
+    /// When this server was made: the process's uptime, near enough.
+    public let startedAt = Date()
     private let requestMetrics: RequestMetricsByLoop
     private let group: any EventLoopGroup
     private let logger: Logger
@@ -84,6 +89,9 @@ public final class GatewayServer: Service, Sendable {
 
     /// The runtime in force.
     public var runtime: GatewayRuntime { generations.current.runtime }
+
+    /// The config generation in force: 1 at start, one more for each applied reload.
+    public var generation: Int { generations.current.number + 1 }
 
     /// Puts `runtime` in force: new connections get its certificate and connection settings, and
     /// every connection serves its next request under its routes and policies (a request under way

@@ -86,6 +86,9 @@ public struct RouteTable: Sendable {
     /// Routes grouped by prefix, longest prefix first.
     private let groups: [(prefix: String, routes: [Route])]
 
+    /// Every route, in config order.
+    var all: [Route] { groups.flatMap(\.routes).sorted { $0.index < $1.index } }
+
     /// `defaultRateLimits` are the policies of routes without their own (`[rate_limit] default`);
     /// `serverMaxBodyBytes` the body limit of routes without their own `max_body`.
     public init(

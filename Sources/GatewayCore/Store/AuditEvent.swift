@@ -80,4 +80,12 @@ public enum AuditEventType: String, Sendable, CaseIterable {
     case loginLocked = "login_locked"
     /// An operator gave a client its quotas back (`gateway limits reset`).
     case rateLimitReset = "rate_limit_reset"
+
+    /// A decision about a client's request, as opposed to an operator's action or an upstream's failure.
+    public var isSecurityEvent: Bool {
+        switch self {
+        case .upstreamError, .configReloaded, .configRejected, .tokenRevoked, .rateLimitReset: false
+        default: true
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Whether one upstream target takes requests: written by ``UpstreamHealth``'s probes, read by
@@ -15,6 +16,7 @@ public final class TargetHealth: Sendable {
     private let state = Atomic<UInt8>(State.unchecked.rawValue)
     /// Why the last probe failed, for `/readyz` and the log.
     private let lastFailure = Mutex<String?>(nil)
+    private let lastProbeTime = Mutex<Date?>(nil)
 
     init(upstream: String, address: HostPort) {
         self.upstream = upstream
@@ -28,6 +30,13 @@ public final class TargetHealth: Sendable {
 
     /// The last probe's failure while down.
     public var failure: String? { lastFailure.withLock { $0 } }
+
+    /// When the last probe ended; `nil` before the first.
+    public var lastProbe: Date? { lastProbeTime.withLock { $0 } }
+
+    func probed(at time: Date) {
+        lastProbeTime.withLock { $0 = time }
+    }
 
     func mark(_ new: State, failure: String? = nil) {
         lastFailure.withLock { $0 = failure }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -98,6 +99,7 @@ public final class UpstreamHealth: Service, Sendable {
                 let id = ObjectIdentifier(target)
                 let config = checked.first { $0.targets.contains { $0 === target } }!.config.healthCheck
                 streaks[id, default: Streak()].record(passed: failure == nil)
+                target.probed(at: Date())
                 apply(streaks[id]!, failure: failure, to: target, config: config)
                 due[id] = now + config.interval
             }

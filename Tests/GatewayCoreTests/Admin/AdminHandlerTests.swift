@@ -21,7 +21,7 @@ struct AdminHandlerTests {
                 GatewayMetrics.Readings(
                     openConnections: 0, auditQueueDepth: 0, auditEventsDropped: 0, rateLimitKeys: 0, rateLimitEvictions: 0, targets: [])
             },
-            limits: LimitsEndpoint(policies: [], limiter: RateLimiter(maxKeys: 10), store: store, logger: logger))
+            limits: LimitsEndpoint(policies: [], limiter: RateLimiter(maxKeys: 10), store: store, logger: logger), status: nil)
     }
 
     static func connected(from address: String = "127.0.0.1") async throws -> EmbeddedChannel {
