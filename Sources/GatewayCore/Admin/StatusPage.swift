@@ -85,7 +85,7 @@ struct StatusPage: Sendable {
             rows: upstreamRows(now: now))
         html += section(
             "Routes", id: "routes", header: ["route", "upstream", "policies, in order", "requests/s", "5xx"],
-            rows: routeRows(runtime, rates: traffic.rates(over: Self.window)))
+            rows: routeRows(runtime, rates: traffic.rates()))
         let security = events.filter { $0.type.isSecurityEvent }.prefix(15)
         html += section(
             "Security events (newest, last hour)", id: "security-events", header: ["time", "type", "client", "route", "reason"],
@@ -243,8 +243,8 @@ final class RouteTraffic: Sendable {
         }
     }
 
-    /// Each route's rate between the oldest sample kept and the newest.
-    func rates(over window: Duration) -> [String: Rate] {
+    /// Each route's rate between the oldest sample kept (the window's start) and the newest.
+    func rates() -> [String: Rate] {
         let (first, last) = samples.withLock { ($0.first, $0.last) }
         guard let first, let last, last.time > first.time else { return [:] }
         let seconds = last.time.timeIntervalSince(first.time)
