@@ -23,7 +23,7 @@ public enum ConfigLoader {
 
     /// The SHA-256 of `text` in hex: how a reload knows the daemon parses the text its check passed.
     public static func digest(of text: String) -> String {
-        SHA256.hash(data: Array(text.utf8)).map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
+        SHA256.hash(data: Array(text.utf8)).hexString
     }
 
     /// Validates `text` as if read from `sourcePath`, which names the file in problems and is
