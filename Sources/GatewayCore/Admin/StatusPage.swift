@@ -52,9 +52,9 @@ struct StatusPage: Sendable {
 
     func response() async -> AdminResponse {
         let now = Date()
-        traffic.sample(metricsText(), at: now)
+        let current = metricsText()
         let events = (try? await store.auditEvents(AuditQuery(since: now.addingTimeInterval(-Self.auditWindow), limit: 500))) ?? []
-        let body = render(now: now, events: events.map(\.event))
+        let body = render(now: now, events: events.map(\.event), rates: traffic.rates(upTo: current, at: now))
         return AdminResponse(
             status: .ok,
             headers: [
@@ -64,7 +64,7 @@ struct StatusPage: Sendable {
             body: Array(body.utf8))
     }
 
-    func render(now: Date, events: [AuditEvent]) -> String {
+    func render(now: Date, events: [AuditEvent], rates: [String: RouteTraffic.Rate]) -> String {
         let runtime = server.runtime
         let config = runtime.config
         var html = """
@@ -85,7 +85,7 @@ struct StatusPage: Sendable {
             rows: upstreamRows(now: now))
         html += section(
             "Routes", id: "routes", header: ["route", "upstream", "policies, in order", "requests/s", "5xx"],
-            rows: routeRows(runtime, rates: traffic.rates()))
+            rows: routeRows(runtime, rates: rates))
         let security = events.filter { $0.type.isSecurityEvent }.prefix(15)
         html += section(
             "Security events (newest, last hour)", id: "security-events", header: ["time", "type", "client", "route", "reason"],
@@ -217,7 +217,8 @@ struct StatusPage: Sendable {
 }
 
 /// Requests and 5xx answers per route, sampled from `gateway_requests_total`, for rates over the
-/// last minutes. Holds at most the samples of one ``StatusPage/window``.
+/// last minutes. Holds the samples of one ``StatusPage/window`` (61 at one per 5 s); a page view
+/// reads them without adding one, so no number of views grows the table.
 final class RouteTraffic: Sendable {
     struct Rate: Equatable {
         let perSecond: Double
@@ -243,10 +244,10 @@ final class RouteTraffic: Sendable {
         }
     }
 
-    /// Each route's rate between the oldest sample kept (the window's start) and the newest.
-    func rates() -> [String: Rate] {
-        let (first, last) = samples.withLock { ($0.first, $0.last) }
-        guard let first, let last, last.time > first.time else { return [:] }
+    /// Each route's rate from the oldest sample kept (the window's start) to `exposition` at `time`.
+    func rates(upTo exposition: String, at time: Date) -> [String: Rate] {
+        guard let first = samples.withLock({ $0.first }), time > first.time else { return [:] }
+        let last = Sample(time: time, counts: Self.counts(in: exposition))
         let seconds = last.time.timeIntervalSince(first.time)
         var rates: [String: Rate] = [:]
         for (route, now) in last.counts {

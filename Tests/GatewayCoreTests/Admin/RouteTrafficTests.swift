@@ -24,16 +24,17 @@ struct RouteTrafficTests {
         #expect(counts.count == 2)
     }
 
-    @Test("rates are the change between the oldest and newest samples, over the seconds between them")
+    @Test("rates are the change from the oldest sample to the page's own reading, over the seconds between them")
     func rates() {
         let traffic = RouteTraffic()
         let start = Date(timeIntervalSince1970: 1_800_000_000)
-        #expect(traffic.rates().isEmpty, "no rate from no sample")
+        let later = start.addingTimeInterval(10)
+        #expect(traffic.rates(upTo: Self.page(40, 12), at: later).isEmpty, "no rate from no sample")
         traffic.sample(Self.page(10, 2), at: start)
-        traffic.sample(Self.page(40, 12), at: start.addingTimeInterval(10))
-        let api = traffic.rates()["/api"]
-        #expect(api == RouteTraffic.Rate(perSecond: 4, errorRatio: 0.25))
-        #expect(traffic.rates()["none"] == RouteTraffic.Rate(perSecond: 0, errorRatio: nil))
+        let rates = traffic.rates(upTo: Self.page(40, 12), at: later)
+        #expect(rates["/api"] == RouteTraffic.Rate(perSecond: 4, errorRatio: 0.25))
+        #expect(rates["none"] == RouteTraffic.Rate(perSecond: 0, errorRatio: nil))
+        #expect(traffic.rates(upTo: Self.page(70, 12), at: later)["/api"]?.perSecond == 7, "reading adds no sample")
     }
 
     @Test("samples older than the window are dropped but the one that opens it")
@@ -42,7 +43,7 @@ struct RouteTrafficTests {
         let start = Date(timeIntervalSince1970: 1_800_000_000)
         for minute in 0...10 { traffic.sample(Self.page(minute * 60, 0), at: start.addingTimeInterval(Double(minute) * 60)) }
         // 10 minutes of 1 request a second; the window is 5 minutes, opened by the sample at minute 5.
-        #expect(traffic.rates()["/api"]?.perSecond == 1)
+        #expect(traffic.rates(upTo: Self.page(600, 0), at: start.addingTimeInterval(600))["/api"]?.perSecond == 1)
     }
 
     @Test("operators' actions and upstream failures are not security events; refusals are")
