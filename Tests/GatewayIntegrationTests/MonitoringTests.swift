@@ -50,10 +50,7 @@ struct MonitoringTests {
             defer { try? FileManager.default.removeItem(at: directory) }
             let config = try writeConfig(
                 in: directory, upstreamPort: upstream.port,
-                upstream: """
-                    targets = ["http://127.0.0.1:\(upstream.port)"]
-                    health_check = { interval = "250ms", timeout = "250ms", unhealthy_after = 1, healthy_after = 1 }
-                    """,
+                upstream: ObservabilityTests.checkedTargets([upstream.port]),
                 routes: ObservabilityTests.routes, extra: "[admin]\nlisten = \"127.0.0.1:0\"")
             let gateway = try await GatewayProcess.start(configPath: config)
             let admin = "http://127.0.0.1:\(try await gateway.adminPort())"

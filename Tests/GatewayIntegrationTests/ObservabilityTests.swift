@@ -22,6 +22,15 @@ struct ObservabilityTests {
         public = true
         """
 
+    /// An upstream's `targets` on loopback `ports`, probed every 250 ms and taken out or back in
+    /// after one probe.
+    static func checkedTargets(_ ports: [Int]) -> String {
+        """
+        targets = [\(ports.map { "\"http://127.0.0.1:\($0)\"" }.joined(separator: ", "))]
+        health_check = { interval = "250ms", timeout = "250ms", unhealthy_after = 1, healthy_after = 1 }
+        """
+    }
+
     /// A response's status, `X-Request-ID` and body.
     struct Answer {
         let status: Int
@@ -90,10 +99,7 @@ struct ObservabilityTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let config = try writeConfig(
             in: directory, upstreamPort: firstPort,
-            upstream: """
-                targets = ["http://127.0.0.1:\(firstPort)", "http://127.0.0.1:\(secondPort)"]
-                health_check = { interval = "250ms", timeout = "250ms", unhealthy_after = 1, healthy_after = 1 }
-                """,
+            upstream: Self.checkedTargets([firstPort, secondPort]),
             routes: Self.routes, extra: "[admin]\nlisten = \"127.0.0.1:0\"\n\n[log]\nformat = \"json\"")
         let gateway = try await GatewayProcess.start(configPath: config)
         let admin = "http://127.0.0.1:\(try await gateway.adminPort())"

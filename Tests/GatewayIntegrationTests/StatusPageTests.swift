@@ -47,10 +47,7 @@ struct StatusPageTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let config = try writeConfig(
             in: directory, upstreamPort: users.port,
-            upstream: """
-                targets = ["http://127.0.0.1:\(users.port)"]
-                health_check = { interval = "250ms", timeout = "250ms", unhealthy_after = 1, healthy_after = 1 }
-                """,
+            upstream: ObservabilityTests.checkedTargets([users.port]),
             routes: Self.routes.replacingOccurrences(of: "%ORDERS%", with: "\(orders.port)"),
             extra: "[admin]\nlisten = \"127.0.0.1:0\"")
         let gateway = try await GatewayProcess.start(configPath: config)
