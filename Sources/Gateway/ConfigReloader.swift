@@ -74,6 +74,7 @@ final class ConfigReloader: Service, Sendable {
         await server.replaceRuntime(runtime)
         logLevel?.level = runtime.config.log.level
         for warning in runtime.config.warnings { logger.warning("config: \(warning)") }
+        CertificateExpiryWatch.check(runtime.certificates, logger: logger)
         logger.notice("config reloaded", metadata: ["gateway.config": "\(path)"])
         recorder.record(AuditEvent(time: Date(), type: .configReloaded, reason: "\(path) reloaded"))
         metrics.reloaded(applied: true)

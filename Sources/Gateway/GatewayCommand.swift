@@ -83,6 +83,7 @@ extension GatewayCommand {
             var services: [any Service] = [recorder, retention, revocations, health]
             services += remoteKeys as [any Service]
             services += [rateLimits, server, reloader] as [any Service]
+            services.append(CertificateExpiryWatch(certificates: { server.runtime.certificates }, logger: logger))
             services.append(MemoryTrimmer(closedConnections: { server.closedConnections }, logger: logger))
             services.append(
                 SystemdWatchdog(notifier: notifier, group: MultiThreadedEventLoopGroup.singleton, recorder: recorder, logger: logger))

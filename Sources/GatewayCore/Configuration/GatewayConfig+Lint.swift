@@ -13,6 +13,11 @@ extension GatewayConfig {
                 "admin.listen",
                 "\(listen) is not a loopback address: the admin listener is plain HTTP; allowed_clients still decides who may use it")
         }
+        if server.acmeChallengeDir != nil, server.redirectHTTPListen == nil {
+            context.warn(
+                "server.acme_challenge_dir",
+                "server.redirect_http_listen is not set: challenges are answered only on a redirect socket systemd passes")
+        }
         if !tls.hsts { context.warn("tls.hsts", "HSTS is off: a browser may be talked into plain HTTP first") }
         if store.auditRetention < .seconds(7 * 86_400) {
             context.warn("store.audit_retention", "audit events are kept \(store.auditRetention.configDescription), less than 7d")

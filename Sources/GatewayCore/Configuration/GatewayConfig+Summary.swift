@@ -12,7 +12,8 @@ extension GatewayConfig {
             }
         }
         if let redirect = server.redirectHTTPListen {
-            lines.append("  http://\(redirect) (redirects to https)")
+            let challenges = server.acmeChallengeDir.map { "; ACME challenges from \($0)" } ?? ""
+            lines.append("  http://\(redirect) (redirects to https\(challenges))")
         }
         let proxies = server.trustedProxies.map(\.description).joined(separator: ", ")
         lines.append("trusted proxies: \(proxies.isEmpty ? "none" : proxies)")

@@ -73,8 +73,11 @@ public struct ServerConfig: Sendable {
 
     /// The TLS listener. Default `127.0.0.1:8443`.
     public var listen: HostPort
-    /// Optional plain-HTTP listener that only answers `308` redirects to https.
+    /// Optional plain-HTTP listener that answers `308` redirects to https (and ACME challenges).
     public var redirectHTTPListen: HostPort?
+    /// certbot's webroot (`certbot certonly --webroot -w DIR`): the redirect listener answers
+    /// `GET /.well-known/acme-challenge/TOKEN` from `DIR/.well-known/acme-challenge/TOKEN`. Default off.
+    public var acmeChallengeDir: String?
     /// Peers whose `X-Forwarded-For` and `X-Request-ID` are believed. Default: none.
     public var trustedProxies: [CIDR]
     /// Request line plus all header fields. Default 16 KiB.
@@ -112,6 +115,7 @@ public struct ServerConfig: Sendable {
     public init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 8443),
         redirectHTTPListen: HostPort? = nil,
+        acmeChallengeDir: String? = nil,
         trustedProxies: [CIDR] = [],
         maxHeaderBytes: Int = 16 * 1024,
         maxBodyBytes: Int64 = ServerConfig.defaultMaxBodyBytes,
@@ -129,6 +133,7 @@ public struct ServerConfig: Sendable {
     ) {
         self.listen = listen
         self.redirectHTTPListen = redirectHTTPListen
+        self.acmeChallengeDir = acmeChallengeDir
         self.trustedProxies = trustedProxies
         self.maxHeaderBytes = maxHeaderBytes
         self.maxBodyBytes = maxBodyBytes

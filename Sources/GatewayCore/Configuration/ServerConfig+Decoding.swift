@@ -3,6 +3,7 @@ extension ServerConfig {
     enum Key: String, ConfigKeys {
         case listen
         case redirectHTTPListen = "redirect_http_listen"
+        case acmeChallengeDir = "acme_challenge_dir"
         case trustedProxies = "trusted_proxies"
         case maxHeaderBytes = "max_header_bytes"
         case maxBodyBytes = "max_body_bytes"
@@ -34,6 +35,7 @@ extension ServerConfig {
         self.init(
             listen: listen,
             redirectHTTPListen: redirectHTTPListen,
+            acmeChallengeDir: table.filePath(.acmeChallengeDir),
             trustedProxies: table.array(.trustedProxies, Self.parseProxy) ?? defaults.trustedProxies,
             maxHeaderBytes: table.byteSize(.maxHeaderBytes, in: Self.headerBytesRange).map { Int($0.bytes) }
                 ?? defaults.maxHeaderBytes,

@@ -259,8 +259,11 @@ public final class GatewayServer: Service, Sendable {
     }
 
     private func bindRedirect(_ target: ListenTarget, httpsPort: Int, host: String) async throws -> any Channel {
+        let logger = self.logger
         let bootstrap = PlainHTTPListener.bootstrap(group: group, limiter: limiter, server: runtime.config.server) {
-            RedirectHandler(httpsPort: httpsPort, fallbackHost: host)
+            // The generation in force when the connection opens: a reload changes acme_challenge_dir.
+            let challenges = self.runtime.config.server.acmeChallengeDir.map(ACMEChallengeDirectory.init)
+            return RedirectHandler(httpsPort: httpsPort, fallbackHost: host, challenges: challenges, logger: logger)
         }
         return try await target.listen(bootstrap)
     }

@@ -49,6 +49,7 @@ public final class GatewayRuntime: Sendable {
         self.headerRules = HeaderRules(trustedProxies: config.server.trustedProxies, tls: config.tls, jwt: config.jwt)
         self.loginGuard = loginGuard ?? LoginGuard(config: config.loginProtection)
         self.usernameFingerprint = usernameFingerprint
+        if let directory = config.server.acmeChallengeDir { try ACMEChallengeDirectory.check(directory) }
         (self.tlsContext, self.certificates) = try TLSContextFactory.makeServer(config.tls, http2: config.server.http2, now: now())
         let needsTokens = config.routes.contains { $0.auth != .none }
         let issuers = try TokenIssuer.load(config.jwt, environment: environment, remoteKeys: remoteKeys, requireSecrets: needsTokens)

@@ -13,7 +13,7 @@ struct ConfigSchemaTests {
             """)
         #expect(
             problems == [
-                "/srv/gw.conf:3: server.lisen: unknown key (allowed: listen, redirect_http_listen, trusted_proxies, max_header_bytes, max_body_bytes, idle_timeout, request_header_timeout, request_body_timeout, request_body_min_rate, max_connections, max_connections_per_client, held_body_budget, drain_timeout, http2, http2_max_concurrent_streams, node_name)"
+                "/srv/gw.conf:3: server.lisen: unknown key (allowed: listen, redirect_http_listen, acme_challenge_dir, trusted_proxies, max_header_bytes, max_body_bytes, idle_timeout, request_header_timeout, request_body_timeout, request_body_min_rate, max_connections, max_connections_per_client, held_body_budget, drain_timeout, http2, http2_max_concurrent_streams, node_name)"
             ])
     }
 

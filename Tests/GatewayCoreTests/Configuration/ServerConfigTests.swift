@@ -41,6 +41,19 @@ struct ServerConfigTests {
         #expect(problems == ["/srv/gw.conf:3: server.redirect_http_listen: 127.0.0.1:8443 is also server.listen"])
     }
 
+    @Test("acme_challenge_dir is taken from the config file's folder; without a redirect listener it is warned about")
+    func acmeChallengeDir() throws {
+        let config = try ConfigFixture.config("[server]\nredirect_http_listen = \"127.0.0.1:80\"\nacme_challenge_dir = \"acme\"")
+        #expect(config.server.acmeChallengeDir == "/srv/acme")
+        #expect(config.warnings.isEmpty)
+        #expect(try ConfigFixture.config("").server.acmeChallengeDir == nil)
+        let alone = try ConfigFixture.config("[server]\nacme_challenge_dir = \"/var/lib/gateway/acme\"")
+        #expect(
+            alone.warnings.map(\.description) == [
+                "/srv/gw.conf:2: server.acme_challenge_dir: server.redirect_http_listen is not set: challenges are answered only on a redirect socket systemd passes"
+            ])
+    }
+
     @Test("parses trusted proxies, a bare address meaning a single host")
     func trustedProxies() throws {
         let config = try ConfigFixture.config(#"[server]\#ntrusted_proxies = ["10.0.0.0/8", "192.0.2.7", "fd00::/8"]"#)

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
@@ -49,7 +50,8 @@ struct ListenerHandlerTests {
 
     @Test("the redirect listener answers 308 to the same host and target over HTTPS, closing when the client asked")
     func redirect() async throws {
-        let channel = try await Self.connected([RedirectHandler(httpsPort: 8443, fallbackHost: "gw.example")])
+        let channel = try await Self.connected([RedirectHandler(httpsPort: 8443, fallbackHost: "gw.example", logger: Logger(label: "test"))]
+        )
         var headers: HTTPHeaders = ["Host": "api.example:80", "Connection": "close"]
         try channel.writeInbound(
             HTTPServerRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/a?b=1", headers: headers)))
@@ -62,7 +64,7 @@ struct ListenerHandlerTests {
         channel.embeddedEventLoop.run()
         #expect(!channel.isActive)
 
-        let unsafe = try await Self.connected([RedirectHandler(httpsPort: 443, fallbackHost: "gw.example")])
+        let unsafe = try await Self.connected([RedirectHandler(httpsPort: 443, fallbackHost: "gw.example", logger: Logger(label: "test"))])
         headers = ["Host": "evil.example/x"]
         try unsafe.writeInbound(
             HTTPServerRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "//evil", headers: headers)))
@@ -78,7 +80,7 @@ struct ListenerHandlerTests {
     func redirectKeepAlive() async throws {
         let channel = try await Self.connected([
             ConnectionTimeoutHandler(headerTimeout: .seconds(5), idleTimeout: .seconds(30)),
-            RedirectHandler(httpsPort: 8443, fallbackHost: "gw.example"),
+            RedirectHandler(httpsPort: 8443, fallbackHost: "gw.example", logger: Logger(label: "test")),
         ])
         try channel.writeInbound(
             HTTPServerRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["Host": "gw.example"])))

@@ -48,10 +48,20 @@ final class GatewayProcess {
 
     /// The port of the admin listener, from its "admin listening" line (waited for up to 10 s).
     func adminPort() async throws -> Int {
+        try await loggedPort(line: "admin listening", key: "listen")
+    }
+
+    /// The port of the redirect listener, from the "gateway listening" line.
+    func redirectPort() async throws -> Int {
+        try await loggedPort(line: "gateway listening", key: "redirect_listen")
+    }
+
+    /// The port in `key=HOST:PORT` of the first log line that contains `line` (waited for up to 10 s).
+    private func loggedPort(line text: String, key: String) async throws -> Int {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            if let line = log.split(separator: "\n").first(where: { $0.contains("admin listening") }),
-                let range = line.range(of: #"listen(=|":")[^ "]*:[0-9]+"#, options: .regularExpression)
+            if let line = log.split(separator: "\n").first(where: { $0.contains(text) }),
+                let range = line.range(of: #"[ .]"# + key + #"(=|":")[^ "]*:[0-9]+"#, options: .regularExpression)
             {
                 return Int(line[range].split(separator: ":").last!)!
             }

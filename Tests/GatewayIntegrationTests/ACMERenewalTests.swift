@@ -1,0 +1,275 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import Synchronization
+import Testing
+
+/// A certificate from a real ACME server through the gateway's own redirect listener: pebble (an
+/// RFC 8555 test CA) validates certbot's HTTP-01 challenge against the gateway, certbot's deploy
+/// hook puts the certificate in place and sends SIGHUP, and a keep-alive load across it all sees
+/// no failed request.
+@Suite("Certificates from an ACME server (pebble and certbot)", .timeLimit(.minutes(5)))
+struct ACMERenewalTests {
+    @Test(
+        "certbot --webroot against pebble through the redirect listener; the deploy hook's reload serves the new certificate, no request fails"
+    )
+    func renewal() async throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let webroot = directory.appendingPathComponent("acme")
+        try FileManager.default.createDirectory(at: webroot, withIntermediateDirectories: false)
+        let certificate = directory.appendingPathComponent("tls.crt").path
+        let key = directory.appendingPathComponent("tls.key").path
+        try ReloadTests.replace(certificate, with: Fixtures.serverCertificate)
+        try ReloadTests.replace(key, with: Fixtures.serverKey)
+        try await TestUpstream.with { upstream in
+            let config = try writeConfig(
+                in: directory, upstreamPort: upstream.port,
+                extraServer: "redirect_http_listen = \"127.0.0.1:0\"\nacme_challenge_dir = \"\(webroot.path)\"",
+                certificate: certificate, privateKey: key)
+            let gateway = try await GatewayProcess.start(configPath: config)
+            let pebble = try await Pebble.start(in: directory, challengePort: try await gateway.redirectPort())
+            defer { pebble.stop() }
+            let pebbleRoot = try await pebble.rootCertificate()
+            let before = try await Self.served(port: gateway.port)
+            let url = "https://localhost:\(gateway.port)/echo"
+
+            let tally = Tally()
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(
+                try NIOSSLCertificate.fromPEMFile(Fixtures.caCertificate) + [
+                    try NIOSSLCertificate(bytes: Array(pebbleRoot.utf8), format: .pem)
+                ])
+            var configuration = GatewayHarness.clientConfiguration()
+            configuration.tlsConfiguration = tls
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            let certbot: (status: Int32, output: String)
+            do {
+                certbot = try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<4 {
+                        group.addTask {
+                            while !tally.done.load(ordering: .relaxed) {
+                                do {
+                                    let response = try await client.execute(
+                                        HTTPClientRequest(url: url), timeout: .seconds(30))
+                                    _ = try await response.body.collect(upTo: 1 << 20)
+                                    tally.counts.withLock {
+                                        if response.status == .ok { $0.ok += 1 } else { $0.failed.append("status \(response.status)") }
+                                    }
+                                } catch {
+                                    tally.counts.withLock { $0.failed.append("\(error)") }
+                                }
+                            }
+                        }
+                    }
+                    try await tally.waitFor(requests: 200)
+                    let certbot = try await Self.certbot(
+                        directory: directory, webroot: webroot, pebble: pebble, certificate: certificate, key: key,
+                        gatewayPID: gateway.process.processIdentifier)
+                    if certbot.status == 0 {
+                        try await ReloadTests.waitForReloads(gateway, count: 1)
+                        let reloadedAt = tally.counts.withLock { $0.ok + $0.failed.count }
+                        try await tally.waitFor(requests: reloadedAt + 400)
+                    }
+                    tally.done.store(true, ordering: .relaxed)
+                    try await group.waitForAll()
+                    return certbot
+                }
+            } catch {
+                try? await client.shutdown()
+                throw error
+            }
+            try await client.shutdown()
+            #expect(certbot.status == 0, "\(certbot.output)\n\(pebble.log)\n\(gateway.log)")
+
+            let after = try await Self.served(port: gateway.port)
+            let (ok, failed) = tally.counts.withLock { ($0.ok, $0.failed) }
+            print(
+                "ACME renewal: serial \(before.serial) (\(before.issuer)) → \(after.serial) (\(after.issuer)); \(ok) requests, \(failed.count) failed"
+            )
+            #expect(failed.isEmpty, "\(failed.count) of \(ok + failed.count) failed: \(failed.prefix(3))")
+            #expect(ok >= 600)
+            #expect(after.serial != before.serial)
+            #expect(after.issuer.contains("Pebble Intermediate CA"), "\(after.issuer)")
+            // Verified against pebble's root alone, for localhost: the chain the gateway now serves is pebble's.
+            let verification = try await Self.verify(port: gateway.port, root: pebbleRoot, in: directory)
+            #expect(verification.contains("Verify return code: 0 (ok)"), "\(verification)")
+            #expect(gateway.log.contains("ACME challenge answered"), "\(gateway.log)")
+            #expect(await gateway.terminate() == .success)
+        }
+    }
+
+    @Test("a certificate that expires within 14 days is warned about at start and on each reload")
+    func expiryWarning() async throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (certificate, key) = try await Self.selfSigned("short", days: 3, in: directory)
+        try await TestUpstream.with { upstream in
+            let gateway = try await GatewayProcess.start(
+                configPath: try writeConfig(in: directory, upstreamPort: upstream.port, certificate: certificate, privateKey: key))
+            func warnings() -> [Substring] {
+                gateway.log.split(separator: "\n").filter { $0.contains("TLS certificate expires within 14 days") }
+            }
+            // The check at start runs beside the listeners, so it may follow "gateway listening".
+            let deadline = ContinuousClock.now + .seconds(60)
+            while warnings().isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(warnings().count == 1, "\(gateway.log)")
+            #expect(warnings().first?.contains("gateway.certificate=localhost gateway.days_left=2") == true, "\(warnings())")
+            try await ReloadTests.reload(gateway, expecting: 1)
+            #expect(warnings().count == 2, "\(gateway.log)")
+            #expect(await gateway.terminate() == .success)
+        }
+    }
+
+    /// A self-signed P-256 certificate for localhost and 127.0.0.1, valid for `days`, and its key:
+    /// `NAME.crt` and `NAME.key` in `directory`.
+    static func selfSigned(_ name: String, days: Int, in directory: URL) async throws -> (certificate: String, key: String) {
+        let certificate = directory.appendingPathComponent("\(name).crt").path
+        let key = directory.appendingPathComponent("\(name).key").path
+        let made = try await runProcess(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-days", "\(days)", "-nodes", "-subj",
+                "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key, "-out", certificate,
+            ])
+        try #require(made.status == 0, "\(made.output)")
+        return (certificate, key)
+    }
+
+    /// `certbot certonly --webroot` against `pebble`, with a deploy hook that installs the new
+    /// certificate and key at the gateway's paths (renamed over the old, as an operator's hook does)
+    /// and sends SIGHUP.
+    static func certbot(
+        directory: URL, webroot: URL, pebble: Pebble, certificate: String, key: String, gatewayPID: Int32
+    ) async throws -> (status: Int32, output: String) {
+        let hook = [
+            "install -m 0644 \"$RENEWED_LINEAGE/fullchain.pem\" \(certificate).new", "mv \(certificate).new \(certificate)",
+            "install -m 0600 \"$RENEWED_LINEAGE/privkey.pem\" \(key).new", "mv \(key).new \(key)", "kill -HUP \(gatewayPID)",
+        ].joined(separator: " && ")
+        let state = directory.appendingPathComponent("certbot")
+        return try await runProcess(
+            "/usr/bin/certbot",
+            [
+                "certonly", "--webroot", "-w", webroot.path, "-d", "localhost", "--server", pebble.directoryURL,
+                "--config-dir", state.appendingPathComponent("config").path, "--work-dir", state.appendingPathComponent("work").path,
+                "--logs-dir", state.appendingPathComponent("logs").path, "--non-interactive", "--agree-tos",
+                "--register-unsafely-without-email", "--deploy-hook", hook,
+            ],
+            environment: ["REQUESTS_CA_BUNDLE": pebble.apiCertificate, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
+    }
+
+    /// The serial number and issuer of the certificate a new TLS connection to `port` is served.
+    static func served(port: Int) async throws -> (serial: String, issuer: String) {
+        let result = try await runProcess(
+            "/bin/bash",
+            [
+                "-c",
+                "openssl s_client -connect 127.0.0.1:\(port) -servername localhost </dev/null 2>/dev/null | openssl x509 -noout -serial -issuer",
+            ])
+        let lines = result.output.split(separator: "\n")
+        let serial = lines.first { $0.hasPrefix("serial=") }?.dropFirst("serial=".count) ?? ""
+        let issuer = lines.first { $0.hasPrefix("issuer=") }?.dropFirst("issuer=".count) ?? ""
+        return (String(serial), String(issuer).trimmingCharacters(in: .whitespaces))
+    }
+
+    /// What `openssl s_client` says of the chain `port` serves, checked against `root` only.
+    static func verify(port: Int, root: String, in directory: URL) async throws -> String {
+        let rootFile = directory.appendingPathComponent("pebble-root.pem")
+        try root.write(to: rootFile, atomically: true, encoding: .utf8)
+        return try await runProcess(
+            "/bin/bash",
+            [
+                "-c",
+                "openssl s_client -connect 127.0.0.1:\(port) -servername localhost -verify_hostname localhost -CAfile \(rootFile.path) </dev/null 2>&1",
+            ]
+        ).output
+    }
+
+    private final class Tally: Sendable {
+        let done = Atomic(false)
+        let counts = Mutex((ok: 0, failed: [String]()))
+
+        /// Waits until `requests` have been answered or have failed.
+        func waitFor(requests: Int) async throws {
+            while counts.withLock({ $0.ok + $0.failed.count }) < requests { try await Task.sleep(for: .milliseconds(50)) }
+        }
+    }
+}
+
+/// A pebble ACME server on loopback, with a certificate of its own for its API and no random
+/// validation delay; it validates HTTP-01 challenges on `challengePort`.
+final class Pebble {
+    let process: Process
+    let logFile: URL
+    let apiCertificate: String
+    let port: Int
+    let managementPort: Int
+
+    var directoryURL: String { "https://127.0.0.1:\(port)/dir" }
+    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    private init(process: Process, logFile: URL, apiCertificate: String, port: Int, managementPort: Int) {
+        self.process = process
+        self.logFile = logFile
+        self.apiCertificate = apiCertificate
+        self.port = port
+        self.managementPort = managementPort
+    }
+
+    static func start(in directory: URL, challengePort: Int) async throws -> Pebble {
+        let (certificate, key) = try await ACMERenewalTests.selfSigned("pebble-api", days: 1, in: directory)
+        // Ports for its API, its management API and TLS-ALPN-01 (unused): bound, then let go for pebble.
+        let ports = try (0..<3).map { _ in try RefusingPort() }.map(\.port)
+        let (port, managementPort, tlsPort) = (ports[0], ports[1], ports[2])
+        let settings: [String: Any] = [
+            "pebble": [
+                "listenAddress": "127.0.0.1:\(port)", "managementListenAddress": "127.0.0.1:\(managementPort)",
+                "certificate": certificate, "privateKey": key, "httpPort": challengePort, "tlsPort": tlsPort,
+                "ocspResponderURL": "", "externalAccountBindingRequired": false,
+            ]
+        ]
+        let configFile = directory.appendingPathComponent("pebble.json")
+        try JSONSerialization.data(withJSONObject: settings).write(to: configFile)
+        let logFile = directory.appendingPathComponent("pebble.log")
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/pebble")
+        process.arguments = ["-config", configFile.path]
+        // No random sleep before validating, and no nonce refused on purpose: certbot is tested, not its retries.
+        process.environment = Fixtures.childEnvironment(["PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0"])
+        process.standardOutput = try FileHandle(forWritingTo: logFile)
+        process.standardError = process.standardOutput
+        try process.run()
+        let pebble = Pebble(process: process, logFile: logFile, apiCertificate: certificate, port: port, managementPort: managementPort)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !pebble.log.contains("Listening on: 127.0.0.1:\(port)") {
+            guard process.isRunning, ContinuousClock.now < deadline else {
+                pebble.stop()
+                throw PebbleError(log: pebble.log)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return pebble
+    }
+
+    /// The root of this run's CA, which pebble generates at start.
+    func rootCertificate() async throws -> String {
+        let result = try await runProcess(
+            "/usr/bin/curl", ["-sS", "--fail", "--cacert", apiCertificate, "https://127.0.0.1:\(managementPort)/roots/0"])
+        guard result.status == 0, result.output.contains("BEGIN CERTIFICATE") else { throw PebbleError(log: result.output + log) }
+        return result.output
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
+
+struct PebbleError: Error, CustomStringConvertible {
+    let log: String
+    var description: String { "pebble did not start or answer:\n\(log)" }
+}
