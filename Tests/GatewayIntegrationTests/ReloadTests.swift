@@ -98,7 +98,7 @@ struct ReloadTests {
                                 var request = HTTPClientRequest(url: url)
                                 if closing { request.headers.add(name: "Connection", value: "close") }
                                 do {
-                                    let response = try await client.execute(request, timeout: .seconds(10))
+                                    let response = try await client.execute(request, timeout: .seconds(60))
                                     _ = try await response.body.collect(upTo: 1 << 20)
                                     tally.counts.withLock {
                                         if response.status == .ok { $0.ok += 1 } else { $0.failed.append("status \(response.status)") }
