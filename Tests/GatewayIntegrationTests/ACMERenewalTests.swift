@@ -97,6 +97,12 @@ struct ACMERenewalTests {
             let verification = try await Self.verify(port: gateway.port, root: pebbleRoot, in: directory)
             #expect(verification.contains("Verify return code: 0 (ok)"), "\(verification)")
             #expect(gateway.log.contains("ACME challenge answered"), "\(gateway.log)")
+            // The key sits three levels above the challenge folder: no form of the path reaches it.
+            let redirectPort = try await gateway.redirectPort()
+            for target in ["../../../tls.key", "%2e%2e/%2e%2e/%2e%2e/tls.key", "..%2f..%2f..%2ftls.key"] {
+                let answer = try await ACMEChallengeTests.get(redirectPort, "GET /.well-known/acme-challenge/\(target)")
+                #expect(answer.status == 308 && !answer.response.contains("PRIVATE KEY"), "\(target): \(answer.response)")
+            }
             #expect(await gateway.terminate() == .success)
         }
     }
