@@ -86,7 +86,7 @@ struct ACMEChallengeTests {
         }
     }
 
-    @Test("a link, a folder and a file over 8 KiB under the challenge folder are 404; 8 KiB exactly is served")
+    @Test("a link, a folder, a FIFO and a file over 8 KiB in the challenge folder are 404; 8 KiB exactly is served")
     func refusesOddFiles() async throws {
         try await withChallenges { port, challenges in
             try FileManager.default.createSymbolicLink(
@@ -96,7 +96,8 @@ struct ACMEChallengeTests {
                 to: challenges.appendingPathComponent("large"), atomically: true, encoding: .utf8)
             try String(repeating: "c", count: 8 * 1024).write(
                 to: challenges.appendingPathComponent("bound"), atomically: true, encoding: .utf8)
-            for token in ["linked", "folder", "large"] {
+            #expect(mkfifo(challenges.appendingPathComponent("fifo").path, 0o644) == 0)
+            for token in ["linked", "folder", "large", "fifo"] {
                 let answer = try await Self.get(port, "GET /.well-known/acme-challenge/\(token)")
                 #expect(answer.status == 404, "\(token): \(answer.response)")
                 #expect(!answer.response.contains(Self.secret) && !answer.response.contains("bbbb"), "\(token)")
@@ -104,6 +105,20 @@ struct ACMEChallengeTests {
             let bound = try await Self.get(port, "GET /.well-known/acme-challenge/bound")
             #expect(bound.status == 200)
             #expect(bound.response.hasSuffix(String(repeating: "c", count: 8 * 1024)))
+        }
+    }
+
+    @Test("a challenge folder that is a link is not followed, wherever it points")
+    func linkedFolder() async throws {
+        try await withChallenges { port, challenges in
+            let elsewhere = challenges.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("elsewhere")
+            try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: false)
+            try Self.secret.write(to: elsewhere.appendingPathComponent("token"), atomically: true, encoding: .utf8)
+            try FileManager.default.removeItem(at: challenges)
+            try FileManager.default.createSymbolicLink(at: challenges, withDestinationURL: elsewhere)
+            let answer = try await Self.get(port, "GET /.well-known/acme-challenge/token")
+            #expect(answer.status == 404, "\(answer.response)")
+            #expect(!answer.response.contains(Self.secret))
         }
     }
 
@@ -123,7 +138,7 @@ struct ACMEChallengeTests {
 }
 
 extension ACMEChallengeTests {
-    @Test("a missing folder or a file as acme_challenge_dir stops the runtime's build: start-up, reload and check-config")
+    @Test("a missing folder or a file as acme_challenge_dir stops the runtime's build, which start-up, reload and check-config do")
     func checksDirectory() throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

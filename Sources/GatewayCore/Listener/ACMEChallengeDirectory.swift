@@ -11,8 +11,8 @@ import NIOCore
 /// `DIR/.well-known/acme-challenge/TOKEN`, and nothing else under `DIR` is ever read.
 ///
 /// A token is base64url only (no `.`, `/` or `%`), so a path can neither leave the challenge
-/// folder nor name anything but one of its files; the file must be a regular file, not a link,
-/// of at most ``maxFileBytes``.
+/// folder nor name anything but one of its files; neither the folders below `DIR` nor the file may
+/// be links, and the file must be a regular file of at most ``maxFileBytes``.
 struct ACMEChallengeDirectory: Sendable {
     static let pathPrefix = "/.well-known/acme-challenge/"
     /// A key authorization is the token, a dot and a 43-character key thumbprint: far below this.
@@ -38,8 +38,19 @@ struct ACMEChallengeDirectory: Sendable {
     /// The key authorization for `token`, or `nil` when there is no such file or it is not one
     /// this directory would serve. Blocking: run it on a thread pool, never on an event loop.
     func keyAuthorization(token: String) -> ByteBuffer? {
+        // `root` may be a link (under DynamicUser, /var/lib/gateway is one); below it, nothing may
+        // be: a linked `.well-known` or `acme-challenge` would lead anywhere, a linked file too.
         // O_NONBLOCK: a FIFO left in the folder must not hang the reading thread on open.
-        let descriptor = open("\(root)\(Self.pathPrefix)\(token)", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        var descriptor = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        for folder in [".well-known", "acme-challenge"] where descriptor >= 0 {
+            let parent = descriptor
+            descriptor = openat(parent, folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            close(parent)
+        }
+        guard descriptor >= 0 else { return nil }
+        let folder = descriptor
+        descriptor = openat(folder, token, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        close(folder)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
         var status = stat()

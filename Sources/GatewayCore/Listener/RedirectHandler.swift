@@ -34,12 +34,14 @@ final class RedirectHandler: ChannelInboundHandler {
         }
         let file = NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { challenges.keyAuthorization(token: token) }
         file.assumeIsolated().whenComplete { result in
+            guard context.channel.isActive else { return }
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "text/plain")
             headers.add(name: "Cache-Control", value: "no-store")
             headers.add(name: "X-Content-Type-Options", value: "nosniff")
             guard case .success(let body?) = result else {
-                self.logger.notice("no such ACME challenge", metadata: ["gateway.token": "\(token)"])
+                // Debug only: anyone can ask for tokens that do not exist, as fast as they like.
+                self.logger.debug("no such ACME challenge", metadata: ["gateway.token": "\(token)"])
                 var notFound = context.channel.allocator.buffer(capacity: 32)
                 notFound.writeString("no such ACME challenge\n")
                 self.respond(context, to: head, status: .notFound, headers: headers, body: notFound)

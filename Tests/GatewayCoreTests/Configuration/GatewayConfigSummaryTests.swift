@@ -71,7 +71,7 @@ extension GatewayConfigSummaryTests {
     @Test("names the folder ACME challenges are answered from")
     func acmeChallenges() throws {
         let config = try ConfigFixture.config(
-            "[server]\nredirect_http_listen = \"0.0.0.0:80\"\nacme_challenge_dir = \"/var/lib/gateway/acme\"")
-        #expect(config.summary.contains("  http://0.0.0.0:80 (redirects to https; ACME challenges from /var/lib/gateway/acme)\n"))
+            "[server]\nredirect_http_listen = \"0.0.0.0:80\"\nacme_challenge_dir = \"/var/lib/gateway-acme\"")
+        #expect(config.summary.contains("  http://0.0.0.0:80 (redirects to https; ACME challenges from /var/lib/gateway-acme)\n"))
     }
 }

@@ -47,7 +47,7 @@ struct ServerConfigTests {
         #expect(config.server.acmeChallengeDir == "/srv/acme")
         #expect(config.warnings.isEmpty)
         #expect(try ConfigFixture.config("").server.acmeChallengeDir == nil)
-        let alone = try ConfigFixture.config("[server]\nacme_challenge_dir = \"/var/lib/gateway/acme\"")
+        let alone = try ConfigFixture.config("[server]\nacme_challenge_dir = \"/var/lib/gateway-acme\"")
         #expect(
             alone.warnings.map(\.description) == [
                 "/srv/gw.conf:2: server.acme_challenge_dir: server.redirect_http_listen is not set: challenges are answered only on a redirect socket systemd passes"
