@@ -88,7 +88,8 @@ final class ConfigReloader: Service, Sendable {
         case .refused(let reason):
             throw ReloadRefusal(reason)
         case .passed(let digest):
-            let text = try ConfigLoader.text(path: path)
+            // The child read the file to its end; a FIFO would make this read wait for another writer.
+            let text = try ConfigLoader.text(path: path, regularOnly: true)
             guard ConfigLoader.digest(of: text) == digest else {
                 throw ReloadRefusal("\(path) changed while it was being checked; reload again")
             }

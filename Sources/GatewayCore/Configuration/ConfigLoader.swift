@@ -13,9 +13,9 @@ public enum ConfigLoader {
     }
 
     /// The text of the file at `path`, as ``load(path:)`` reads it.
-    public static func text(path: String) throws(ConfigErrors) -> String {
+    public static func text(path: String, regularOnly: Bool = false) throws(ConfigErrors) -> String {
         do {
-            return try ConfigFile.contents(of: path)
+            return try ConfigFile.contents(of: path, regularOnly: regularOnly)
         } catch {
             throw ConfigErrors(problems: [ConfigProblem(file: path, line: nil, keyPath: "", message: error.message)])
         }

@@ -1,3 +1,4 @@
+import Foundation
 import GatewayCore
 import Testing
 
@@ -227,5 +228,21 @@ struct ConfigLoaderTests {
         let tabsAndCRLF = ConfigFixture.problems(inDocument: "[server]\r\n\tlisten = \"127.0.0.1:8443\"\r\n")
         #expect(
             !tabsAndCRLF.isEmpty && !tabsAndCRLF.contains { $0.contains("control character") }, "tabs and CRLF are fine: \(tabsAndCRLF)")
+    }
+}
+
+extension ConfigLoaderTests {
+    @Test("read as a reload reads it, a FIFO is refused at once instead of waiting for a writer")
+    func regularOnly() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fifo = directory.appendingPathComponent("gateway.conf").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let error = #expect(throws: ConfigErrors.self) { try ConfigLoader.text(path: fifo, regularOnly: true) }
+        #expect(error?.problems.map(\.message) == ["not a regular file"])
+        let file = directory.appendingPathComponent("file.conf").path
+        try "[server]\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try ConfigLoader.text(path: file, regularOnly: true) == "[server]\n")
     }
 }
