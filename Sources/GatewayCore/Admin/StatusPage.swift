@@ -53,8 +53,12 @@ struct StatusPage: Sendable {
     func response() async -> AdminResponse {
         let now = Date()
         let current = metricsText()
-        let events = (try? await store.auditEvents(AuditQuery(since: now.addingTimeInterval(-Self.auditWindow), limit: 500))) ?? []
-        let body = render(now: now, events: events.map(\.event), rates: traffic.rates(upTo: current, at: now))
+        let since = now.addingTimeInterval(-Self.auditWindow)
+        let events = (try? await store.auditEvents(AuditQuery(since: since, limit: 500))) ?? []
+        // Their own query, so that a burst of other events cannot crowd them out of the hour.
+        let refusals = (try? await store.auditEvents(AuditQuery(since: since, type: .rateLimited, limit: 5_000))) ?? []
+        let body = render(
+            now: now, events: events.map(\.event), refusals: refusals.map(\.event), rates: traffic.rates(upTo: current, at: now))
         return AdminResponse(
             status: .ok,
             headers: [
@@ -64,7 +68,7 @@ struct StatusPage: Sendable {
             body: Array(body.utf8))
     }
 
-    func render(now: Date, events: [AuditEvent], rates: [String: RouteTraffic.Rate]) -> String {
+    func render(now: Date, events: [AuditEvent], refusals: [AuditEvent], rates: [String: RouteTraffic.Rate]) -> String {
         let runtime = server.runtime
         let config = runtime.config
         var html = """
@@ -93,7 +97,7 @@ struct StatusPage: Sendable {
                 [Self.time(event.time), event.type.rawValue, event.client ?? "–", event.route ?? "–", event.reason ?? ""].map(escape)
             })
         html += section(
-            "Rate-limited keys (last hour)", id: "rate-limited", header: ["key", "refusals"], rows: topRateLimited(events))
+            "Rate-limited keys (last hour)", id: "rate-limited", header: ["key", "refusals"], rows: topRateLimited(refusals))
         return html + "</body></html>\n"
     }
 
@@ -142,9 +146,9 @@ struct StatusPage: Sendable {
     }
 
     /// The keys rate limits refused most: a subject, else the client address, as the trail names them.
-    private func topRateLimited(_ events: [AuditEvent]) -> [[String]] {
+    private func topRateLimited(_ refusals: [AuditEvent]) -> [[String]] {
         var counts: [String: Int] = [:]
-        for event in events where event.type == .rateLimited {
+        for event in refusals {
             counts[event.subject.map { "sub:\($0)" } ?? "ip:\(event.client ?? "?")", default: 0] += 1
         }
         return counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(10).map {
