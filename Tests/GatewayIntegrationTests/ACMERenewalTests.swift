@@ -36,35 +36,17 @@ struct ACMERenewalTests {
             let before = try await Self.served(port: gateway.port)
             let url = "https://localhost:\(gateway.port)/echo"
 
-            let tally = Tally()
-            var tls = TLSConfiguration.makeClientConfiguration()
-            tls.trustRoots = .certificates(
+            let load = KeepAliveLoad()
+            let trustRoots = NIOSSLTrustRoots.certificates(
                 try NIOSSLCertificate.fromPEMFile(Fixtures.caCertificate) + [
                     try NIOSSLCertificate(bytes: Array(pebbleRoot.utf8), format: .pem)
                 ])
-            var configuration = GatewayHarness.clientConfiguration()
-            configuration.tlsConfiguration = tls
-            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             // First the certificate, then a forced renewal that reuses its key, each with its reload under the load.
             var runs: [(certbot: (status: Int32, output: String), served: ServedCertificate)] = []
-            do {
+            try await AuditShutdownTests.withClient(trustRoots: trustRoots) { client in
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    for _ in 0..<4 {
-                        group.addTask {
-                            while !tally.done.load(ordering: .relaxed) {
-                                do {
-                                    let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
-                                    _ = try await response.body.collect(upTo: 1 << 20)
-                                    tally.counts.withLock {
-                                        if response.status == .ok { $0.ok += 1 } else { $0.failed.append("status \(response.status)") }
-                                    }
-                                } catch {
-                                    tally.counts.withLock { $0.failed.append("\(error)") }
-                                }
-                            }
-                        }
-                    }
-                    try await tally.waitFor(requests: 200, gateway: gateway)
+                    for _ in 0..<4 { group.addTask { await load.drive(client, url: url) } }
+                    try await load.waitFor(requests: 200, gateway: gateway)
                     for renewing in [false, true] {
                         let certbot = try await Self.certbot(
                             renewing: renewing, directory: directory, webroot: webroot, pebble: pebble, certificate: certificate,
@@ -74,27 +56,23 @@ struct ACMERenewalTests {
                             break
                         }
                         try await ReloadTests.waitForReloads(gateway, count: runs.count + 1)
-                        let reloadedAt = tally.counts.withLock { $0.ok + $0.failed.count }
-                        try await tally.waitFor(requests: reloadedAt + 400, gateway: gateway)
+                        let reloadedAt = load.counts.withLock { $0.answered }
+                        try await load.waitFor(requests: reloadedAt + 400, gateway: gateway)
                         runs.append((certbot, try await Self.served(port: gateway.port)))
                     }
-                    tally.done.store(true, ordering: .relaxed)
+                    load.stop()
                     try await group.waitForAll()
                 }
-            } catch {
-                try? await client.shutdown()
-                throw error
             }
-            try await client.shutdown()
             for run in runs { #expect(run.certbot.status == 0, "\(run.certbot.output)\n\(pebble.log)\n\(gateway.log)") }
             try #require(runs.count == 2)
             let (issued, renewed) = (runs[0].served, runs[1].served)
-            let (ok, failed) = tally.counts.withLock { ($0.ok, $0.failed) }
+            let (ok, failed, refused) = load.counts.withLock { ($0.ok, $0.failed, $0.refused) }
             print(
                 "ACME renewal: serial \(before.serial) (\(before.issuer)) → issued \(issued.serial) → renewed \(renewed.serial) "
                     + "(\(renewed.issuer)); \(ok) requests, \(failed.count) failed"
             )
-            #expect(failed.isEmpty, "\(failed.count) of \(ok + failed.count) failed: \(failed.prefix(3))")
+            #expect(failed.isEmpty && refused == 0, "\(failed.count) of \(ok + failed.count) failed: \(failed.prefix(3))")
             #expect(ok >= 1_000)
             #expect(Set([before.serial, issued.serial, renewed.serial]).count == 3)
             #expect(issued.publicKey != before.publicKey)
@@ -214,24 +192,6 @@ struct ACMERenewalTests {
                 "openssl s_client -connect 127.0.0.1:\(port) -servername localhost -verify_hostname localhost -CAfile \(rootFile.path) </dev/null 2>&1",
             ]
         ).output
-    }
-
-    private final class Tally: Sendable {
-        let done = Atomic(false)
-        let counts = Mutex((ok: 0, failed: [String]()))
-
-        /// Waits until `requests` have been answered or have failed; after two minutes the load is
-        /// stuck, and the gateway's last events say why.
-        func waitFor(requests: Int, gateway: GatewayProcess) async throws {
-            let deadline = ContinuousClock.now + .seconds(120)
-            while counts.withLock({ $0.ok + $0.failed.count }) < requests {
-                guard ContinuousClock.now < deadline else {
-                    done.store(true, ordering: .relaxed)
-                    throw GatewayProcessError(log: gateway.log.split(separator: "\n").suffix(30).joined(separator: "\n"))
-                }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-        }
     }
 }
 

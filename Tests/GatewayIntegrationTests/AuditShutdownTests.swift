@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import GatewayCore
 import NIOCore
+import NIOSSL
 import Testing
 
 /// Graceful shutdown of the real binary drains the audit queue: every refusal a client saw is in
@@ -60,10 +61,11 @@ struct AuditShutdownTests {
     /// gateway is closing.
     static func withClient<T>(
         httpVersion: HTTPClient.Configuration.HTTPVersion = .http1Only, poolIdleTimeout: TimeAmount? = nil,
-        _ body: (HTTPClient) async throws -> T
+        trustRoots: NIOSSLTrustRoots? = nil, _ body: (HTTPClient) async throws -> T
     ) async throws -> T {
         var configuration = GatewayHarness.clientConfiguration()
         configuration.httpVersion = httpVersion
+        if let trustRoots { configuration.tlsConfiguration?.trustRoots = trustRoots }
         if let poolIdleTimeout { configuration.connectionPool.idleTimeout = poolIdleTimeout }
         // Once the gateway has exited a request should fail at once, not retry until the connect timeout.
         configuration.connectionPool.retryConnectionEstablishment = false

@@ -50,7 +50,7 @@ struct ObservabilityTests {
 
     /// Polls `/readyz` until it answers `status`; returns its last body.
     static func readiness(_ admin: String, becomes status: Int, client: HTTPClient) async throws -> String {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while true {
             let answer = try await get(admin + "/readyz", client: client)
             if answer.status == status { return answer.body }
@@ -64,7 +64,7 @@ struct ObservabilityTests {
 
     /// Polls `/metrics` until `series` has `value`; returns the last page.
     static func metrics(_ admin: String, until series: String, is value: Double, client: HTTPClient) async throws -> String {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while true {
             let page = try await get(admin + "/metrics", client: client).body
             if sample(series, in: page) == value { return page }

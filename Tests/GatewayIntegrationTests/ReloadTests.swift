@@ -88,35 +88,12 @@ struct ReloadTests {
             let paths = try Self.prepare(directory, upstreamPort: upstream.port)
             let gateway = try await GatewayProcess.start(configPath: paths.live)
             let url = "https://localhost:\(gateway.port)/echo"
-            let tally = LoadTally()
+            let load = KeepAliveLoad()
             // `.automatic` negotiates HTTP/2: each reload then ends the connection with GOAWAY.
             try await AuditShutdownTests.withClient(httpVersion: httpVersion) { client in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for closing in [false, false, true, true] {
-                        group.addTask {
-                            while !tally.done.load(ordering: .relaxed) {
-                                var request = HTTPClientRequest(url: url)
-                                if closing { request.headers.add(name: "Connection", value: "close") }
-                                do {
-                                    let response = try await client.execute(request, timeout: .seconds(60))
-                                    _ = try await response.body.collect(upTo: 1 << 20)
-                                    tally.counts.withLock {
-                                        if response.status == .ok { $0.ok += 1 } else { $0.failed.append("status \(response.status)") }
-                                    }
-                                } catch let error as NIOHTTP2Errors.StreamClosed where error.errorCode == .refusedStream {
-                                    // A stream the client opened as the gateway said GOAWAY was not
-                                    // processed, and may be retried (RFC 9113 §8.7); AsyncHTTPClient
-                                    // leaves that to the caller.
-                                    tally.counts.withLock { $0.refused += 1 }
-                                } catch let error as HTTPClientError where error == .cancelled {
-                                    // AsyncHTTPClient gave the request to a connection that had just
-                                    // received GOAWAY, and failed it before writing a byte.
-                                    tally.counts.withLock { $0.refused += 1 }
-                                } catch {
-                                    tally.counts.withLock { $0.failed.append("\(error)") }
-                                }
-                            }
-                        }
+                        group.addTask { await load.drive(client, url: url, closing: closing) }
                     }
                     for reload in 1...10 {
                         try await Task.sleep(for: .milliseconds(200))
@@ -130,13 +107,13 @@ struct ReloadTests {
                     // One more switch to the renewed certificate, then keep the load on until 2,000 requests.
                     try Self.install(Fixtures.path("renewed-ec.crt"), Fixtures.path("renewed-ec.key"), in: directory)
                     try await Self.reload(gateway, expecting: 11)
-                    while tally.counts.withLock({ $0.ok + $0.failed.count }) < 2_000 { try await Task.sleep(for: .milliseconds(100)) }
+                    try await load.waitFor(requests: 2_000, gateway: gateway)
                     try await Task.sleep(for: .milliseconds(300))
-                    tally.done.store(true, ordering: .relaxed)
+                    load.stop()
                     try await group.waitForAll()
                 }
             }
-            let (ok, failed, refused) = tally.counts.withLock { ($0.ok, $0.failed, $0.refused) }
+            let (ok, failed, refused) = load.counts.withLock { ($0.ok, $0.failed, $0.refused) }
             // The log without its access lines: CI keeps only the tail of what a test prints.
             let events = gateway.log.split(separator: "\n").filter { !$0.contains(" request ") }.suffix(40).joined(separator: "\n")
             #expect(
@@ -211,7 +188,7 @@ struct ReloadTests {
             let gateway = try await GatewayProcess.start(configPath: paths.live)
             try "[server]\nlisten = \"nowhere\"\n".write(toFile: paths.live, atomically: true, encoding: .utf8)
             gateway.reload()
-            let deadline = ContinuousClock.now + .seconds(10)
+            let deadline = ContinuousClock.now + .seconds(120)
             while !gateway.log.contains("config reload refused"), ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
             }
@@ -238,7 +215,7 @@ struct ReloadTests {
                 configPath: paths.live,
                 environment: ["JWT_SECRET_KEY": Fixtures.jwtSecret, "GATEWAY_TEST_ABORTING_CONFIG_MARKER": marker])
             let url = "https://localhost:\(gateway.port)/echo"
-            let tally = LoadTally()
+            let load = KeepAliveLoad()
             func refusals() -> Int { gateway.log.components(separatedBy: "config reload refused").count - 1 }
             func waitForRefusals(_ count: Int) async throws {
                 // The FIFO's check is killed after its 10 s timeout.
@@ -250,21 +227,7 @@ struct ReloadTests {
             }
             try await AuditShutdownTests.withClient(httpVersion: .http1Only) { client in
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    for _ in 0..<2 {
-                        group.addTask {
-                            while !tally.done.load(ordering: .relaxed) {
-                                do {
-                                    let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
-                                    _ = try await response.body.collect(upTo: 1 << 20)
-                                    tally.counts.withLock {
-                                        if response.status == .ok { $0.ok += 1 } else { $0.failed.append("status \(response.status)") }
-                                    }
-                                } catch {
-                                    tally.counts.withLock { $0.failed.append("\(error)") }
-                                }
-                            }
-                        }
-                    }
+                    for _ in 0..<2 { group.addTask { await load.drive(client, url: url) } }
                     let good = try String(contentsOfFile: paths.b, encoding: .utf8)
                     try (good + "\n" + marker + "\n").write(toFile: paths.live, atomically: true, encoding: .utf8)
                     gateway.reload()
@@ -276,13 +239,13 @@ struct ReloadTests {
                     try FileManager.default.removeItem(atPath: paths.live)
                     try Self.replace(paths.live, with: paths.b)
                     try await Self.reload(gateway, expecting: 1)
-                    while tally.counts.withLock({ $0.ok }) < 200 { try await Task.sleep(for: .milliseconds(20)) }
-                    tally.done.store(true, ordering: .relaxed)
+                    try await load.waitFor(requests: 200, gateway: gateway)
+                    load.stop()
                     try await group.waitForAll()
                 }
             }
-            let (ok, failed) = tally.counts.withLock { ($0.ok, $0.failed) }
-            #expect(failed.isEmpty, "\(failed.count) of \(ok + failed.count) failed: \(failed.prefix(3))")
+            let (ok, failed, refused) = load.counts.withLock { ($0.ok, $0.failed, $0.refused) }
+            #expect(failed.isEmpty && refused == 0, "\(failed.count) of \(ok + failed.count) failed: \(failed.prefix(3))")
             #expect(await gateway.terminate() == .success, "the daemon outlived both checks")
             let events = try await SQLiteStore(path: directory.appendingPathComponent("gateway.sqlite").path)
                 .auditEvents(AuditQuery(type: .configRejected, limit: 10))
@@ -304,7 +267,7 @@ struct ReloadTests {
             try text.replacingOccurrences(of: "[store]\n", with: "[store]\naudit_retention = \"7d\"\n")
                 .write(toFile: path, atomically: true, encoding: .utf8)
             gateway.reload()
-            let deadline = ContinuousClock.now + .seconds(10)
+            let deadline = ContinuousClock.now + .seconds(120)
             while !gateway.log.contains("config reload refused"), ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
             }
@@ -313,10 +276,4 @@ struct ReloadTests {
             #expect(await gateway.terminate() == .success)
         }
     }
-}
-
-/// Requests answered and failed by the load, and the flag that stops it.
-private final class LoadTally: Sendable {
-    let done = Atomic(false)
-    let counts = Mutex((ok: 0, failed: [String](), refused: 0))
 }

@@ -7,7 +7,7 @@ import Testing
 /// `GET /status` on the admin listener of the real binary, loaded in headless Chromium: the page
 /// renders under its own Content-Security-Policy, and shows live values after a few requests, a
 /// reload and an upstream taken down. The screenshot is left at ``screenshot``.
-@Suite("Status page", .timeLimit(.minutes(2)))
+@Suite("Status page", .timeLimit(.minutes(5)))
 struct StatusPageTests {
     /// Where the test leaves the page's screenshot for a person to look at.
     static let screenshot = Fixtures.repositoryRoot + "/.build/test-output/status-page.png"
