@@ -15,17 +15,19 @@ enum ConfigFile {
     }
 
     /// The file's contents as UTF-8 text. `regularOnly` refuses anything but a regular file, without
-    /// waiting: a FIFO is opened non-blocking, so that a reader with no writer cannot hang it.
+    /// waiting: the file is opened non-blocking, so that a FIFO swapped in after the check cannot hang
+    /// the reader either (it reads as empty).
     static func contents(of path: String, regularOnly: Bool = false) throws(ReadError) -> String {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC | (regularOnly ? O_NONBLOCK : 0))
-        guard descriptor >= 0 else { throw ReadError(message: "cannot open the file: \(lastErrorText())") }
-        defer { close(descriptor) }
         if regularOnly {
-            var status = stat()
-            guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            // Links followed: a config file is often a link into a deployment's folder.
+            let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+            guard (try? FileManager.default.attributesOfItem(atPath: target)[.type] as? FileAttributeType) == .typeRegular else {
                 throw ReadError(message: "not a regular file")
             }
         }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | (regularOnly ? O_NONBLOCK : 0))
+        guard descriptor >= 0 else { throw ReadError(message: "cannot open the file: \(lastErrorText())") }
+        defer { close(descriptor) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
